@@ -1,0 +1,7 @@
+/** Elector's API, backend SPI and engine. Depends on the JDK alone. */
+module dev.elector {
+  exports dev.elector;
+  exports dev.elector.spi;
+
+  uses dev.elector.spi.ElectionProvider;
+}
