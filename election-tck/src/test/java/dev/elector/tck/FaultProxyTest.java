@@ -1,0 +1,145 @@
+package dev.elector.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FaultProxyTest {
+  private ServerSocket echo;
+  private Thread echoThread;
+
+  @BeforeEach
+  void startEcho() throws IOException {
+    echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    echoThread = new Thread(() -> {
+      while (!echo.isClosed()) {
+        try {
+          Socket s = echo.accept();
+          Thread t = new Thread(() -> {
+            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+              byte[] b = new byte[1024];
+              int n;
+              while ((n = in.read(b)) >= 0) {
+                out.write(b, 0, n);
+                out.flush();
+              }
+            } catch (IOException ignored) {
+              // the test closed the connection
+            }
+          });
+          t.setDaemon(true);
+          t.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    echoThread.setDaemon(true);
+    echoThread.start();
+  }
+
+  @AfterEach
+  void stopEcho() throws IOException {
+    echo.close();
+  }
+
+  private static Socket connect(FaultProxy p) throws IOException {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress("127.0.0.1", p.port()), 2000);
+    s.setSoTimeout(300);
+    return s;
+  }
+
+  private static int roundTrip(Socket s, int b) throws IOException {
+    s.getOutputStream().write(b);
+    s.getOutputStream().flush();
+    return s.getInputStream().read();
+  }
+
+  @Test
+  void forwardsPartitionsHealsAndDrops() throws Exception {
+    try (FaultProxy p = FaultProxy.start("127.0.0.1", echo.getLocalPort())) {
+      assertThat(p.endpoint()).isEqualTo("127.0.0.1:" + p.port());
+      Socket s = connect(p);
+      assertThat(roundTrip(s, 7)).isEqualTo(7);
+
+      p.partition();
+      assertThat(p.partitioned()).isTrue();
+      s.getOutputStream().write(8);
+      s.getOutputStream().flush();
+      boolean timedOut = false;
+      try {
+        s.getInputStream().read();
+      } catch (SocketTimeoutException e) {
+        timedOut = true;
+      }
+      assertThat(timedOut).as("no byte crosses a partition").isTrue();
+      // A connection opened during the partition is accepted but not forwarded.
+      Socket late = connect(p);
+      late.getOutputStream().write(3);
+      late.getOutputStream().flush();
+      boolean lateTimedOut = false;
+      try {
+        late.getInputStream().read();
+      } catch (SocketTimeoutException e) {
+        lateTimedOut = true;
+      }
+      assertThat(lateTimedOut).isTrue();
+
+      p.heal();
+      s.setSoTimeout(3000);
+      late.setSoTimeout(3000);
+      assertThat(s.getInputStream().read()).as("held byte flows after heal").isEqualTo(8);
+      assertThat(late.getInputStream().read()).isEqualTo(3);
+
+      p.dropConnections();
+      assertThat(s.getInputStream().read()).as("dropped connection ends").isEqualTo(-1);
+      Socket again = connect(p);
+      again.setSoTimeout(3000);
+      assertThat(roundTrip(again, 9)).isEqualTo(9);
+    }
+  }
+
+  @Test
+  void addsLatency() throws Exception {
+    try (FaultProxy p = FaultProxy.start("127.0.0.1:" + echo.getLocalPort())) {
+      Socket s = connect(p);
+      s.setSoTimeout(5000);
+      p.latency(Duration.ofMillis(150));
+      long t0 = System.nanoTime();
+      assertThat(roundTrip(s, 1)).isEqualTo(1);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      p.heal();
+      assertThat(roundTrip(s, 2)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void closeEndsConnectionsAndListening() throws Exception {
+    FaultProxy p = FaultProxy.start("127.0.0.1", echo.getLocalPort());
+    Socket s = connect(p);
+    s.setSoTimeout(3000);
+    assertThat(roundTrip(s, 5)).isEqualTo(5);
+    p.close();
+    p.close();
+    assertThat(s.getInputStream().read()).isEqualTo(-1);
+    boolean refused = false;
+    try (Socket x = new Socket()) {
+      x.connect(new InetSocketAddress("127.0.0.1", p.port()), 1000);
+    } catch (IOException e) {
+      refused = true;
+    }
+    assertThat(refused).isTrue();
+  }
+}
