@@ -1,14 +1,473 @@
 package dev.elector.internal;
 
+import dev.elector.BackendUnavailableException;
 import dev.elector.ClientConfig;
+import dev.elector.ClosedException;
+import dev.elector.Election;
 import dev.elector.ElectionClient;
+import dev.elector.ElectorException;
+import dev.elector.InvalidInputException;
+import dev.elector.SessionListener;
+import dev.elector.SessionLostException;
+import dev.elector.SessionState;
+import dev.elector.Subscription;
+import dev.elector.spi.BackendListener;
+import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.SessionEvent;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketLostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** The engine's client. Placeholder until the engine lands. */
-public final class EngineClient {
-  private EngineClient() {}
+/**
+ * The engine's client: one backend session, one engine thread, one callback pool.
+ *
+ * <p>All engine state lives on a single engine thread ({@link #post}); backend callbacks hop onto it at once, so
+ * the engine needs no locks, and application code never runs on it: listeners go to the executors the application
+ * gave, and every stage handed to the application is completed on the callback pool (SPEC rule 3.2).
+ */
+public final class EngineClient implements ElectionClient {
+  private static final System.Logger LOG = System.getLogger("dev.elector");
+  private static final AtomicInteger CLIENTS = new AtomicInteger();
 
+  private final ClientConfig config;
+  private final ScheduledThreadPoolExecutor loop;
+  private final ExecutorService callbacks;
+  private volatile ElectionBackend backend;
+  private volatile SessionState state = SessionState.CONNECTED;
+  private volatile long sessionId;
+  private volatile boolean closed;
+  private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
+  private final List<SessionSub> sessionListeners = new CopyOnWriteArrayList<>();
+
+  // Engine-thread state.
+  private final Set<EngineCandidate> candidates = new LinkedHashSet<>();
+  private final Map<String, Observation> observations = new HashMap<>();
+  private final Set<Ticket> pendingRemovals = new LinkedHashSet<>();
+  private SessionState announced = SessionState.CONNECTED;
+  private long announcedSession;
+
+  private EngineClient(ClientConfig config) {
+    this.config = config;
+    int n = CLIENTS.incrementAndGet();
+    this.loop = new ScheduledThreadPoolExecutor(1, daemon("elector-engine-" + n));
+    this.loop.setRemoveOnCancelPolicy(true);
+    this.loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.callbacks = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+        new java.util.concurrent.SynchronousQueue<>(), daemon("elector-callback-" + n));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Connects through the provider; the config has been validated. */
   public static ElectionClient connect(ElectionProvider provider, ClientConfig config) {
-    throw new UnsupportedOperationException("engine not written yet");
+    EngineClient client = new EngineClient(config);
+    ElectionBackend b;
+    try {
+      b = provider.connect(config, client.new Listener());
+    } catch (RuntimeException e) {
+      client.shutdownThreads();
+      throw e instanceof ElectorException ? e
+          : new BackendUnavailableException("Could not connect to " + config.scheme() + " at " + config.endpoints()
+              + ": " + e, e);
+    }
+    client.backend = b;
+    client.post(() -> {
+      if (client.sessionId == 0) {
+        client.sessionId = b.sessionId();
+        client.announcedSession = client.sessionId;
+      }
+    }, () -> {});
+    return client;
+  }
+
+  // ---------------------------------------------------------------- ElectionClient
+
+  @Override
+  public ClientConfig config() {
+    return config;
+  }
+
+  @Override
+  public Election election(String name) {
+    Checks.name("election name", name);
+    checkOpen();
+    return new EngineElection(this, name);
+  }
+
+  @Override
+  public SessionState sessionState() {
+    return state;
+  }
+
+  @Override
+  public long sessionId() {
+    ElectionBackend b = backend;
+    return closed || b == null ? 0 : b.sessionId();
+  }
+
+  @Override
+  public Subscription addSessionListener(Executor executor, SessionListener listener) {
+    if (executor == null || listener == null) {
+      throw new InvalidInputException("listener and executor", null, "must not be null");
+    }
+    checkOpen();
+    SessionSub sub = new SessionSub(new SerialExecutor(executor), listener);
+    post(() -> {
+      sessionListeners.add(sub);
+      sub.deliver(announced, sessionId);
+    }, () -> {});
+    return () -> {
+      sub.cancelled = true;
+      sessionListeners.remove(sub);
+    };
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    post(() -> {
+      List<CompletionStage<Void>> removals = new ArrayList<>();
+      for (EngineCandidate c : new ArrayList<>(candidates)) {
+        removals.add(c.closeAsync());
+      }
+      for (Observation o : new ArrayList<>(observations.values())) {
+        o.stop();
+      }
+      observations.clear();
+      CompletableFuture.allOf(removals.stream().map(CompletionStage::toCompletableFuture)
+              .toArray(CompletableFuture[]::new))
+          .whenComplete((v, e) -> closeDone.complete(null));
+    }, () -> closeDone.complete(null));
+    try {
+      closeDone.get(config.operationTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException | ExecutionException e) {
+      LOG.log(System.Logger.Level.WARNING, "Closing the client: tickets not removed within {0}; they go with the "
+          + "session", config.operationTimeout());
+    }
+    ElectionBackend b = backend;
+    if (b != null) {
+      try {
+        b.close();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "Closing the backend session", e);
+      }
+    }
+    CompletableFuture<Void> announced = new CompletableFuture<>();
+    post(() -> {
+      setState(SessionState.CLOSED, sessionId);
+      announced.complete(null);
+    }, () -> announced.complete(null));
+    try {
+      announced.get(1, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // the engine thread is stuck or gone; shut down regardless
+    }
+    shutdownThreads();
+  }
+
+  private void shutdownThreads() {
+    loop.shutdownNow();
+    callbacks.shutdown(); // queued callbacks (revoked, CLOSED) still run
+  }
+
+  @Override
+  public String toString() {
+    return "ElectionClient[" + config.toUri() + ", session=" + Long.toHexString(sessionId) + ", " + state + "]";
+  }
+
+  // ---------------------------------------------------------------- engine plumbing
+
+  ElectionBackend backend() {
+    return backend;
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new ClosedException("The election client for " + config.scheme() + "://" + String.join(",",
+          config.endpoints()) + config.root() + " is closed");
+    }
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  /** True while the session events say connected. Engine thread or any thread (volatile). */
+  boolean connected() {
+    return state == SessionState.CONNECTED && !closed;
+  }
+
+  /** The term-validity test (SPEC rules 1.3, 1.4): same session, connected, before the deadline. */
+  boolean sessionAlive(long termSession) {
+    ElectionBackend b = backend;
+    return b != null && !closed && state == SessionState.CONNECTED && b.sessionId() == termSession
+        && b.sessionDeadline() - System.nanoTime() > 0;
+  }
+
+  long maxBackoffMillis() {
+    return Math.max(100, Math.min(5_000, config.sessionTimeout().toMillis() / 2));
+  }
+
+  /** Runs {@code task} on the engine thread, or {@code ifClosed} if the engine is gone. */
+  void post(Runnable task, Runnable ifClosed) {
+    try {
+      loop.execute(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException | Error e) {
+          LOG.log(System.Logger.Level.ERROR, "Elector engine task failed", e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      ifClosed.run();
+    }
+  }
+
+  void schedule(Runnable task, long millis) {
+    scheduleNanos(task, TimeUnit.MILLISECONDS.toNanos(millis));
+  }
+
+  void scheduleNanos(Runnable task, long nanos) {
+    try {
+      loop.schedule(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException | Error e) {
+          LOG.log(System.Logger.Level.ERROR, "Elector engine task failed", e);
+        }
+      }, nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  /** Runs on the callback pool, so application continuations never run on the engine or a backend thread. */
+  void onCallbacks(Runnable r) {
+    try {
+      callbacks.execute(r);
+    } catch (RejectedExecutionException e) {
+      r.run(); // the pool is shut down: the client is closed and the engine thread is ending
+    }
+  }
+
+  /** A stage for the application, completed on the callback pool with backend errors as ElectorExceptions. */
+  <T> CompletionStage<T> toApplication(CompletionStage<T> stage) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    stage.whenComplete((v, e) -> onCallbacks(() -> {
+      if (e == null) {
+        f.complete(v);
+      } else {
+        f.completeExceptionally(asElector(unwrap(e)));
+      }
+    }));
+    return f;
+  }
+
+  void register(EngineCandidate c) {
+    post(() -> {
+      if (closed) {
+        c.onClientClosed();
+        return;
+      }
+      candidates.add(c);
+      c.start();
+    }, c::onClientClosed);
+  }
+
+  void forget(EngineCandidate c) {
+    candidates.remove(c);
+  }
+
+  /**
+   * Removes a ticket, retrying after a suspension until it is gone or its session is: a resign or close must never
+   * leave a ticket at the head of the line.
+   */
+  CompletionStage<Void> removeTicket(Ticket t) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    attemptRemoval(t, done);
+    return done;
+  }
+
+  private void attemptRemoval(Ticket t, CompletableFuture<Void> done) {
+    ElectionBackend b = backend;
+    if (b == null || b.sessionId() != t.sessionId()) {
+      done.complete(null); // the session, and the ticket with it, is gone
+      return;
+    }
+    b.remove(t).whenComplete((v, err) -> {
+      Throwable cause = unwrap(err);
+      if (cause == null || cause instanceof TicketLostException || cause instanceof ClosedException
+          || (cause instanceof SessionLostException s && s.expired())) {
+        post(() -> pendingRemovals.remove(t), () -> {});
+        done.complete(null);
+      } else {
+        post(() -> {
+          pendingRemovals.add(t);
+          schedule(() -> {
+            if (pendingRemovals.remove(t)) {
+              attemptRemoval(t, done);
+            }
+          }, connected() ? maxBackoffMillis() / 4 : 50);
+        }, () -> done.complete(null));
+      }
+    });
+  }
+
+  Observation observation(String election) {
+    return observations.computeIfAbsent(election, e -> new Observation(this, e));
+  }
+
+  void dropObservation(Observation o) {
+    observations.remove(o.election(), o);
+  }
+
+  // ---------------------------------------------------------------- session events (engine thread)
+
+  private void onSessionEvent(SessionEvent e) {
+    if (closed && e.kind() != SessionEvent.Kind.CLOSED) {
+      return;
+    }
+    switch (e.kind()) {
+      case CONNECTED -> {
+        boolean newSession = e.sessionId() != sessionId || state == SessionState.EXPIRED;
+        sessionId = e.sessionId();
+        setState(SessionState.CONNECTED, e.sessionId());
+        for (EngineCandidate c : new ArrayList<>(candidates)) {
+          c.onConnected(e.sessionId());
+        }
+        if (newSession) {
+          observations.values().forEach(Observation::restart);
+        }
+      }
+      case SUSPENDED -> {
+        setState(SessionState.SUSPENDED, e.sessionId());
+        for (EngineCandidate c : new ArrayList<>(candidates)) {
+          c.onSuspended();
+        }
+      }
+      case RECOVERED -> {
+        setState(SessionState.CONNECTED, e.sessionId());
+        for (EngineCandidate c : new ArrayList<>(candidates)) {
+          c.onRecovered(e.sessionId());
+        }
+      }
+      case EXPIRED -> {
+        setState(SessionState.EXPIRED, e.sessionId());
+        pendingRemovals.clear();
+        for (EngineCandidate c : new ArrayList<>(candidates)) {
+          c.onExpired();
+        }
+      }
+      case CLOSED -> {
+        if (!closed) {
+          // The backend gave up on its own: nothing can lead through it any more.
+          setState(SessionState.CLOSED, e.sessionId());
+          for (EngineCandidate c : new ArrayList<>(candidates)) {
+            c.onClientClosed();
+          }
+        }
+      }
+    }
+  }
+
+  /** Engine thread: records the state and tells session listeners of each change once (SPEC rule 3.6). */
+  private void setState(SessionState s, long id) {
+    state = s;
+    if (announced == s && s != SessionState.CONNECTED) {
+      return;
+    }
+    if (announced == s && id == announcedSession) {
+      return;
+    }
+    announced = s;
+    announcedSession = id;
+    for (SessionSub sub : sessionListeners) {
+      sub.deliver(s, id);
+    }
+  }
+
+  private final class Listener implements BackendListener {
+    @Override
+    public void sessionEvent(SessionEvent event) {
+      if (event.kind() == SessionEvent.Kind.SUSPENDED || event.kind() == SessionEvent.Kind.EXPIRED) {
+        // Make isValid() false at once, before the event reaches the engine thread (SPEC rule 1.4).
+        state = event.kind() == SessionEvent.Kind.EXPIRED ? SessionState.EXPIRED : SessionState.SUSPENDED;
+      }
+      post(() -> onSessionEvent(event), () -> {});
+    }
+
+    @Override
+    public void ticketLost(Ticket ticket) {
+      post(() -> {
+        for (EngineCandidate c : new ArrayList<>(candidates)) {
+          c.onTicketLost(ticket);
+        }
+      }, () -> {});
+    }
+  }
+
+  private static final class SessionSub {
+    final SerialExecutor executor;
+    final SessionListener listener;
+    volatile boolean cancelled;
+
+    SessionSub(SerialExecutor executor, SessionListener listener) {
+      this.executor = executor;
+      this.listener = listener;
+    }
+
+    void deliver(SessionState s, long id) {
+      executor.execute(() -> {
+        if (!cancelled) {
+          listener.sessionStateChanged(s, id);
+        }
+      });
+    }
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  static ElectorException asElector(Throwable t) {
+    t = unwrap(t);
+    if (t instanceof ElectorException e) {
+      return e;
+    }
+    return new ElectorException("Backend operation failed: " + t, t);
   }
 }

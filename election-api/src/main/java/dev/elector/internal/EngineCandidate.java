@@ -1,0 +1,591 @@
+package dev.elector.internal;
+
+import dev.elector.Candidate;
+import dev.elector.CandidateState;
+import dev.elector.ClosedException;
+import dev.elector.ElectorException;
+import dev.elector.ElectorTimeoutException;
+import dev.elector.EndReason;
+import dev.elector.Leadership;
+import dev.elector.LeadershipListener;
+import dev.elector.SessionLostException;
+import dev.elector.Subscription;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketLostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The candidate state machine. Every field without {@code volatile} is confined to the client's engine thread; the
+ * public methods hand their work to that thread and return at once.
+ *
+ * <p>Outstanding backend calls are tagged with {@link #gen}: whenever the candidate abandons its current course
+ * (resign, expiry, close, a superseding wait), {@code gen} moves on and late completions of older calls are
+ * ignored, so a stale "you are first" can never start a term (SPEC rule 1.5).
+ */
+final class EngineCandidate implements Candidate {
+  private static final System.Logger LOG = System.getLogger("dev.elector");
+  private static final long RECHECK_MILLIS = 50;
+
+  private final EngineClient client;
+  private final String election;
+  private final String id;
+  private volatile byte[] data;
+  private volatile CandidateState state = CandidateState.JOINING;
+  private volatile Term term;
+  private final List<ListenerSub> listeners = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<Void> termEndedOnClose = new CompletableFuture<>();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private volatile boolean closing;
+
+  // Engine-thread state.
+  private Ticket ticket;
+  private int gen;
+  private int failures;
+  private boolean rejoinScheduled;
+  private final List<CompletableFuture<Leadership>> electedWaiters = new ArrayList<>();
+
+  EngineCandidate(EngineClient client, String election, String id, byte[] data) {
+    this.client = client;
+    this.election = election;
+    this.id = id;
+    this.data = data;
+  }
+
+  void addInitialListener(Executor executor, LeadershipListener listener) {
+    listeners.add(new ListenerSub(new SerialExecutor(executor), listener));
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public String election() {
+    return election;
+  }
+
+  @Override
+  public CandidateState state() {
+    return state;
+  }
+
+  @Override
+  public boolean isLeader() {
+    Term t = term;
+    return t != null && t.isValid();
+  }
+
+  @Override
+  public Optional<Leadership> leadership() {
+    Term t = term;
+    return t != null && t.isValid() ? Optional.of(t) : Optional.empty();
+  }
+
+  @Override
+  public CompletionStage<Leadership> elected() {
+    CompletableFuture<Leadership> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(closedException());
+      return f;
+    }
+    client.post(() -> {
+      Term t = term;
+      if (closing) {
+        client.onCallbacks(() -> f.completeExceptionally(closedException()));
+      } else if (t != null && t.isValid()) {
+        client.onCallbacks(() -> f.complete(t));
+      } else {
+        electedWaiters.removeIf(CompletableFuture::isDone);
+        electedWaiters.add(f);
+      }
+    }, () -> f.completeExceptionally(closedException()));
+    return f;
+  }
+
+  @Override
+  public Leadership awaitLeadership(Duration timeout) throws InterruptedException {
+    Checks.positive("timeout", timeout, Duration.ofDays(365));
+    CompletableFuture<Leadership> f = elected().toCompletableFuture();
+    try {
+      return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new ElectorTimeoutException(
+          "Candidate '" + id + "' of election '" + election + "' was not elected within " + timeout, timeout);
+    } catch (ExecutionException e) {
+      throw EngineClient.asElector(e.getCause());
+    }
+  }
+
+  @Override
+  public CompletionStage<Void> resign() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(closedException());
+      return f;
+    }
+    client.post(() -> doResign(f), () -> f.completeExceptionally(closedException()));
+    return f;
+  }
+
+  @Override
+  public byte[] data() {
+    return data.clone();
+  }
+
+  @Override
+  public CompletionStage<Void> updateData(byte[] newData) {
+    byte[] copy = Checks.data(newData, client.config().maxDataBytes());
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(closedException());
+      return f;
+    }
+    data = copy;
+    client.post(() -> {
+      Ticket t = ticket;
+      if (t == null) {
+        // Not in line right now: the next ticket carries the new data.
+        client.onCallbacks(() -> f.complete(null));
+        return;
+      }
+      client.backend().update(t, copy).whenComplete((v, err) -> {
+        Throwable cause = EngineClient.unwrap(err);
+        if (cause == null || cause instanceof TicketLostException) {
+          // A lost ticket is replaced by one carrying the new data.
+          client.onCallbacks(() -> f.complete(null));
+        } else {
+          client.onCallbacks(() -> f.completeExceptionally(EngineClient.asElector(cause)));
+        }
+      });
+    }, () -> f.completeExceptionally(closedException()));
+    return f;
+  }
+
+  @Override
+  public Subscription addListener(Executor executor, LeadershipListener listener) {
+    if (executor == null || listener == null) {
+      throw new dev.elector.InvalidInputException("listener and executor", null, "must not be null");
+    }
+    if (closing) {
+      throw closedException();
+    }
+    ListenerSub sub = new ListenerSub(new SerialExecutor(executor), listener);
+    client.post(() -> {
+      listeners.add(sub);
+      Term t = term;
+      if (t != null && t.endReason() == null) {
+        sub.elected(t);
+      }
+    }, () -> {});
+    return () -> {
+      sub.cancelled = true;
+      listeners.remove(sub);
+    };
+  }
+
+  @Override
+  public CompletionStage<Void> closeAsync() {
+    client.post(this::doClose, () -> {
+      // The engine is gone: the client closed, and with it the session and the ticket.
+      closing = true;
+      state = CandidateState.CLOSED;
+      termEndedOnClose.complete(null);
+      closed.complete(null);
+    });
+    return closed.minimalCompletionStage();
+  }
+
+  @Override
+  public void close() {
+    closeAsync();
+    Duration timeout = client.config().operationTimeout();
+    try {
+      // The term ends at once on the engine thread (SPEC rule 1.6)...
+      termEndedOnClose.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      // ...the ticket's removal may wait on a backend that is unreachable; it vanishes with the session anyway.
+      closed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, "Candidate ''{0}'' of election ''{1}'': ticket not removed within {2};"
+          + " it goes with the session", id, election, timeout);
+    } catch (ExecutionException e) {
+      LOG.log(System.Logger.Level.WARNING, "Closing candidate " + id, e.getCause());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Candidate[election=" + election + ", id=" + id + ", state=" + state + "]";
+  }
+
+  private ClosedException closedException() {
+    return new ClosedException("Candidate '" + id + "' of election '" + election + "' is closed");
+  }
+
+  // ---------------------------------------------------------------- engine thread
+
+  void start() {
+    if (closing) {
+      return;
+    }
+    if (client.connected()) {
+      enqueue();
+    } else {
+      state = CandidateState.JOINING; // onConnected/onRecovered will enqueue
+    }
+  }
+
+  private void enqueue() {
+    rejoinScheduled = false;
+    state = CandidateState.JOINING;
+    int g = ++gen;
+    ticket = null;
+    client.backend().enqueue(election, id, data.clone())
+        .whenComplete((t, err) -> client.post(() -> onEnqueued(g, t, err), () -> {}));
+  }
+
+  private void onEnqueued(int g, Ticket t, Throwable err) {
+    if (err == null) {
+      if (g != gen || closing) {
+        client.removeTicket(t); // abandoned while in flight: never leave it in line
+        return;
+      }
+      ticket = t;
+      awaitHead();
+    } else if (g == gen && !closing) {
+      onFailure(EngineClient.unwrap(err), "joining");
+    }
+  }
+
+  private void awaitHead() {
+    state = CandidateState.WAITING;
+    int g = ++gen;
+    Ticket t = ticket;
+    client.backend().awaitHead(t).whenComplete((v, err) -> client.post(() -> onHead(g, t, err), () -> {}));
+  }
+
+  private void onHead(int g, Ticket t, Throwable err) {
+    if (g != gen || t != ticket || closing) {
+      return;
+    }
+    if (err != null) {
+      onFailure(EngineClient.unwrap(err), "waiting");
+    } else if (client.connected() && client.sessionAlive(t.sessionId())) {
+      startTerm(t);
+    } else {
+      // First in line, but the session is not certainly alive: lead only once it is again.
+      suspend();
+    }
+  }
+
+  private void onFailure(Throwable cause, String doing) {
+    if (cause instanceof TicketLostException) {
+      ticket = null;
+      scheduleRejoin();
+    } else if (cause instanceof SessionLostException s && s.expired()) {
+      ticket = null;
+      state = CandidateState.REJOINING;
+      if (client.connected()) {
+        scheduleRejoin(); // the new session is already open
+      }
+    } else if (cause instanceof SessionLostException) {
+      suspend();
+    } else if (cause instanceof ClosedException) {
+      state = CandidateState.CLOSED;
+    } else {
+      LOG.log(System.Logger.Level.WARNING, "Candidate ''{0}'' of election ''{1}'' failed while {2}; retrying: {3}",
+          id, election, doing, cause);
+      int g = ++gen;
+      client.schedule(() -> {
+        if (g == gen && !closing) {
+          if (ticket != null) {
+            awaitHead();
+          } else {
+            enqueue();
+          }
+        }
+      }, backoffMillis());
+    }
+  }
+
+  private void suspend() {
+    state = CandidateState.SUSPENDED;
+    if (client.connected()) {
+      // Connected by the events but the deadline passed: poll until it is renewed.
+      int g = gen;
+      client.schedule(() -> recheck(g), RECHECK_MILLIS);
+    }
+  }
+
+  private void recheck(int g) {
+    if (g != gen || closing || state != CandidateState.SUSPENDED || !client.connected()) {
+      return;
+    }
+    if (ticket == null) {
+      enqueue();
+    } else if (client.sessionAlive(ticket.sessionId())) {
+      awaitHead();
+    } else {
+      client.schedule(() -> recheck(g), RECHECK_MILLIS);
+    }
+  }
+
+  private void scheduleRejoin() {
+    if (closing || rejoinScheduled) {
+      return;
+    }
+    state = CandidateState.REJOINING;
+    rejoinScheduled = true;
+    int g = ++gen;
+    client.schedule(() -> {
+      if (g != gen || closing) {
+        return;
+      }
+      rejoinScheduled = false;
+      if (client.connected()) {
+        enqueue();
+      }
+    }, backoffMillis());
+  }
+
+  /** Full jitter over an exponential ceiling: spreads many candidates rejoining after one expiry. */
+  private long backoffMillis() {
+    long ceiling = Math.min(client.maxBackoffMillis(), 50L << Math.min(failures, 10));
+    failures++;
+    return ThreadLocalRandom.current().nextLong(ceiling + 1);
+  }
+
+  private void startTerm(Ticket t) {
+    failures = 0;
+    Term tm = new Term(client, election, id, t.token(), t.sessionId());
+    term = tm;
+    state = CandidateState.LEADING;
+    for (ListenerSub l : listeners) {
+      l.elected(tm);
+    }
+    for (CompletableFuture<Leadership> w : electedWaiters) {
+      client.onCallbacks(() -> w.complete(tm));
+    }
+    electedWaiters.clear();
+    scheduleDeadlineCheck(tm);
+  }
+
+  private void scheduleDeadlineCheck(Term tm) {
+    long delayNanos = Math.max(0, client.backend().sessionDeadline() - System.nanoTime());
+    client.scheduleNanos(() -> {
+      if (term != tm) {
+        return;
+      }
+      if (tm.isValid()) {
+        scheduleDeadlineCheck(tm);
+      } else {
+        endTerm(client.connected() ? EndReason.DEADLINE_PASSED : EndReason.SESSION_SUSPENDED);
+        suspend();
+      }
+    }, delayNanos + TimeUnit.MILLISECONDS.toNanos(1));
+  }
+
+  private void endTerm(EndReason reason) {
+    Term tm = term;
+    if (tm == null) {
+      return;
+    }
+    term = null;
+    tm.end(reason);
+    for (ListenerSub l : listeners) {
+      l.revoked(tm, reason);
+    }
+  }
+
+  private void doResign(CompletableFuture<Void> f) {
+    if (closing) {
+      client.onCallbacks(() -> f.completeExceptionally(closedException()));
+      return;
+    }
+    Term tm = term;
+    endTerm(EndReason.RESIGNED);
+    Ticket old = ticket;
+    failures = 0;
+    if (old == null) {
+      // Not in line (joining or rejoining): start over at the back.
+      if (client.connected()) {
+        enqueue();
+      }
+      completeAfter(tm, f);
+      return;
+    }
+    ticket = null;
+    int g = ++gen;
+    state = CandidateState.JOINING;
+    client.removeTicket(old).whenComplete((v, err) -> client.post(() -> {
+      if (g == gen && !closing) {
+        if (client.connected()) {
+          enqueue();
+        } else {
+          state = CandidateState.JOINING;
+        }
+      }
+      completeAfter(tm, f);
+    }, () -> f.completeExceptionally(closedException())));
+  }
+
+  /** Completes {@code f} after {@code tm}'s ended stage, so "resign completed" implies "term ended" (rule 1.6). */
+  private void completeAfter(Term tm, CompletableFuture<Void> f) {
+    if (tm == null) {
+      client.onCallbacks(() -> f.complete(null));
+    } else {
+      tm.endedFuture().whenComplete((r, e) -> f.complete(null));
+    }
+  }
+
+  void doClose() {
+    if (closing && state == CandidateState.CLOSED) {
+      return;
+    }
+    closing = true;
+    gen++;
+    Term tm = term;
+    endTerm(EndReason.CLOSED);
+    for (CompletableFuture<Leadership> w : electedWaiters) {
+      client.onCallbacks(() -> w.completeExceptionally(closedException()));
+    }
+    electedWaiters.clear();
+    state = CandidateState.CLOSED;
+    Ticket t = ticket;
+    ticket = null;
+    client.forget(this);
+    if (tm == null) {
+      termEndedOnClose.complete(null);
+    } else {
+      tm.endedFuture().whenComplete((r, e) -> termEndedOnClose.complete(null));
+    }
+    CompletionStage<Void> removal = t == null ? CompletableFuture.completedFuture(null) : client.removeTicket(t);
+    removal.whenComplete((v, e) -> termEndedOnClose.whenComplete((v2, e2) -> closed.complete(null)));
+  }
+
+  // Session events, engine thread.
+
+  void onSuspended() {
+    if (closing) {
+      return;
+    }
+    endTerm(EndReason.SESSION_SUSPENDED);
+    if (state == CandidateState.WAITING || state == CandidateState.LEADING) {
+      state = CandidateState.SUSPENDED;
+    }
+  }
+
+  void onRecovered(long sessionId) {
+    if (closing) {
+      return;
+    }
+    if (state == CandidateState.SUSPENDED) {
+      if (ticket != null && ticket.sessionId() == sessionId) {
+        awaitHead(); // supersedes the wait that was pending through the blip
+      } else {
+        enqueue();
+      }
+    } else if (state == CandidateState.JOINING && ticket == null && !rejoinScheduled) {
+      enqueue();
+    }
+  }
+
+  void onExpired() {
+    if (closing) {
+      return;
+    }
+    endTerm(EndReason.SESSION_EXPIRED);
+    ticket = null;
+    gen++;
+    rejoinScheduled = false;
+    state = CandidateState.REJOINING;
+  }
+
+  void onConnected(long sessionId) {
+    if (closing) {
+      return;
+    }
+    if (ticket != null && ticket.sessionId() != sessionId) {
+      // A new session without an EXPIRED first: the old ticket went with the old session.
+      endTerm(EndReason.SESSION_EXPIRED);
+      ticket = null;
+      gen++;
+      rejoinScheduled = false;
+    }
+    if (ticket == null && !rejoinScheduled) {
+      if (state == CandidateState.REJOINING) {
+        scheduleRejoin();
+      } else if (state == CandidateState.JOINING || state == CandidateState.SUSPENDED) {
+        enqueue();
+      }
+    }
+  }
+
+  void onTicketLost(Ticket lost) {
+    if (closing || ticket == null || !ticket.key().equals(lost.key())) {
+      return;
+    }
+    endTerm(EndReason.TICKET_LOST);
+    ticket = null;
+    scheduleRejoin();
+  }
+
+  /** Ends everything without touching the backend: the client is closing and takes the session with it. */
+  void onClientClosed() {
+    doClose();
+  }
+
+  /** One registered listener; {@code current} makes elected/revoked alternate for it (SPEC rule 3.1). */
+  private static final class ListenerSub {
+    final SerialExecutor executor;
+    final LeadershipListener listener;
+    volatile boolean cancelled;
+    private Term current;
+
+    ListenerSub(SerialExecutor executor, LeadershipListener listener) {
+      this.executor = executor;
+      this.listener = listener;
+    }
+
+    void elected(Term t) {
+      current = t;
+      executor.execute(() -> {
+        if (!cancelled) {
+          listener.elected(t);
+        }
+      });
+    }
+
+    void revoked(Term t, EndReason reason) {
+      if (current != t) {
+        return;
+      }
+      current = null;
+      executor.execute(() -> {
+        if (!cancelled) {
+          listener.revoked(t, reason);
+        }
+      });
+    }
+  }
+
+  static ElectorException asElector(Throwable t) {
+    return EngineClient.asElector(t);
+  }
+}

@@ -1,0 +1,72 @@
+package dev.elector.internal;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Runs tasks one at a time, in submission order, on a delegate executor. The lock guards only the queue: tasks run
+ * outside it, so a callback can never run while Elector holds a lock (SPEC rule 3.2).
+ */
+final class SerialExecutor implements Executor {
+  private static final System.Logger LOG = System.getLogger("dev.elector");
+  private final Executor delegate;
+  private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+  private boolean running;
+
+  SerialExecutor(Executor delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    synchronized (queue) {
+      queue.add(task);
+      if (running) {
+        return;
+      }
+      running = true;
+    }
+    schedule();
+  }
+
+  private void schedule() {
+    try {
+      delegate.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      LOG.log(System.Logger.Level.WARNING, "An application executor rejected an Elector callback; dropping "
+          + "its queued callbacks", e);
+      synchronized (queue) {
+        queue.clear();
+        running = false;
+      }
+    }
+  }
+
+  private void drain() {
+    // One task per turn keeps a busy listener from starving others that share the delegate.
+    Runnable next;
+    synchronized (queue) {
+      next = queue.poll();
+      if (next == null) {
+        running = false;
+        return;
+      }
+    }
+    try {
+      next.run();
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.WARNING, "An Elector callback threw; continuing with the next one", e);
+    }
+    boolean more;
+    synchronized (queue) {
+      more = !queue.isEmpty();
+      if (!more) {
+        running = false;
+      }
+    }
+    if (more) {
+      schedule();
+    }
+  }
+}
