@@ -1,0 +1,129 @@
+package dev.elector.tck;
+
+import dev.elector.ClientConfig;
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a backend provides to run the {@link ElectionTck}: a running coordination service, a client configuration for
+ * it, and optional fault-injection capabilities. The kit calls {@link #start()} once per test class and
+ * {@link #close()} after the last test.
+ *
+ * <p>A {@link Capability} the fixture does not declare makes the tests that need it skip, naming the capability. A
+ * declared capability must work: a test that uses it fails if it does not.
+ *
+ * <p>For a TCP backend ({@link #tcp()} true, the default) the kit routes every client it creates through its own
+ * {@link FaultProxy} per endpoint, so it can partition and crash clients without the backend knowing; such a
+ * fixture has {@link Capability#PARTITION} without declaring it. A non-TCP backend (the in-memory one) declares
+ * {@code PARTITION} and implements {@link #partition(ElectionClient)} and {@link #heal(ElectionClient)}.
+ */
+public interface TckFixture extends AutoCloseable {
+
+  /** What a fixture can do beyond running the service. */
+  enum Capability {
+    /** {@link #expireSession(ElectionClient)}: the server expires a client's session, as if it timed out. */
+    EXPIRE_SESSION,
+    /** {@link #restart()}: stop and start the whole service, keeping its data. */
+    RESTART,
+    /** {@link #killMember(int)} and {@link #restoreMember(int)} on a cluster of {@link #members()} members. */
+    KILL_MEMBER,
+    /**
+     * Cut one client off from the service and heal it. TCP fixtures get this from the kit's {@link FaultProxy};
+     * others implement {@link #partition(ElectionClient)} and {@link #heal(ElectionClient)}.
+     */
+    PARTITION
+  }
+
+  /** Starts the service. Called once, before the first test of the class. */
+  void start() throws Exception;
+
+  /** The service's client endpoints ({@code host:port} for TCP backends; the cluster name for {@code mem}). */
+  List<String> endpoints();
+
+  /**
+   * A configuration for a client that talks to the given endpoints: for TCP fixtures they are the kit's proxy
+   * endpoints, one per entry of {@link #endpoints()} in the same order. The fixture picks the root, the session
+   * timeout (keep it short: 2–4 s keeps the kit near two minutes) and any backend options.
+   */
+  ClientConfig config(List<String> endpoints);
+
+  /** The session timeout the fixture's configurations use; the kit derives its time bounds from it. */
+  Duration sessionTimeout();
+
+  /** Connects a client. Fixtures may decorate the client (the kit's own self-tests do, to break rules). */
+  default ElectionClient connect(ClientConfig config) {
+    return Elections.connect(config);
+  }
+
+  /** The optional capabilities this fixture declares. */
+  default Set<Capability> capabilities() {
+    return Set.of();
+  }
+
+  /**
+   * True if the backend talks TCP to {@link #endpoints()}: the kit then puts a {@link FaultProxy} in front of every
+   * endpoint for every client it creates, and implements {@link Capability#PARTITION} with it.
+   */
+  default boolean tcp() {
+    return true;
+  }
+
+  /**
+   * Expires the client's session on the server, using {@link ElectionClient#sessionId()}, as if it had timed out.
+   * Returns once the server has expired it. Needed for {@link Capability#EXPIRE_SESSION}.
+   */
+  default void expireSession(ElectionClient client) throws Exception {
+    throw new UnsupportedOperationException("expireSession: capability EXPIRE_SESSION not declared");
+  }
+
+  /** Stops and starts the whole service, keeping its data. Needed for {@link Capability#RESTART}. */
+  default void restart() throws Exception {
+    throw new UnsupportedOperationException("restart: capability RESTART not declared");
+  }
+
+  /** The number of members of the service's cluster. */
+  default int members() {
+    return 1;
+  }
+
+  /** Stops member {@code i} (0-based) of the cluster. Needed for {@link Capability#KILL_MEMBER}. */
+  default void killMember(int i) throws Exception {
+    throw new UnsupportedOperationException("killMember: capability KILL_MEMBER not declared");
+  }
+
+  /** Starts member {@code i} again. Needed for {@link Capability#KILL_MEMBER}. */
+  default void restoreMember(int i) throws Exception {
+    throw new UnsupportedOperationException("restoreMember: capability KILL_MEMBER not declared");
+  }
+
+  /**
+   * Cuts the client off from the service, keeping its connections open, until {@link #heal(ElectionClient)}: for
+   * non-TCP fixtures that declare {@link Capability#PARTITION}. The server must treat the client as silent (its
+   * session expires after the timeout) and the client must see no answers.
+   */
+  default void partition(ElectionClient client) throws Exception {
+    throw new UnsupportedOperationException("partition: a non-TCP fixture must implement it for PARTITION");
+  }
+
+  /** Ends a {@link #partition(ElectionClient)}. */
+  default void heal(ElectionClient client) throws Exception {
+    throw new UnsupportedOperationException("heal: a non-TCP fixture must implement it for PARTITION");
+  }
+
+  /**
+   * A configuration that points at no live service, for rule 4.5 ("a backend that is down fails in time"). TCP
+   * fixtures need not implement it: the kit uses a proxy that accepts connections and never answers. Empty makes
+   * the test skip.
+   */
+  default Optional<ClientConfig> unreachableConfig() {
+    return Optional.empty();
+  }
+
+  /** Stops the service and removes its files. Called once, after the last test of the class. */
+  @Override
+  void close() throws Exception;
+}
