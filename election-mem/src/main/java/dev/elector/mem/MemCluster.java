@@ -1,0 +1,489 @@
+package dev.elector.mem;
+
+import dev.elector.ClientConfig;
+import dev.elector.ClosedException;
+import dev.elector.Participant;
+import dev.elector.SessionLostException;
+import dev.elector.spi.BackendListener;
+import dev.elector.spi.HeadListener;
+import dev.elector.spi.HeadWatch;
+import dev.elector.spi.SessionEvent;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketLostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A simulated coordination service shared by every {@code mem://<name>/…} client of this JVM, with controls for
+ * tests. It behaves like ZooKeeper: a session's tickets die with it; the server expires a session it has not heard
+ * from for the session timeout; a follower waits on its predecessor only; a client cut off learns nothing until it
+ * is healed, then first hears whether its session survived.
+ *
+ * <p>Controls take the id of a client's session ({@code ElectionClient.sessionId()}):
+ * <ul>
+ *   <li>{@link #expire} — the server expires the session now (the client learns at once, or when healed);
+ *   <li>{@link #partition} — the client is cut off and knows it: its session is suspended at once; the server
+ *       expires the session after the timeout unless {@link #heal healed} first;
+ *   <li>{@link #silence} — the client is cut off and does not notice: its deadline runs out on its own clock,
+ *       and the server expires the session after the timeout (a paused or partitioned process);
+ *   <li>{@link #heal} — restores contact.
+ * </ul>
+ */
+public final class MemCluster {
+  private static final ConcurrentMap<String, MemCluster> CLUSTERS = new ConcurrentHashMap<>();
+  private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "elector-mem-timer");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final AtomicLong SESSION_IDS = new AtomicLong(0x1000);
+
+  private final String name;
+  /** One "network" thread: every completion and event a client sees is delivered here, in order. */
+  private final ExecutorService network;
+  private final Object lock = new Object();
+  private long revision;
+  private final Map<Long, Session> sessions = new HashMap<>();
+  private final Map<String, TreeMap<Long, Entry>> lines = new HashMap<>();
+  private final Map<String, Entry> byKey = new HashMap<>();
+  /** Waiters by the key of the predecessor they watch. */
+  private final Map<String, List<Waiter>> waitersByPredecessor = new HashMap<>();
+  private final Map<String, List<Watcher>> watchersByPath = new HashMap<>();
+  private final AtomicLong wakeups = new AtomicLong();
+
+  private MemCluster(String name) {
+    this.name = name;
+    this.network = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "elector-mem-" + name);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The cluster of this name, created on first use. */
+  public static MemCluster named(String name) {
+    return CLUSTERS.computeIfAbsent(name, MemCluster::new);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Ids of the sessions the server holds now. */
+  public List<Long> sessions() {
+    synchronized (lock) {
+      return List.copyOf(sessions.keySet());
+    }
+  }
+
+  /** How many waiters were woken by a predecessor's deletion so far (one per handoff when only the next waits). */
+  public long wakeups() {
+    return wakeups.get();
+  }
+
+  /** How many tickets are in line in all elections. */
+  public int tickets() {
+    synchronized (lock) {
+      return byKey.size();
+    }
+  }
+
+  /** The server expires the session now. */
+  public void expire(long sessionId) {
+    Session s;
+    synchronized (lock) {
+      s = sessions.get(sessionId);
+      if (s == null) {
+        throw new IllegalArgumentException("no session " + Long.toHexString(sessionId) + " in mem cluster " + name);
+      }
+      expireLocked(s);
+    }
+  }
+
+  /** Cuts the client off; it notices at once (suspended). The server expires it after the timeout. */
+  public void partition(long sessionId) {
+    cutOff(sessionId, true);
+  }
+
+  /** Cuts the client off without it noticing: its own deadline must end its terms. */
+  public void silence(long sessionId) {
+    cutOff(sessionId, false);
+  }
+
+  private void cutOff(long sessionId, boolean notice) {
+    Session s;
+    synchronized (lock) {
+      s = sessions.get(sessionId);
+      if (s == null || s.cutOff) {
+        return;
+      }
+      s.cutOff = true;
+      s.expiry = TIMERS.schedule(() -> {
+        synchronized (lock) {
+          if (s.cutOff && !s.expired) {
+            expireLocked(s);
+          }
+        }
+      }, s.client.timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+    s.client.cutOff(notice);
+  }
+
+  /** Restores contact; the client then learns whether its session survived. */
+  public void heal(long sessionId) {
+    Session s;
+    synchronized (lock) {
+      s = sessions.get(sessionId);
+      if (s == null) {
+        return;
+      }
+      if (s.expiry != null) {
+        s.expiry.cancel(false);
+        s.expiry = null;
+      }
+      s.cutOff = false;
+    }
+    s.client.heal();
+  }
+
+  /** Deletes the candidate's tickets in the named election (under any root), as an operator would. */
+  public int deleteTickets(String election, String candidateId) {
+    List<Entry> victims = new ArrayList<>();
+    synchronized (lock) {
+      for (Entry e : byKey.values()) {
+        if (e.election.equals(election) && e.candidateId.equals(candidateId)) {
+          victims.add(e);
+        }
+      }
+      for (Entry e : victims) {
+        removeLocked(e, true);
+      }
+    }
+    return victims.size();
+  }
+
+  // ---------------------------------------------------------------- server operations (called by MemBackend)
+
+  MemBackend connect(ClientConfig config, BackendListener listener) {
+    MemBackend b = new MemBackend(this, config, listener);
+    b.open(openSession(b));
+    return b;
+  }
+
+  long openSession(MemBackend client) {
+    synchronized (lock) {
+      Session s = new Session(SESSION_IDS.incrementAndGet(), client);
+      sessions.put(s.id, s);
+      return s.id;
+    }
+  }
+
+  void deliver(Runnable r) {
+    network.execute(r);
+  }
+
+  Ticket enqueue(long sessionId, String path, String election, String candidateId, byte[] data) {
+    synchronized (lock) {
+      liveSession(sessionId);
+      long token = ++revision;
+      String key = path + "/" + Long.toHexString(sessionId) + "-" + token;
+      Entry e = new Entry(path, election, candidateId, key, token, sessionId, data);
+      Optional<Participant> before = headLocked(path);
+      lines.computeIfAbsent(path, p -> new TreeMap<>()).put(token, e);
+      byKey.put(key, e);
+      headChangedLocked(path, before);
+      return new Ticket(election, candidateId, key, token, sessionId);
+    }
+  }
+
+  void awaitHead(Ticket t, CompletableFuture<Void> f) {
+    synchronized (lock) {
+      Session s = liveSession(t.sessionId());
+      Entry own = byKey.get(t.key());
+      if (own == null || own.sessionId != t.sessionId()) {
+        throw new TicketLostException("ticket " + t.key() + " is not in line");
+      }
+      Waiter old = s.waiters.remove(t.key());
+      if (old != null) {
+        unregisterLocked(old); // a second wait supersedes the first
+      }
+      evaluateLocked(new Waiter(own, f, s));
+    }
+  }
+
+  private void evaluateLocked(Waiter w) {
+    TreeMap<Long, Entry> line = lines.get(w.own.path);
+    Map.Entry<Long, Entry> pred = line.lowerEntry(w.own.token);
+    if (pred == null) {
+      w.session.client.complete(w.future, null);
+      return;
+    }
+    w.predecessorKey = pred.getValue().key;
+    w.predecessorWasFirst = line.firstKey().equals(pred.getKey());
+    waitersByPredecessor.computeIfAbsent(w.predecessorKey, k -> new ArrayList<>()).add(w);
+    w.session.waiters.put(w.own.key, w);
+  }
+
+  private void unregisterLocked(Waiter w) {
+    List<Waiter> ws = waitersByPredecessor.get(w.predecessorKey);
+    if (ws != null) {
+      ws.remove(w);
+      if (ws.isEmpty()) {
+        waitersByPredecessor.remove(w.predecessorKey);
+      }
+    }
+  }
+
+  void remove(long sessionId, Ticket t) {
+    synchronized (lock) {
+      liveSession(sessionId);
+      Entry e = byKey.get(t.key());
+      if (e != null) {
+        removeLocked(e, false);
+      }
+    }
+  }
+
+  void update(long sessionId, Ticket t, byte[] data) {
+    synchronized (lock) {
+      liveSession(sessionId);
+      Entry e = byKey.get(t.key());
+      if (e == null) {
+        throw new TicketLostException("ticket " + t.key() + " is not in line");
+      }
+      Optional<Participant> before = headLocked(e.path);
+      e.data = data.clone();
+      headChangedLocked(e.path, before);
+    }
+  }
+
+  List<Participant> line(long sessionId, String path) {
+    synchronized (lock) {
+      liveSession(sessionId);
+      List<Participant> out = new ArrayList<>();
+      TreeMap<Long, Entry> line = lines.get(path);
+      if (line != null) {
+        line.values().forEach(e -> out.add(e.participant()));
+      }
+      return out;
+    }
+  }
+
+  HeadWatch watchHead(long sessionId, String path, HeadListener listener) {
+    synchronized (lock) {
+      Session s = liveSession(sessionId);
+      Watcher w = new Watcher(path, listener, s);
+      watchersByPath.computeIfAbsent(path, p -> new ArrayList<>()).add(w);
+      s.watchers.add(w);
+      Optional<Participant> head = headLocked(path);
+      s.client.send(() -> w.fire(head));
+      return () -> {
+        w.cancelled = true;
+        synchronized (lock) {
+          List<Watcher> ws = watchersByPath.get(path);
+          if (ws != null) {
+            ws.remove(w);
+          }
+          s.watchers.remove(w);
+        }
+      };
+    }
+  }
+
+  /** The client closed its session: the server drops its tickets at once. */
+  void close(long sessionId) {
+    synchronized (lock) {
+      Session s = sessions.get(sessionId);
+      if (s != null && !s.expired) {
+        expireLocked(s);
+      }
+    }
+  }
+
+  private Session liveSession(long sessionId) {
+    Session s = sessions.get(sessionId);
+    if (s == null || s.expired) {
+      throw new SessionLostException("mem session " + Long.toHexString(sessionId) + " expired", true);
+    }
+    if (s.cutOff) {
+      throw new SessionLostException("mem session " + Long.toHexString(sessionId) + " is cut off", false);
+    }
+    return s;
+  }
+
+  private void expireLocked(Session s) {
+    s.expired = true;
+    sessions.remove(s.id);
+    if (s.expiry != null) {
+      s.expiry.cancel(false);
+    }
+    for (Waiter w : s.waiters.values()) {
+      unregisterLocked(w);
+    }
+    s.waiters.clear();
+    for (Watcher w : s.watchers) {
+      List<Watcher> ws = watchersByPath.get(w.path);
+      if (ws != null) {
+        ws.remove(w);
+      }
+    }
+    List<Entry> owned = new ArrayList<>();
+    for (Entry e : byKey.values()) {
+      if (e.sessionId == s.id) {
+        owned.add(e);
+      }
+    }
+    owned.forEach(e -> removeLocked(e, false));
+    List<Watcher> watchers = List.copyOf(s.watchers);
+    s.watchers.clear();
+    s.client.sessionExpired(s.id, watchers);
+  }
+
+  private void removeLocked(Entry e, boolean external) {
+    Optional<Participant> before = headLocked(e.path);
+    TreeMap<Long, Entry> line = lines.get(e.path);
+    line.remove(e.token);
+    if (line.isEmpty()) {
+      lines.remove(e.path);
+    }
+    byKey.remove(e.key);
+    Session owner = sessions.get(e.sessionId);
+    if (owner != null) {
+      Waiter own = owner.waiters.remove(e.key);
+      if (own != null) {
+        unregisterLocked(own);
+        owner.client.fail(own.future, new TicketLostException("ticket " + e.key + " was removed"));
+      }
+      if (external) {
+        owner.client.ticketLost(new Ticket(e.election, e.candidateId, e.key, e.token, e.sessionId));
+      }
+    }
+    List<Waiter> woken = waitersByPredecessor.remove(e.key);
+    if (woken != null) {
+      for (Waiter w : woken) {
+        w.session.waiters.remove(w.own.key);
+        wakeups.incrementAndGet();
+        if (!byKey.containsKey(w.own.key)) {
+          continue;
+        }
+        if (w.predecessorWasFirst) {
+          // Nothing smaller can appear later: the waiter is first now, without another look (fast handoff).
+          w.session.client.complete(w.future, null);
+        } else {
+          evaluateLocked(w);
+        }
+      }
+    }
+    headChangedLocked(e.path, before);
+  }
+
+  private Optional<Participant> headLocked(String path) {
+    TreeMap<Long, Entry> line = lines.get(path);
+    return line == null || line.isEmpty() ? Optional.empty() : Optional.of(line.firstEntry().getValue().participant());
+  }
+
+  private void headChangedLocked(String path, Optional<Participant> before) {
+    Optional<Participant> now = headLocked(path);
+    if (now.equals(before)) {
+      return;
+    }
+    for (Watcher w : watchersByPath.getOrDefault(path, List.of())) {
+      w.session.client.send(() -> w.fire(now));
+    }
+  }
+
+  private static final class Entry {
+    final String path;
+    final String election;
+    final String candidateId;
+    final String key;
+    final long token;
+    final long sessionId;
+    byte[] data;
+
+    Entry(String path, String election, String candidateId, String key, long token, long sessionId, byte[] data) {
+      this.path = path;
+      this.election = election;
+      this.candidateId = candidateId;
+      this.key = key;
+      this.token = token;
+      this.sessionId = sessionId;
+      this.data = data.clone();
+    }
+
+    Participant participant() {
+      return new Participant(election, candidateId, token, data);
+    }
+  }
+
+  private static final class Session {
+    final long id;
+    final MemBackend client;
+    final Map<String, Waiter> waiters = new HashMap<>();
+    final List<Watcher> watchers = new ArrayList<>();
+    boolean cutOff;
+    boolean expired;
+    ScheduledFuture<?> expiry;
+
+    Session(long id, MemBackend client) {
+      this.id = id;
+      this.client = client;
+    }
+  }
+
+  private static final class Waiter {
+    final Entry own;
+    final CompletableFuture<Void> future;
+    final Session session;
+    String predecessorKey;
+    boolean predecessorWasFirst;
+
+    Waiter(Entry own, CompletableFuture<Void> future, Session session) {
+      this.own = own;
+      this.future = future;
+      this.session = session;
+    }
+  }
+
+  static final class Watcher {
+    final String path;
+    final HeadListener listener;
+    final Session session;
+    volatile boolean cancelled;
+
+    Watcher(String path, HeadListener listener, Session session) {
+      this.path = path;
+      this.listener = listener;
+      this.session = session;
+    }
+
+    void fire(Optional<Participant> head) {
+      if (!cancelled) {
+        listener.headChanged(head);
+      }
+    }
+
+    void fail(Throwable cause) {
+      if (!cancelled) {
+        listener.failed(cause);
+      }
+    }
+  }
+
+  static ClosedException closed() {
+    return new ClosedException("mem backend closed");
+  }
+}
