@@ -32,7 +32,9 @@ public final class Elections {
 
   /** Connects with the given config; fails as {@link #connect(String)} does. */
   public static ElectionClient connect(ClientConfig config) {
-    ElectionProvider provider = Discovery.provider(config.scheme(), Elections.class.getClassLoader());
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    ElectionProvider provider =
+        Discovery.provider(config.scheme(), context != null ? context : Elections.class.getClassLoader());
     Discovery.validate(provider, config);
     return EngineClient.connect(provider, config);
   }

@@ -25,9 +25,8 @@ public final class Discovery {
   /** Every provider that loads, failing with the provider's name if one does not. */
   public static List<ElectionProvider> providers(ClassLoader loader) {
     List<ElectionProvider> found = new ArrayList<>();
-    ServiceLoader<ElectionProvider> sl = ElectionProvider.class.getModule().isNamed()
-        ? ServiceLoader.load(ElectionProvider.class)
-        : ServiceLoader.load(ElectionProvider.class, loader);
+    // The loader's named modules (module path) and its META-INF/services files (class path) both count.
+    ServiceLoader<ElectionProvider> sl = ServiceLoader.load(ElectionProvider.class, loader);
     Iterator<ServiceLoader.Provider<ElectionProvider>> it = sl.stream().iterator();
     while (true) {
       ServiceLoader.Provider<ElectionProvider> p;
