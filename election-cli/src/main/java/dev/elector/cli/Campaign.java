@@ -1,0 +1,294 @@
+package dev.elector.cli;
+
+import dev.elector.Candidate;
+import dev.elector.ElectionClient;
+import dev.elector.EndReason;
+import dev.elector.Leadership;
+import dev.elector.LeadershipListener;
+import dev.elector.SessionState;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One run of {@code elector campaign}: a candidate whose terms start and stop a child process.
+ *
+ * <p>All state changes happen under {@link #lock}; leadership callbacks arrive in order on one thread. At most one
+ * child runs at a time: a term that starts while the previous child is still in its grace period waits for it.
+ */
+final class Campaign implements LeadershipListener {
+  /** How often a running child's term is re-checked, so a deadline that passes silently still stops it. */
+  private static final Duration WATCHDOG_PERIOD = Duration.ofMillis(25);
+
+  private final ElectionClient client;
+  private final String election;
+  private final String id;
+  private final String data;
+  private final List<String> command;
+  private final Duration grace;
+  private final boolean requeue;
+  private final ChildLauncher launcher;
+  private final PrintWriter err;
+
+  private final ExecutorService events = Executors.newSingleThreadExecutor(Threads.daemon("elector-events"));
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(Threads.daemon("elector-timer"));
+  private final CompletableFuture<Integer> finished = new CompletableFuture<>();
+
+  private final Object lock = new Object();
+  private Child child; // guarded by lock
+  private Leadership pending; // guarded by lock: a term waiting for the previous child to exit
+  private boolean shuttingDown; // guarded by lock
+  private volatile Candidate candidate;
+  private volatile SessionState lastSessionState = SessionState.CONNECTED;
+
+  Campaign(ElectionClient client, String election, String id, String data, List<String> command, Duration grace,
+      boolean requeue, ChildLauncher launcher, PrintWriter err) {
+    this.client = client;
+    this.election = election;
+    this.id = id;
+    this.data = data;
+    this.command = List.copyOf(command);
+    this.grace = grace;
+    this.requeue = requeue;
+    this.launcher = launcher;
+    this.err = err;
+  }
+
+  private static final class Child {
+    final Leadership term;
+    final Process process;
+    boolean stopping;
+    ScheduledFuture<?> watchdog;
+    ScheduledFuture<?> killer;
+
+    Child(Leadership term, Process process) {
+      this.term = term;
+      this.process = process;
+    }
+  }
+
+  /** Campaigns until COMMAND exits by itself (without --requeue); returns its exit code. */
+  int run() throws InterruptedException {
+    Thread hook = new Thread(this::shutdown, "elector-campaign-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      client.addSessionListener(events, (state, sessionId) -> {
+        SessionState before = lastSessionState;
+        lastSessionState = state;
+        if (state != before) {
+          note("session " + state.name().toLowerCase(Locale.ROOT) + " (0x" + Long.toHexString(sessionId) + ")");
+        }
+      });
+      candidate = client.election(election).candidate(id).data(data).listener(events, this).join();
+      note("joined election '" + election + "'; waiting to lead");
+      int code;
+      try {
+        code = finished.get();
+      } catch (ExecutionException e) {
+        throw new Failure(Main.EXIT_FAILURE, String.valueOf(Main.unwrap(e).getMessage()), e.getCause());
+      }
+      synchronized (lock) {
+        shuttingDown = true;
+      }
+      // Leave for good: the next in line takes over at once instead of after a session timeout.
+      candidate.close();
+      note("left election '" + election + "'");
+      return code;
+    } finally {
+      client.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException alreadyShuttingDown) {
+        // the hook is running or ran; nothing to undo
+      }
+    }
+  }
+
+  @Override
+  public void elected(Leadership term) {
+    synchronized (lock) {
+      if (shuttingDown || finished.isDone()) {
+        return;
+      }
+      if (!term.isValid()) {
+        note("elected with token " + term.token() + ", but that term already ended; not starting COMMAND");
+        return;
+      }
+      if (child != null) {
+        note("elected with token " + term.token() + "; waiting for the previous COMMAND to exit first");
+        pending = term;
+        return;
+      }
+      start(term);
+    }
+  }
+
+  @Override
+  public void revoked(Leadership term, EndReason reason) {
+    synchronized (lock) {
+      if (pending == term) {
+        pending = null;
+      }
+      if (child != null && child.term == term) {
+        stop(child, "leadership lost (" + describe(reason) + ")");
+      } else {
+        note("term with token " + term.token() + " ended (" + describe(reason) + ")");
+      }
+    }
+  }
+
+  /** Under {@link #lock}. */
+  private void start(Leadership term) {
+    Map<String, String> env = Map.of(
+        "ELECTOR_TOKEN", Long.toString(term.token()),
+        "ELECTOR_ELECTION", election,
+        "ELECTOR_ID", id);
+    Process process;
+    try {
+      process = launcher.start(command, env);
+    } catch (IOException e) {
+      note("cannot start COMMAND: " + e.getMessage());
+      commandEnded(127);
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    Child c = new Child(term, process);
+    child = c;
+    note("leading with token " + term.token() + "; started COMMAND (pid " + process.pid() + ")");
+    c.watchdog = timer.scheduleWithFixedDelay(() -> {
+      if (!term.isValid()) {
+        synchronized (lock) {
+          stop(c, "leadership no longer valid");
+        }
+      }
+    }, WATCHDOG_PERIOD.toMillis(), WATCHDOG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+    process.onExit().thenRunAsync(() -> exited(c), events);
+  }
+
+  /** Under {@link #lock}: SIGTERM now, SIGKILL after the grace period. Idempotent. */
+  private void stop(Child c, String why) {
+    if (c.stopping) {
+      return;
+    }
+    c.stopping = true;
+    c.watchdog.cancel(false);
+    if (!c.process.isAlive()) {
+      return;
+    }
+    note(why + ": stopping COMMAND (SIGTERM now, SIGKILL in " + DurationConverter.format(grace) + ")");
+    // Taken before the signal: once COMMAND is gone its children are reparented and no longer found from it.
+    List<ProcessHandle> tree = c.process.descendants().toList();
+    c.process.destroy();
+    tree.forEach(ProcessHandle::destroy);
+    c.killer = timer.schedule(() -> {
+      if (c.process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive)) {
+        note("COMMAND still running after " + DurationConverter.format(grace) + ": SIGKILL");
+      }
+      c.process.descendants().forEach(ProcessHandle::destroyForcibly);
+      c.process.destroyForcibly();
+      tree.forEach(ProcessHandle::destroyForcibly);
+    }, grace.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void exited(Child c) {
+    synchronized (lock) {
+      c.watchdog.cancel(false);
+      if (child == c) {
+        child = null;
+      }
+      int code = c.process.exitValue();
+      if (c.stopping) {
+        // The scheduled SIGKILL stays armed for COMMAND's own children until the grace period ends.
+        note("COMMAND stopped (exit code " + code + ")");
+        Leadership next = pending;
+        pending = null;
+        if (next != null && next.isValid() && !shuttingDown) {
+          start(next);
+        }
+        return;
+      }
+      if (shuttingDown) {
+        return;
+      }
+      note("COMMAND exited by itself with code " + code);
+      commandEnded(code);
+    }
+  }
+
+  /** Under {@link #lock}: COMMAND is over without being asked to stop. */
+  private void commandEnded(int code) {
+    Candidate cand = candidate;
+    if (requeue && cand != null) {
+      note("resigning; campaigning again (--requeue)");
+      cand.resign().whenComplete((ok, failure) -> {
+        if (failure != null) {
+          note("resign failed: " + Main.unwrap(failure).getMessage());
+        }
+      });
+    } else {
+      finished.complete(code);
+    }
+  }
+
+  /** SIGINT/SIGTERM: stop COMMAND within the grace period, leave the election, end the session. */
+  private void shutdown() {
+    Child c;
+    synchronized (lock) {
+      if (shuttingDown) {
+        return;
+      }
+      shuttingDown = true;
+      c = child;
+      if (c != null) {
+        stop(c, "elector is stopping");
+      }
+    }
+    if (c != null) {
+      try {
+        c.process.onExit().get(grace.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        c.process.destroyForcibly();
+      }
+    }
+    Candidate cand = candidate;
+    if (cand != null) {
+      cand.close();
+    }
+    client.close();
+    note("left election '" + election + "'");
+  }
+
+  private void note(String message) {
+    synchronized (err) {
+      err.println("elector[" + id + "]: " + message);
+      err.flush();
+    }
+  }
+
+  static String describe(EndReason reason) {
+    return switch (reason) {
+      case RESIGNED -> "resigned";
+      case CLOSED -> "closed";
+      case SESSION_SUSPENDED -> "lost contact with the service";
+      case SESSION_EXPIRED -> "session expired";
+      case DEADLINE_PASSED -> "session deadline passed";
+      case TICKET_LOST -> "ticket removed by someone else";
+    };
+  }
+}

@@ -1,0 +1,64 @@
+package dev.elector.cli;
+
+import dev.elector.ClientConfig;
+import dev.elector.ElectionClient;
+import dev.elector.SessionState;
+import dev.elector.Subscription;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "observe",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Prints every leader change of an election as it happens.",
+      "%nFirst the current leader, then each change, \"no leader\" included, one line each, until interrupted "
+          + "(Ctrl-C). Tokens never go back.%n"
+    })
+final class ObserveCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin ConnectOptions connect;
+
+  @Option(names = "--json", description = "Print JSON lines: {\"time\":…,\"leader\":{\"id\":…,\"token\":…,\"data\":…}|null}.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    ClientConfig config = connect.config(spec);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ElectionClient client = ConnectOptions.connect(config);
+    ExecutorService printer = Executors.newSingleThreadExecutor(Threads.daemon("elector-observe"));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Subscription sessions = client.addSessionListener(printer, (state, id) -> {
+      if (state != SessionState.CONNECTED) {
+        err.println("elector observe: session " + state.name().toLowerCase(java.util.Locale.ROOT)
+            + (state == SessionState.SUSPENDED ? "; the leader shown last may be stale" : ""));
+        err.flush();
+      }
+    });
+    Subscription leaders = client.election(connect.election).observe(printer, leader -> {
+      Instant now = Instant.now();
+      out.println(json ? Format.leaderJson(now, leader) : Format.leaderText(now, leader));
+      out.flush();
+    });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      leaders.cancel();
+      sessions.cancel();
+      client.close();
+      stopped.countDown();
+    }, "elector-observe-shutdown"));
+    // Runs until SIGINT/SIGTERM; the hook above cleans up while this thread waits.
+    stopped.await();
+    return 0;
+  }
+}
