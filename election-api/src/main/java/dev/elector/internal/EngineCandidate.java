@@ -53,6 +53,7 @@ final class EngineCandidate implements Candidate {
   private int gen;
   private int failures;
   private boolean rejoinScheduled;
+  private boolean enqueueInFlight;
   private final List<CompletableFuture<Leadership>> electedWaiters = new ArrayList<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
@@ -256,11 +257,19 @@ final class EngineCandidate implements Candidate {
     state = CandidateState.JOINING;
     int g = ++gen;
     ticket = null;
+    enqueueInFlight = true;
     client.backend().enqueue(election, id, data.clone())
-        .whenComplete((t, err) -> client.post(() -> onEnqueued(g, t, err), () -> {}));
+        .whenComplete((t, err) -> client.post(() -> onEnqueued(g, t, err), () -> {
+          if (t != null) {
+            client.removeTicket(t);
+          }
+        }));
   }
 
   private void onEnqueued(int g, Ticket t, Throwable err) {
+    if (g == gen) {
+      enqueueInFlight = false;
+    }
     if (err == null) {
       if (g != gen || closing) {
         client.removeTicket(t); // abandoned while in flight: never leave it in line
@@ -501,7 +510,7 @@ final class EngineCandidate implements Candidate {
       } else {
         enqueue();
       }
-    } else if (state == CandidateState.JOINING && ticket == null && !rejoinScheduled) {
+    } else if (state == CandidateState.JOINING && ticket == null && !rejoinScheduled && !enqueueInFlight) {
       enqueue();
     }
   }
@@ -513,6 +522,7 @@ final class EngineCandidate implements Candidate {
     endTerm(EndReason.SESSION_EXPIRED);
     ticket = null;
     gen++;
+    enqueueInFlight = false;
     rejoinScheduled = false;
     state = CandidateState.REJOINING;
   }
@@ -526,9 +536,10 @@ final class EngineCandidate implements Candidate {
       endTerm(EndReason.SESSION_EXPIRED);
       ticket = null;
       gen++;
+      enqueueInFlight = false;
       rejoinScheduled = false;
     }
-    if (ticket == null && !rejoinScheduled) {
+    if (ticket == null && !rejoinScheduled && !enqueueInFlight) {
       if (state == CandidateState.REJOINING) {
         scheduleRejoin();
       } else if (state == CandidateState.JOINING || state == CandidateState.SUSPENDED) {

@@ -56,7 +56,22 @@ final class Observation {
       watch.cancel();
     }
     int g = ++watchGen;
-    watch = client.backend().watchHead(election, new HeadListener() {
+    watch = null;
+    try {
+      watch = client.backend().watchHead(election, listener(g));
+    } catch (RuntimeException e) {
+      // Cut off or between sessions: try again shortly while anyone still observes.
+      LOG.log(System.Logger.Level.DEBUG, "Head watch on {0} not set yet: {1}", election, e);
+      client.schedule(() -> {
+        if (g == watchGen && !subs.isEmpty()) {
+          restart();
+        }
+      }, 100);
+    }
+  }
+
+  private HeadListener listener(int g) {
+    return new HeadListener() {
       @Override
       public void headChanged(Optional<Participant> head) {
         client.post(() -> {
@@ -75,7 +90,7 @@ final class Observation {
           }
         }, () -> {});
       }
-    });
+    };
   }
 
   void stop() {
