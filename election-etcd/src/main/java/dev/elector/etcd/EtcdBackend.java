@@ -1,0 +1,1264 @@
+package dev.elector.etcd;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.elector.BackendUnavailableException;
+import dev.elector.ClientConfig;
+import dev.elector.ClosedException;
+import dev.elector.ElectorException;
+import dev.elector.AccessDeniedException;
+import dev.elector.Participant;
+import dev.elector.SessionLostException;
+import dev.elector.spi.BackendListener;
+import dev.elector.spi.ElectionBackend;
+import dev.elector.spi.HeadListener;
+import dev.elector.spi.HeadWatch;
+import dev.elector.spi.SessionEvent;
+import dev.elector.spi.SessionEvent.Kind;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketCodec;
+import dev.elector.spi.TicketLostException;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * One etcd session (a lease) and the election lines inside it.
+ *
+ * <p>Threading: every piece of mutable state is confined to one thread, the backend's loop; jetcd callbacks hop onto
+ * it. That orders listener calls as things happened and needs no locks. Only {@link #leaseId} and {@link #deadline}
+ * are read from other threads (volatile).
+ */
+final class EtcdBackend implements ElectionBackend {
+  private static final System.Logger LOG = System.getLogger(EtcdBackend.class.getName());
+  private static final AtomicInteger IDS = new AtomicInteger();
+  private static final long TICK_MILLIS = 25;
+  private static final int MAX_KEEPALIVES_IN_FLIGHT = 4;
+  private static final long RETRY_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 2_000;
+
+  private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
+
+  private final ClientConfig config;
+  private final BackendListener listener;
+  private final Client client;
+  private final KV kv;
+  private final Lease leases;
+  private final Watch watches;
+  private final ScheduledExecutorService loop;
+  /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
+  private final Executor onLoop;
+  private final Duration opTimeout;
+  private final long ttlSeconds;
+  private final long marginNanos;
+  private final long renewEveryNanos;
+  private final long retryEveryNanos;
+  private final AtomicBoolean closing = new AtomicBoolean();
+
+  private volatile long leaseId;
+  private volatile long deadline;
+  private volatile State state = State.EXPIRED;
+
+  // Loop-confined.
+  private long grantedTtlNanos;
+  private long lastAckedSend;
+  private long lastSend;
+  private int keepAlivesInFlight;
+  private int regrantAttempt;
+  private final Map<String, Line> lines = new HashMap<>();
+
+  private EtcdBackend(ClientConfig config, BackendListener listener, Client client) {
+    this.config = config;
+    this.listener = listener;
+    this.client = client;
+    this.kv = client.getKVClient();
+    this.leases = client.getLeaseClient();
+    this.watches = client.getWatchClient();
+    int id = IDS.incrementAndGet();
+    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "elector-etcd-" + id);
+      t.setDaemon(true);
+      return t;
+    });
+    this.onLoop = r -> {
+      try {
+        loop.execute(r);
+      } catch (RejectedExecutionException e) {
+        r.run();
+      }
+    };
+    this.opTimeout = config.operationTimeout();
+    this.ttlSeconds = ttlSeconds(config);
+    long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
+    this.marginNanos = margin(ttl);
+    this.renewEveryNanos = ttl / 3;
+    this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
+  }
+
+  /** The lease TTL: the session timeout rounded up to whole seconds, etcd's unit. */
+  static long ttlSeconds(ClientConfig config) {
+    long ms = config.sessionTimeout().toMillis();
+    return Math.max(2, (ms + 999) / 1000);
+  }
+
+  /**
+   * The safety margin taken off each renewal's deadline: 5% of the TTL, at least 100 ms. It covers the rate
+   * difference between this host's monotonic clock and the etcd leader's (NTP slews by at most 0.05%), the loop's
+   * scheduling delay and a leader change whose new leader promotes leases with less than the old one's remaining
+   * time. The server's lease runs at least TTL from when it handled the renewal, which is after we sent it.
+   */
+  static long margin(long ttlNanos) {
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttlNanos / 20);
+  }
+
+  static EtcdBackend open(ClientConfig config, BackendListener listener) {
+    Client client = buildClient(config);
+    EtcdBackend b = new EtcdBackend(config, listener, client);
+    try {
+      b.start();
+      return b;
+    } catch (RuntimeException e) {
+      b.loop.shutdownNow();
+      client.close();
+      throw e;
+    }
+  }
+
+  private static Client buildClient(ClientConfig config) {
+    boolean tls = config.option(EtcdElectionProvider.TLS).map(Boolean::parseBoolean).orElse(false);
+    String scheme = tls ? "https://" : "http://";
+    String[] endpoints = config.endpoints().stream().map(e -> scheme + e).toArray(String[]::new);
+    long ttl = TimeUnit.SECONDS.toMillis(ttlSeconds(config));
+    ClientBuilder b = Client.builder()
+        .endpoints(endpoints)
+        .connectTimeout(config.connectTimeout())
+        // gRPC's floor is 10 s; etcd tolerates pings every 5 s while a stream (our watches) is open.
+        .keepaliveTime(Duration.ofSeconds(10))
+        .keepaliveTimeout(Duration.ofSeconds(5))
+        .keepaliveWithoutCalls(false)
+        .retryMaxAttempts(2)
+        .retryDelay(100)
+        .retryMaxDelay(500)
+        .retryMaxDuration(config.operationTimeout())
+        .interceptor(new DeadlineInterceptor(config.operationTimeout(), Duration.ofMillis(Math.max(500, ttl / 3))));
+    config.option(EtcdElectionProvider.USERNAME).ifPresent(u -> b.user(ByteSequence.from(u, UTF_8)));
+    config.option(EtcdElectionProvider.PASSWORD).ifPresent(p -> b.password(ByteSequence.from(p, UTF_8)));
+    if (tls) {
+      try {
+        b.sslContext(ssl -> {
+          config.option(EtcdElectionProvider.CA_FILE).ifPresent(f -> ssl.trustManager(new File(f)));
+          config.option(EtcdElectionProvider.CERT_FILE).ifPresent(c ->
+              ssl.keyManager(new File(c), new File(config.option(EtcdElectionProvider.KEY_FILE).orElseThrow())));
+        });
+      } catch (Exception e) {
+        throw new dev.elector.InvalidInputException("TLS files", config.option(EtcdElectionProvider.CA_FILE)
+            .orElse("(JVM trust store)"), "must be readable PEM files (" + e.getMessage() + ")");
+      }
+    }
+    return b.build();
+  }
+
+  private void start() {
+    Duration timeout = config.connectTimeout();
+    long send = System.nanoTime();
+    LeaseGrantResponse granted;
+    try {
+      granted = leases.grant(ttlSeconds, timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new BackendUnavailableException("could not open a session with etcd at " + config.endpoints()
+          + ": no lease granted within connectTimeout=" + timeout, e);
+    } catch (ExecutionException e) {
+      ElectorException x = EtcdErrors.translate(e, "granting a lease", config.endpoints(), timeout, false);
+      if (x instanceof AccessDeniedException) {
+        throw x;
+      }
+      throw new BackendUnavailableException("could not open a session with etcd at " + config.endpoints()
+          + " within connectTimeout=" + timeout + ": " + x.getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendUnavailableException("interrupted while connecting to etcd at " + config.endpoints(), e);
+    }
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    loop.execute(() -> {
+      sessionGranted(granted, send);
+      loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+      started.complete(null);
+    });
+    started.join();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Session: one lease, renewed by us, with a deadline from each renewal's send time.
+
+  @Override
+  public long sessionId() {
+    return leaseId;
+  }
+
+  @Override
+  public long sessionDeadline() {
+    return deadline;
+  }
+
+  private void sessionGranted(LeaseGrantResponse r, long sendTime) {
+    grantedTtlNanos = TimeUnit.SECONDS.toNanos(r.getTTL());
+    deadline = sendTime + grantedTtlNanos - marginNanos;
+    lastAckedSend = sendTime;
+    lastSend = sendTime;
+    keepAlivesInFlight = 0;
+    regrantAttempt = 0;
+    leaseId = r.getID();
+    state = State.CONNECTED;
+    emit(Kind.CONNECTED, r.getID());
+  }
+
+  private void tick() {
+    try {
+      if (state != State.CONNECTED && state != State.SUSPENDED) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (state == State.CONNECTED && deadline - now <= 0) {
+        // The deadline has passed by itself: nothing to set before the event.
+        state = State.SUSPENDED;
+        emit(Kind.SUSPENDED, leaseId);
+      }
+      if (now - lastAckedSend >= renewEveryNanos && now - lastSend >= retryEveryNanos
+          && keepAlivesInFlight < MAX_KEEPALIVES_IN_FLIGHT) {
+        renew(null);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "etcd session tick failed", e);
+    }
+  }
+
+  /**
+   * Sends one keepalive for the current lease. {@code then} (may be null) learns whether the lease is alive:
+   * true (renewed), false (gone), or null (no answer).
+   */
+  private void renew(java.util.function.Consumer<Boolean> then) {
+    long lease = leaseId;
+    long send = System.nanoTime();
+    lastSend = send;
+    keepAlivesInFlight++;
+    CompletableFuture<LeaseKeepAliveResponse> f;
+    try {
+      f = leases.keepAliveOnce(lease);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenCompleteAsync((r, e) -> {
+      if (lease != leaseId) {
+        if (then != null) {
+          then.accept(false);
+        }
+        return;
+      }
+      keepAlivesInFlight--;
+      Boolean alive = renewed(lease, send, r, e);
+      if (then != null) {
+        then.accept(alive);
+      }
+    }, onLoop);
+  }
+
+  private Boolean renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {
+    if (state != State.CONNECTED && state != State.SUSPENDED) {
+      return null;
+    }
+    if (e != null) {
+      if (EtcdErrors.leaseNotFound(e)) {
+        leaseLost(lease, e);
+        return false;
+      }
+      return null;
+    }
+    if (r.getTTL() <= 0) {
+      leaseLost(lease, null);
+      return false;
+    }
+    long d = send + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
+    if (send - lastAckedSend > 0) {
+      lastAckedSend = send;
+    }
+    if (d - deadline > 0) {
+      deadline = d;
+    }
+    if (state == State.SUSPENDED && deadline - System.nanoTime() > 0) {
+      state = State.CONNECTED;
+      emit(Kind.RECOVERED, lease);
+    }
+    return true;
+  }
+
+  /** The lease is gone on the server: every ticket with it. Opens a new session. */
+  private void leaseLost(long lease, Throwable cause) {
+    if (lease != leaseId || (state != State.CONNECTED && state != State.SUSPENDED)) {
+      return;
+    }
+    deadline = System.nanoTime() - 1;
+    state = State.EXPIRED;
+    leaseId = 0;
+    emit(Kind.EXPIRED, lease);
+    SessionLostException lost =
+        new SessionLostException("the etcd lease " + Long.toHexString(lease) + " expired", true, cause);
+    for (Line line : lines.values()) {
+      line.kill(lost);
+    }
+    lines.clear();
+    regrant();
+  }
+
+  private void regrant() {
+    if (state != State.EXPIRED) {
+      return;
+    }
+    long delay = regrantAttempt == 0 ? 0 : backoff(regrantAttempt);
+    regrantAttempt++;
+    loop.schedule(() -> {
+      if (state != State.EXPIRED) {
+        return;
+      }
+      long send = System.nanoTime();
+      io("granting a new lease", () -> leases.grant(ttlSeconds)).whenComplete((r, e) -> {
+        if (state == State.CLOSED) {
+          if (r != null) {
+            leases.revoke(r.getID());
+          }
+          return;
+        }
+        if (e != null) {
+          LOG.log(System.Logger.Level.DEBUG, "granting a new etcd lease failed, retrying", e);
+          regrant();
+          return;
+        }
+        sessionGranted(r, send);
+      });
+    }, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private static long backoff(int attempt) {
+    long base = Math.min(MAX_BACKOFF_MILLIS, RETRY_MILLIS << Math.min(attempt, 10));
+    return base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+  }
+
+  private void emit(Kind kind, long lease) {
+    try {
+      listener.sessionEvent(new SessionEvent(kind, lease));
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "backend listener failed on " + kind, e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Operations.
+
+  /** Runs a jetcd call bounded by the operation timeout; completes on the loop with a translated error. */
+  private <T> CompletableFuture<T> io(String what, Supplier<CompletableFuture<T>> call) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    CompletableFuture<T> f;
+    try {
+      f = call.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.orTimeout(opTimeout.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((r, e) -> {
+      if (e == null) {
+        out.complete(r);
+      } else {
+        out.completeExceptionally(error(e, what));
+      }
+    }, onLoop);
+    return out;
+  }
+
+  private ElectorException error(Throwable e, String what) {
+    Throwable t = EtcdErrors.unwrap(e);
+    if (t instanceof ElectorException x) {
+      return x;
+    }
+    if (state == State.CLOSED) {
+      return new ClosedException(what + " failed: the etcd backend is closed");
+    }
+    return EtcdErrors.translate(t, what, config.endpoints(), opTimeout, state == State.SUSPENDED);
+  }
+
+  private static boolean retryable(Throwable e) {
+    Throwable t = EtcdErrors.unwrap(e);
+    if (t instanceof ElectorException) {
+      t = t.getCause() == null ? t : EtcdErrors.unwrap(t.getCause());
+    }
+    if (t instanceof TimeoutException) {
+      return true;
+    }
+    String code = EtcdErrors.code(t);
+    return code.equals("UNAVAILABLE") || code.equals("DEADLINE_EXCEEDED");
+  }
+
+  /** Fails {@code out} and returns true unless the session is usable for a new operation. */
+  private boolean unusable(CompletableFuture<?> out, String what) {
+    switch (state) {
+      case CLOSED -> out.completeExceptionally(new ClosedException(what + " failed: the etcd backend is closed"));
+      case EXPIRED -> out.completeExceptionally(
+          new SessionLostException(what + " failed: the etcd lease expired; a new one is being granted", true));
+      case SUSPENDED -> out.completeExceptionally(new SessionLostException(
+          what + " failed: the etcd session is suspended (no lease renewal before its deadline)", false));
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void runOnLoop(Runnable r) {
+    onLoop.execute(() -> {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "etcd backend task failed", e);
+      }
+    });
+  }
+
+  private String prefix(String election) {
+    String root = config.root();
+    return (root.equals("/") ? "" : root) + "/" + election + "/";
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, UTF_8);
+  }
+
+  private Line lineOf(String election) {
+    return lines.computeIfAbsent(election, Line::new);
+  }
+
+  @Override
+  public CompletionStage<Ticket> enqueue(String election, String candidateId, byte[] data) {
+    CompletableFuture<Ticket> out = new CompletableFuture<>();
+    byte[] value = TicketCodec.encode(candidateId, data);
+    runOnLoop(() -> {
+      String what = "joining election '" + election + "'";
+      if (unusable(out, what)) {
+        return;
+      }
+      long lease = leaseId;
+      // The uuid makes the key unique for all time, so a retry after a lost answer finds its own key.
+      String key = prefix(election) + Long.toHexString(lease) + "-" + UUID.randomUUID();
+      createTicket(election, candidateId, key, value, lease, System.nanoTime(), out);
+    });
+    return out;
+  }
+
+  private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
+      long started, CompletableFuture<Ticket> out) {
+    String what = "joining election '" + election + "'";
+    ByteSequence k = bytes(key);
+    io(what, () -> kv.txn()
+        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
+        .Else(Op.get(k, GetOption.DEFAULT))
+        .commit()).whenComplete((r, e) -> {
+          if (e == null) {
+            // Else-branch: an earlier attempt of this same call created the key and its answer was lost.
+            long token = r.isSucceeded()
+                ? r.getHeader().getRevision()
+                : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
+            if (state == State.CLOSED || lease != leaseId) {
+              cleanUp(key, lease);
+              unusable(out, what);
+              if (!out.isDone()) {
+                out.completeExceptionally(new SessionLostException(what + " failed: the etcd lease expired", true));
+              }
+              return;
+            }
+            Ticket t = new Ticket(election, candidateId, key, token, lease);
+            lineOf(election).own(t);
+            out.complete(t);
+            return;
+          }
+          if (retryable(e) && lease == leaseId && state != State.CLOSED
+              && System.nanoTime() - started < opTimeout.toNanos()) {
+            loop.schedule(() -> createTicket(election, candidateId, key, value, lease, started, out),
+                RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+          }
+          // The transaction may have been applied although its answer was lost: never leave an orphan behind.
+          cleanUp(key, lease);
+          if (e instanceof SessionLostException s && s.expired()) {
+            leaseLost(lease, e);
+          }
+          out.completeExceptionally(e);
+        });
+  }
+
+  /** Deletes a key in the background until it is gone or its lease is (which takes the key with it). */
+  private void cleanUp(String key, long lease) {
+    if (state == State.CLOSED || lease != leaseId) {
+      return;
+    }
+    io("removing key " + key, () -> kv.delete(bytes(key))).whenComplete((r, e) -> {
+      if (e != null) {
+        loop.schedule(() -> cleanUp(key, lease), RETRY_MILLIS * 5, TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  @Override
+  public CompletionStage<Void> awaitHead(Ticket ticket) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    runOnLoop(() -> {
+      String what = "waiting for the head of election '" + ticket.election() + "'";
+      if (state == State.CLOSED) {
+        unusable(out, what);
+        return;
+      }
+      if (ticket.sessionId() != leaseId) {
+        out.completeExceptionally(new SessionLostException(
+            what + " failed: the ticket's etcd lease " + Long.toHexString(ticket.sessionId()) + " expired", true));
+        return;
+      }
+      Line line = lines.get(ticket.election());
+      if (line == null || !line.owned.containsKey(ticket.key())) {
+        out.completeExceptionally(new TicketLostException(
+            what + " failed: ticket " + ticket.key() + " is not in line (removed or deleted)"));
+        return;
+      }
+      line.await(ticket, out);
+    });
+    return out;
+  }
+
+  @Override
+  public CompletionStage<Void> remove(Ticket ticket) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    runOnLoop(() -> {
+      String what = "leaving election '" + ticket.election() + "'";
+      Line line = lines.get(ticket.election());
+      if (line != null) {
+        line.disown(ticket.key(), new TicketLostException("ticket " + ticket.key() + " was removed"));
+      }
+      if (state == State.CLOSED) {
+        // Closing revoked the lease, and the key with it.
+        out.complete(null);
+        return;
+      }
+      if (ticket.sessionId() != leaseId) {
+        // The ticket's lease is gone, and its keys went with it.
+        out.complete(null);
+        return;
+      }
+      long started = System.nanoTime();
+      deleteTicket(ticket, what, started, out);
+    });
+    return out;
+  }
+
+  private void deleteTicket(Ticket ticket, String what, long started, CompletableFuture<Void> out) {
+    io(what, () -> kv.delete(bytes(ticket.key()))).whenComplete((r, e) -> {
+      if (e == null) {
+        out.complete(null);
+      } else if (retryable(e) && ticket.sessionId() == leaseId && state != State.CLOSED
+          && System.nanoTime() - started < opTimeout.toNanos()) {
+        loop.schedule(() -> deleteTicket(ticket, what, started, out), RETRY_MILLIS, TimeUnit.MILLISECONDS);
+      } else if (ticket.sessionId() != leaseId || state == State.CLOSED) {
+        out.complete(null);
+      } else {
+        cleanUp(ticket.key(), ticket.sessionId());
+        out.completeExceptionally(e);
+      }
+    });
+  }
+
+  @Override
+  public CompletionStage<Void> update(Ticket ticket, byte[] data) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    byte[] value = TicketCodec.encode(ticket.candidateId(), data);
+    runOnLoop(() -> {
+      String what = "updating the data of " + ticket.candidateId() + " in election '" + ticket.election() + "'";
+      if (state == State.CLOSED) {
+        unusable(out, what);
+        return;
+      }
+      if (ticket.sessionId() != leaseId) {
+        out.completeExceptionally(new TicketLostException(what + " failed: the ticket's lease expired"));
+        return;
+      }
+      ByteSequence k = bytes(ticket.key());
+      io(what, () -> kv.txn()
+          .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(ticket.token())))
+          .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(ticket.sessionId()).build()))
+          .commit()).whenComplete((r, e) -> {
+            if (e != null) {
+              if (e instanceof SessionLostException s && s.expired()) {
+                leaseLost(ticket.sessionId(), e);
+              }
+              out.completeExceptionally(e);
+            } else if (!r.isSucceeded()) {
+              out.completeExceptionally(new TicketLostException(what + " failed: ticket " + ticket.key()
+                  + " is gone"));
+            } else {
+              out.complete(null);
+            }
+          });
+    });
+    return out;
+  }
+
+  @Override
+  public CompletionStage<List<Participant>> line(String election) {
+    CompletableFuture<List<Participant>> out = new CompletableFuture<>();
+    runOnLoop(() -> {
+      String what = "reading the line of election '" + election + "'";
+      if (state == State.CLOSED) {
+        unusable(out, what);
+        return;
+      }
+      io(what, () -> kv.get(bytes(prefix(election)), GetOption.builder().isPrefix(true)
+          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build()))
+          .whenComplete((r, e) -> {
+            if (e != null) {
+              out.completeExceptionally(e);
+              return;
+            }
+            List<Participant> line = new ArrayList<>();
+            for (KeyValue kv : r.getKvs()) {
+              Participant p = participant(election, kv);
+              if (p != null) {
+                line.add(p);
+              }
+            }
+            out.complete(List.copyOf(line));
+          });
+    });
+    return out;
+  }
+
+  /** The participant a key holds; null for a key that is not an Elector ticket (written by someone else). */
+  private static Participant participant(String election, KeyValue kv) {
+    byte[] value = kv.getValue().getBytes();
+    try {
+      return new Participant(election, TicketCodec.candidateId(value), kv.getCreateRevision(),
+          TicketCodec.data(value));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public HeadWatch watchHead(String election, HeadListener headListener) {
+    HeadSub sub = new HeadSub(election, headListener);
+    runOnLoop(() -> {
+      if (state == State.CLOSED) {
+        sub.fail(new ClosedException("watching election '" + election + "' failed: the etcd backend is closed"));
+        return;
+      }
+      if (state == State.EXPIRED) {
+        sub.fail(new SessionLostException("watching election '" + election + "' failed: the etcd lease expired",
+            true));
+        return;
+      }
+      lineOf(election).addHead(sub);
+    });
+    return sub;
+  }
+
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Long> closed = new CompletableFuture<>();
+    runOnLoop(() -> {
+      long lease = leaseId;
+      deadline = System.nanoTime() - 1;
+      state = State.CLOSED;
+      leaseId = 0;
+      ClosedException ex = new ClosedException("the etcd backend is closed");
+      for (Line line : lines.values()) {
+        line.kill(ex);
+      }
+      lines.clear();
+      closed.complete(lease);
+    });
+    long lease;
+    try {
+      lease = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      lease = 0;
+    } catch (ExecutionException | TimeoutException e) {
+      lease = 0;
+    }
+    if (lease != 0) {
+      // Revoking drops our keys at once, so successors need not wait for the TTL.
+      try {
+        leases.revoke(lease).get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.log(System.Logger.Level.DEBUG, "revoking etcd lease on close failed; it expires by itself", e);
+      }
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long closedLease = lease;
+    runOnLoop(() -> {
+      emit(Kind.CLOSED, closedLease);
+      done.complete(null);
+    });
+    try {
+      done.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // The loop is stuck in a listener; close anyway.
+    }
+    loop.shutdownNow();
+    client.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // One election's line: a single shared watch on its prefix, the waiters of our tickets and the head watchers.
+
+  /** Where a waiter stands. */
+  private enum Phase { SYNC, READING, WAITING, DONE }
+
+  private final class Waiter {
+    final Ticket ticket;
+    final CompletableFuture<Void> out;
+    Phase phase = Phase.SYNC;
+    int reads;
+    /** Keys deleted while our read was in flight: the watch may deliver a delete before the read's answer. */
+    Set<String> deletedDuringRead;
+    String predecessor;
+    boolean predecessorWasHead;
+
+    Waiter(Ticket ticket, CompletableFuture<Void> out) {
+      this.ticket = ticket;
+      this.out = out;
+    }
+  }
+
+  private final class Line {
+    final String election;
+    final String prefix;
+    final ByteSequence prefixBytes;
+    final Map<String, Ticket> owned = new HashMap<>();
+    final Map<String, Waiter> waiters = new HashMap<>();
+    final List<HeadSub> heads = new ArrayList<>();
+    Watch.Watcher watcher;
+    Object watchGen;
+    boolean synced;
+    int watchFailures;
+    boolean dead;
+
+    // Head tracking, while there are head watchers.
+    boolean headKnown;
+    KeyValue head;
+    long headRevision;
+    boolean headReading;
+    List<WatchEvent> headEventsDuringRead;
+    Optional<Participant> headReported;
+
+    Line(String election) {
+      this.election = election;
+      this.prefix = prefix(election);
+      this.prefixBytes = bytes(prefix);
+    }
+
+    void own(Ticket t) {
+      owned.put(t.key(), t);
+      ensureWatch();
+    }
+
+    void disown(String key, ElectorException why) {
+      owned.remove(key);
+      Waiter w = waiters.remove(key);
+      if (w != null && w.phase != Phase.DONE) {
+        w.phase = Phase.DONE;
+        w.out.completeExceptionally(why);
+      }
+    }
+
+    void await(Ticket ticket, CompletableFuture<Void> out) {
+      Waiter w = new Waiter(ticket, out);
+      Waiter old = waiters.put(ticket.key(), w);
+      if (old != null) {
+        // Superseded (SPI contract): its stage may stay pending, but it must no longer act.
+        old.phase = Phase.DONE;
+      }
+      ensureWatch();
+      if (synced) {
+        read(w);
+      }
+    }
+
+    void addHead(HeadSub sub) {
+      heads.add(sub);
+      ensureWatch();
+      if (!synced) {
+        return;
+      }
+      if (headKnown && !headReading) {
+        sub.primed = true;
+        sub.deliver(headParticipant());
+      } else {
+        readHead();
+      }
+    }
+
+    void removeHead(HeadSub sub) {
+      heads.remove(sub);
+      if (heads.isEmpty()) {
+        headKnown = false;
+        headReported = null;
+      }
+    }
+
+    void ensureWatch() {
+      if (watcher == null && !dead) {
+        startWatch();
+      }
+    }
+
+    void startWatch() {
+      Object gen = new Object();
+      watchGen = gen;
+      synced = false;
+      // Revision 0 starts the watch at the store's current revision, so etcd serves it as a synced watcher and
+      // pushes each event as it commits. A watch starting at an older revision is "unsynced" and is fed by a loop
+      // that runs every 100 ms: each handoff would wait for that tick.
+      WatchOption option = WatchOption.builder().isPrefix(true).withCreateNotify(true).withRequireLeader(true)
+          .build();
+      try {
+        watcher = watches.watch(prefixBytes, option, Watch.listener(
+            r -> onLoop.execute(() -> onWatch(gen, r)),
+            e -> onLoop.execute(() -> onWatchBroken(gen, e)),
+            () -> onLoop.execute(() -> onWatchBroken(gen, null))));
+      } catch (RuntimeException e) {
+        onWatchBroken(gen, e);
+      }
+    }
+
+    void onWatchBroken(Object gen, Throwable e) {
+      if (gen != watchGen || dead) {
+        return;
+      }
+      LOG.log(System.Logger.Level.DEBUG, "watch on " + prefix + " broke; starting a new one", e);
+      watchGen = null;
+      synced = false;
+      Watch.Watcher w = watcher;
+      watcher = null;
+      if (w != null) {
+        // Stops jetcd's own resume, which would restart from an old revision (an unsynced watcher).
+        w.close();
+      }
+      for (Waiter waiter : waiters.values()) {
+        if (waiter.phase != Phase.DONE) {
+          waiter.phase = Phase.SYNC;
+          waiter.reads++;
+        }
+      }
+      headKnown = false;
+      watchFailures++;
+      loop.schedule(() -> {
+        if (!dead && watcher == null) {
+          startWatch();
+        }
+      }, backoff(watchFailures), TimeUnit.MILLISECONDS);
+    }
+
+    void onWatch(Object gen, WatchResponse r) {
+      if (gen != watchGen || dead) {
+        return;
+      }
+      if (r.isCreatedNotify()) {
+        synced = true;
+        watchFailures = 0;
+        for (Waiter w : List.copyOf(waiters.values())) {
+          if (w.phase != Phase.DONE) {
+            read(w);
+          }
+        }
+        if (!heads.isEmpty()) {
+          readHead();
+        }
+        checkOwned();
+        return;
+      }
+      for (WatchEvent ev : r.getEvents()) {
+        if (dead || gen != watchGen) {
+          return;
+        }
+        String key = ev.getKeyValue().getKey().toString(UTF_8);
+        if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+          deleted(key);
+        }
+        headEvent(ev);
+      }
+    }
+
+    /** After a watch (re)start: tickets deleted while no watch was running are lost too. */
+    void checkOwned() {
+      if (owned.isEmpty()) {
+        return;
+      }
+      Object gen = watchGen;
+      io("checking tickets in election '" + election + "'", () -> kv.get(prefixBytes,
+          GetOption.builder().isPrefix(true).withKeysOnly(true).build())).whenComplete((r, e) -> {
+            if (e != null || gen != watchGen || dead) {
+              return;
+            }
+            Set<String> present = new HashSet<>();
+            for (KeyValue k : r.getKvs()) {
+              present.add(k.getKey().toString(UTF_8));
+            }
+            for (String key : List.copyOf(owned.keySet())) {
+              if (!present.contains(key)) {
+                ownKeyDeleted(key);
+              }
+            }
+          });
+    }
+
+    void deleted(String key) {
+      for (Waiter w : List.copyOf(waiters.values())) {
+        if (w.phase == Phase.READING) {
+          w.deletedDuringRead.add(key);
+        } else if (w.phase == Phase.WAITING && key.equals(w.predecessor)) {
+          if (w.predecessorWasHead) {
+            // Nothing with a smaller create revision can appear later: we are first, no read needed. Our own
+            // key is alive: the watch delivers events in revision order and has shown no delete of it.
+            complete(w);
+          } else {
+            read(w);
+          }
+        }
+      }
+      if (owned.containsKey(key)) {
+        ownKeyDeleted(key);
+      }
+    }
+
+    /**
+     * One of our keys vanished without remove(): deleted by someone else, or with our lease. Ask the lease to tell
+     * which, so that an expired lease is reported as such rather than as lost tickets.
+     */
+    void ownKeyDeleted(String key) {
+      Ticket t = owned.remove(key);
+      if (t == null) {
+        return;
+      }
+      Waiter w = waiters.remove(key);
+      if (w != null && w.phase != Phase.DONE) {
+        w.phase = Phase.DONE;
+      } else {
+        w = null;
+      }
+      Waiter waiter = w;
+      if (t.sessionId() != leaseId) {
+        if (waiter != null) {
+          waiter.out.completeExceptionally(new SessionLostException("the etcd lease "
+              + Long.toHexString(t.sessionId()) + " of ticket " + key + " expired", true));
+        }
+        return;
+      }
+      renew(alive -> {
+        if (Boolean.FALSE.equals(alive) || t.sessionId() != leaseId) {
+          if (waiter != null) {
+            waiter.out.completeExceptionally(new SessionLostException("the etcd lease "
+                + Long.toHexString(t.sessionId()) + " of ticket " + key + " expired", true));
+          }
+          return;
+        }
+        try {
+          listener.ticketLost(t);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "backend listener failed on ticketLost", e);
+        }
+        if (waiter != null) {
+          waiter.out.completeExceptionally(new TicketLostException("ticket " + key + " in election '" + election
+              + "' was deleted by someone else"));
+        }
+      });
+    }
+
+    /** Reads our key and our predecessor (the largest create revision below ours) at one revision. */
+    void read(Waiter w) {
+      int seq = ++w.reads;
+      w.phase = Phase.READING;
+      w.deletedDuringRead = new HashSet<>();
+      w.predecessor = null;
+      ByteSequence own = bytes(w.ticket.key());
+      GetOption before = GetOption.builder().isPrefix(true)
+          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
+          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
+      io("waiting for the head of election '" + election + "'", () -> kv.txn()
+          .Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before))
+          .commit()).whenComplete((r, e) -> readDone(w, seq, r, e));
+    }
+
+    void readDone(Waiter w, int seq, TxnResponse r, Throwable e) {
+      if (w.reads != seq || w.phase != Phase.READING || dead) {
+        return;
+      }
+      if (e != null) {
+        if (e instanceof SessionLostException s && s.expired()) {
+          leaseLost(w.ticket.sessionId(), e);
+          return;
+        }
+        // Stay pending while etcd is unreachable (the session decides whether it is lost).
+        w.phase = Phase.SYNC;
+        loop.schedule(() -> {
+          if (w.reads == seq && w.phase == Phase.SYNC && synced && !dead) {
+            read(w);
+          }
+        }, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+        return;
+      }
+      List<GetResponse> gets = r.getGetResponses();
+      List<KeyValue> mine = gets.get(0).getKvs();
+      if (mine.isEmpty() || mine.get(0).getLease() != w.ticket.sessionId()) {
+        // No phantom leadership: our key is gone, so is our place.
+        ownKeyDeleted(w.ticket.key());
+        return;
+      }
+      List<KeyValue> before = gets.get(1).getKvs();
+      if (before.isEmpty()) {
+        complete(w);
+        return;
+      }
+      String pred = before.get(0).getKey().toString(UTF_8);
+      boolean wasHead = !gets.get(1).isMore();
+      if (w.deletedDuringRead.contains(pred)) {
+        if (wasHead) {
+          complete(w);
+        } else {
+          read(w);
+        }
+        return;
+      }
+      w.deletedDuringRead = null;
+      w.predecessor = pred;
+      w.predecessorWasHead = wasHead;
+      w.phase = Phase.WAITING;
+    }
+
+    void complete(Waiter w) {
+      w.phase = Phase.DONE;
+      waiters.remove(w.ticket.key(), w);
+      if (w.ticket.sessionId() != leaseId) {
+        w.out.completeExceptionally(new SessionLostException("the etcd lease of ticket " + w.ticket.key()
+            + " expired", true));
+        return;
+      }
+      w.out.complete(null);
+    }
+
+    // Head tracking: one read when the head is deleted; puts are applied from the events themselves.
+
+    void readHead() {
+      if (headReading || heads.isEmpty() || dead) {
+        return;
+      }
+      headReading = true;
+      headEventsDuringRead = new ArrayList<>();
+      Object gen = watchGen;
+      io("reading the head of election '" + election + "'", () -> kv.get(prefixBytes, GetOption.builder()
+          .isPrefix(true).withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND)
+          .withLimit(1).build())).whenComplete((r, e) -> {
+            headReading = false;
+            List<WatchEvent> later = headEventsDuringRead;
+            headEventsDuringRead = null;
+            if (dead || gen != watchGen || heads.isEmpty()) {
+              return;
+            }
+            if (e != null) {
+              loop.schedule(this::readHead, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+              return;
+            }
+            head = r.getKvs().isEmpty() ? null : r.getKvs().get(0);
+            headRevision = r.getHeader().getRevision();
+            headKnown = true;
+            for (WatchEvent ev : later) {
+              if (!applyHeadEvent(ev)) {
+                return;
+              }
+            }
+            publishHead();
+          });
+    }
+
+    void headEvent(WatchEvent ev) {
+      if (heads.isEmpty()) {
+        return;
+      }
+      if (headReading) {
+        headEventsDuringRead.add(ev);
+        return;
+      }
+      if (!headKnown) {
+        return;
+      }
+      if (applyHeadEvent(ev)) {
+        publishHead();
+      }
+    }
+
+    /** Applies one event to the known head; false if the head must be read again (a read is started). */
+    boolean applyHeadEvent(WatchEvent ev) {
+      KeyValue kv = ev.getKeyValue();
+      if (kv.getModRevision() <= headRevision) {
+        return true;
+      }
+      headRevision = kv.getModRevision();
+      boolean isHead = head != null && head.getKey().equals(kv.getKey());
+      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+        if (isHead) {
+          headKnown = false;
+          readHead();
+          return false;
+        }
+      } else if (head == null || isHead) {
+        // Into an empty line, the first key created is the head; a put on the head key is new data.
+        head = kv;
+      }
+      return true;
+    }
+
+    Optional<Participant> headParticipant() {
+      if (head == null) {
+        return Optional.empty();
+      }
+      Participant p = participant(election, head);
+      return Optional.of(p != null ? p
+          : new Participant(election, head.getKey().toString(UTF_8), head.getCreateRevision(), new byte[0]));
+    }
+
+    void publishHead() {
+      Optional<Participant> now = headParticipant();
+      boolean changed = !now.equals(headReported);
+      headReported = now;
+      for (HeadSub sub : List.copyOf(heads)) {
+        if (changed || !sub.primed) {
+          sub.primed = true;
+          sub.deliver(now);
+        }
+      }
+    }
+
+    /** The session ended: fail everything and drop the watch. */
+    void kill(ElectorException why) {
+      dead = true;
+      watchGen = null;
+      if (watcher != null) {
+        watcher.close();
+        watcher = null;
+      }
+      for (Waiter w : waiters.values()) {
+        if (w.phase != Phase.DONE) {
+          w.phase = Phase.DONE;
+          w.out.completeExceptionally(why);
+        }
+      }
+      waiters.clear();
+      owned.clear();
+      for (HeadSub sub : List.copyOf(heads)) {
+        sub.fail(why);
+      }
+      heads.clear();
+    }
+  }
+
+  /** A head watch handed to the engine; once cancelled, no call to its listener starts. */
+  private final class HeadSub implements HeadWatch {
+    private final String election;
+    private final HeadListener headListener;
+    private boolean cancelled;
+    /** Loop-confined: whether the first head was delivered. */
+    boolean primed;
+
+    HeadSub(String election, HeadListener headListener) {
+      this.election = election;
+      this.headListener = headListener;
+    }
+
+    synchronized void deliver(Optional<Participant> head) {
+      if (cancelled) {
+        return;
+      }
+      try {
+        headListener.headChanged(head);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
+      }
+    }
+
+    synchronized void fail(Throwable why) {
+      if (cancelled) {
+        return;
+      }
+      cancelled = true;
+      try {
+        headListener.failed(why);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      synchronized (this) {
+        cancelled = true;
+      }
+      runOnLoop(() -> {
+        Line line = lines.get(election);
+        if (line != null) {
+          line.removeHead(this);
+        }
+      });
+    }
+  }
+}

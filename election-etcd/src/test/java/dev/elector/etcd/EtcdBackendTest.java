@@ -1,0 +1,330 @@
+package dev.elector.etcd;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.elector.BackendUnavailableException;
+import dev.elector.ClientConfig;
+import dev.elector.InvalidInputException;
+import dev.elector.Participant;
+import dev.elector.SessionLostException;
+import dev.elector.spi.ElectionBackend;
+import dev.elector.spi.HeadListener;
+import dev.elector.spi.HeadWatch;
+import dev.elector.spi.SessionEvent.Kind;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketLostException;
+import dev.elector.tck.FaultProxy;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The backend at the SPI level against a real single-member etcd. */
+class EtcdBackendTest {
+  private static final Duration TTL = Duration.ofSeconds(2);
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  static EtcdCluster etcd;
+  static Client admin;
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final String root = "/" + EtcdCluster.unique("t");
+
+  @BeforeAll
+  static void startEtcd() {
+    etcd = EtcdCluster.start(1);
+    admin = Client.builder().endpoints("http://" + etcd.endpoint(0)).build();
+  }
+
+  @AfterAll
+  static void stopEtcd() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (etcd != null) {
+      etcd.close();
+    }
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private ClientConfig config(Duration session, List<String> endpoints) {
+    return ClientConfig.builder("etcd").endpoints(endpoints).root(root).sessionTimeout(session)
+        .connectTimeout(Duration.ofSeconds(3)).operationTimeout(Duration.ofSeconds(2)).build();
+  }
+
+  private ElectionBackend connect(Recorder r) {
+    return connect(r, TTL, etcd.endpoints());
+  }
+
+  private ElectionBackend connect(Recorder r, Duration session, List<String> endpoints) {
+    ElectionBackend b = new EtcdElectionProvider().connect(config(session, endpoints), r);
+    closeables.add(b);
+    return b;
+  }
+
+  private FaultProxy proxy() {
+    FaultProxy p = FaultProxy.start("127.0.0.1", Integer.parseInt(etcd.endpoint(0).split(":")[1]));
+    closeables.add(p);
+    return p;
+  }
+
+  private static <T> T get(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static Throwable failure(java.util.concurrent.CompletionStage<?> stage) {
+    try {
+      stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("stage did not fail within " + WAIT, e);
+    }
+    throw new AssertionError("stage completed normally, expected a failure");
+  }
+
+  private long keys(String election) throws Exception {
+    return admin.getKVClient().get(ByteSequence.from(root + "/" + election + "/", UTF_8),
+        GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(5, TimeUnit.SECONDS).getCount();
+  }
+
+  @Test
+  void connectReportsALiveSessionWithADeadlineAhead() {
+    Recorder r = new Recorder();
+    ElectionBackend b = connect(r);
+    assertThat(b.sessionId()).isNotZero();
+    assertThat(b.sessionDeadline() - System.nanoTime()).isPositive()
+        .isLessThanOrEqualTo(TTL.toNanos());
+    assertThat(r.kinds()).containsExactly(Kind.CONNECTED);
+    // The backend renews the lease by itself: the deadline moves on.
+    long first = b.sessionDeadline();
+    await().atMost(WAIT).until(() -> b.sessionDeadline() - first > 0);
+    b.close();
+    assertThat(r.kinds()).containsExactly(Kind.CONNECTED, Kind.CLOSED);
+    assertThat(b.sessionDeadline() - System.nanoTime()).isNegative();
+  }
+
+  @Test
+  void theFirstInLineLeadsAndTheNextLeadsWhenItLeaves() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    ElectionBackend b = connect(new Recorder());
+    ElectionBackend c = connect(new Recorder());
+    Ticket ta = get(a.enqueue("e", "a", "A".getBytes(UTF_8)));
+    Ticket tb = get(b.enqueue("e", "b", "B".getBytes(UTF_8)));
+    Ticket tc = get(c.enqueue("e", "c", new byte[0]));
+    assertThat(ta.token()).isLessThan(tb.token());
+    assertThat(tb.token()).isLessThan(tc.token());
+    assertThat(ta.sessionId()).isEqualTo(a.sessionId());
+
+    get(a.awaitHead(ta));
+    CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
+    CompletableFuture<Void> hc = c.awaitHead(tc).toCompletableFuture();
+    List<Participant> line = get(a.line("e"));
+    assertThat(line).extracting(Participant::candidateId).containsExactly("a", "b", "c");
+    assertThat(line).extracting(Participant::token).containsExactly(ta.token(), tb.token(), tc.token());
+    assertThat(line.get(0).dataAsString()).isEqualTo("A");
+    assertThat(hb).isNotDone();
+
+    get(a.remove(ta));
+    get(hb);
+    assertThat(hc).isNotDone();
+    // Handoff on close: the lease is revoked, its key goes at once.
+    b.close();
+    hc.get(5, TimeUnit.SECONDS);
+    assertThat(get(c.line("e"))).extracting(Participant::candidateId).containsExactly("c");
+  }
+
+  @Test
+  void aCrashedLeadersLeaseExpiresAndTheSuccessorLeadsAfterTheLeadersDeadline() throws Exception {
+    FaultProxy p = proxy();
+    Recorder ra = new Recorder();
+    ElectionBackend a = connect(ra, TTL, List.of(p.endpoint()));
+    ElectionBackend b = connect(new Recorder());
+    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
+    get(a.awaitHead(ta));
+    Ticket tb = get(b.enqueue("e", "b", new byte[0]));
+    CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
+
+    p.partition();
+    long cut = System.nanoTime();
+    hb.get(TTL.toSeconds() + 5, TimeUnit.SECONDS);
+    long elected = System.nanoTime();
+    // Rule 1.3: the partitioned leader's deadline passed before the successor was elected.
+    assertThat(a.sessionDeadline() - elected).isNegative();
+    await().atMost(WAIT).until(() -> ra.kinds().contains(Kind.SUSPENDED));
+    System.out.printf("crash failover: successor elected %d ms after the partition (TTL %d ms)%n",
+        TimeUnit.NANOSECONDS.toMillis(elected - cut), TTL.toMillis());
+
+    // Healed, the old session is found expired: a new one, and the old ticket is gone.
+    p.heal();
+    await().atMost(WAIT).until(() -> ra.kinds().contains(Kind.CONNECTED) && ra.kinds().contains(Kind.EXPIRED)
+        && ra.kinds().lastIndexOf(Kind.CONNECTED) > ra.kinds().indexOf(Kind.EXPIRED));
+    assertThat(a.sessionId()).isNotEqualTo(ta.sessionId()).isNotZero();
+    assertThat(get(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
+  }
+
+  @Test
+  void aLeaseRevokedOnTheServerExpiresTheSessionAndTheCandidateRejoinsAtTheBack() throws Exception {
+    Recorder ra = new Recorder();
+    ElectionBackend a = connect(ra);
+    ElectionBackend b = connect(new Recorder());
+    Ticket tb = get(b.enqueue("e", "b", new byte[0]));
+    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
+    CompletableFuture<Void> ha = a.awaitHead(ta).toCompletableFuture();
+    long old = a.sessionId();
+
+    admin.getLeaseClient().revoke(old).get(5, TimeUnit.SECONDS);
+    Throwable t = failure(ha);
+    assertThat(t).isInstanceOf(SessionLostException.class);
+    assertThat(((SessionLostException) t).expired()).isTrue();
+    await().atMost(WAIT).until(() -> a.sessionId() != 0 && a.sessionId() != old);
+    assertThat(ra.kinds()).containsSubsequence(Kind.CONNECTED, Kind.EXPIRED, Kind.CONNECTED);
+    assertThat(ra.events.get(ra.events.size() - 1).event().sessionId()).isEqualTo(a.sessionId());
+
+    Ticket again = get(a.enqueue("e", "a", new byte[0]));
+    assertThat(again.token()).isGreaterThan(tb.token());
+    assertThat(get(a.line("e"))).extracting(Participant::candidateId).containsExactly("b", "a");
+    assertThat(failure(a.awaitHead(ta))).isInstanceOf(SessionLostException.class);
+  }
+
+  @Test
+  void aTicketDeletedBySomeoneElseIsReportedLostAndNeverLeads() throws Exception {
+    Recorder rb = new Recorder();
+    ElectionBackend a = connect(new Recorder());
+    ElectionBackend b = connect(rb);
+    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
+    Ticket tb = get(b.enqueue("e", "b", new byte[0]));
+    CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
+    await().atMost(WAIT).pollDelay(Duration.ofMillis(100)).until(() -> !hb.isDone());
+
+    admin.getKVClient().delete(ByteSequence.from(tb.key(), UTF_8)).get(5, TimeUnit.SECONDS);
+    assertThat(failure(hb)).isInstanceOf(TicketLostException.class);
+    await().atMost(WAIT).until(() -> rb.lost.contains(tb));
+    // No phantom leadership: with the predecessor gone, the deleted ticket still does not lead.
+    get(a.remove(ta));
+    assertThat(failure(b.awaitHead(tb))).isInstanceOf(TicketLostException.class);
+    assertThat(b.sessionId()).isEqualTo(tb.sessionId());
+  }
+
+  @Test
+  void aWaitForATicketWhoseKeyIsAlreadyGoneFails() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
+    get(a.awaitHead(ta));
+    admin.getKVClient().delete(ByteSequence.from(ta.key(), UTF_8)).get(5, TimeUnit.SECONDS);
+    // Whether the watch or the read sees it first, the answer is the same: not first in line.
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(failure(a.awaitHead(ta))).isInstanceOf(TicketLostException.class));
+  }
+
+  @Test
+  void headWatchReportsTheHeadEveryChangeAndNoLeader() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    ElectionBackend o = connect(new Recorder());
+    List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+    HeadWatch w = o.watchHead("e", new HeadListener() {
+      @Override
+      public void headChanged(Optional<Participant> head) {
+        seen.add(head);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        seen.add(null);
+      }
+    });
+    await().atMost(WAIT).until(() -> seen.size() == 1);
+    assertThat(seen.get(0)).isEmpty();
+    Ticket ta = get(a.enqueue("e", "a", "1".getBytes(UTF_8)));
+    Ticket tb = get(a.enqueue("e", "b", new byte[0]));
+    await().atMost(WAIT).until(() -> seen.size() == 2);
+    assertThat(seen.get(1)).hasValueSatisfying(p -> {
+      assertThat(p.candidateId()).isEqualTo("a");
+      assertThat(p.token()).isEqualTo(ta.token());
+    });
+    get(a.update(ta, "2".getBytes(UTF_8)));
+    await().atMost(WAIT).until(() -> seen.size() == 3);
+    assertThat(seen.get(2)).hasValueSatisfying(p -> assertThat(p.dataAsString()).isEqualTo("2"));
+    get(a.remove(ta));
+    await().atMost(WAIT).until(() -> seen.size() == 4);
+    assertThat(seen.get(3)).hasValueSatisfying(p -> assertThat(p.token()).isEqualTo(tb.token()));
+    get(a.remove(tb));
+    await().atMost(WAIT).until(() -> seen.size() == 5);
+    assertThat(seen.get(4)).isEmpty();
+    w.cancel();
+    get(a.enqueue("e", "c", new byte[0]));
+    Thread.sleep(300); // nothing may arrive after cancel: give a late call the time to show up
+    assertThat(seen).hasSize(5);
+  }
+
+  @Test
+  void updateReplacesTheDataAndFailsForAGoneTicket() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    Ticket ta = get(a.enqueue("e", "a", "x".getBytes(UTF_8)));
+    get(a.update(ta, "y".getBytes(UTF_8)));
+    assertThat(get(a.line("e")).get(0).dataAsString()).isEqualTo("y");
+    get(a.remove(ta));
+    get(a.remove(ta));
+    assertThat(failure(a.update(ta, "z".getBytes(UTF_8)))).isInstanceOf(TicketLostException.class);
+    assertThat(failure(a.awaitHead(ta))).isInstanceOf(TicketLostException.class);
+    assertThat(keys("e")).isZero();
+  }
+
+  @Test
+  void aJoinThatCannotReachEtcdLeavesNoKeyBehind() throws Exception {
+    FaultProxy p = proxy();
+    ElectionBackend a = connect(new Recorder(), Duration.ofSeconds(10), List.of(p.endpoint()));
+    p.latency(Duration.ofMillis(1500));
+    // The request reaches etcd late, after the 2 s operation timeout, so its answer is lost to the caller.
+    CompletableFuture<Ticket> t = a.enqueue("e", "a", new byte[0]).toCompletableFuture();
+    Throwable failure = failure(t);
+    assertThat(failure).isInstanceOfAny(BackendUnavailableException.class, SessionLostException.class);
+    p.heal();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(keys("e")).isZero());
+  }
+
+  @Test
+  void sessionTimeoutsBelowEtcdsLeaseFloorAreRejectedBeforeAnyIo() {
+    ClientConfig c = config(Duration.ofMillis(1500), List.of("127.0.0.1:1"));
+    assertThatThrownBy(() -> new EtcdElectionProvider().validate(c))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("sessionTimeout")
+        .hasMessageContaining("2 seconds");
+    ClientConfig bad = ClientConfig.builder("etcd").endpoints("localhost").build();
+    assertThatThrownBy(() -> new EtcdElectionProvider().validate(bad))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("host:port");
+    ClientConfig onlyUser = ClientConfig.builder("etcd").endpoints("localhost:2379").option("username", "u").build();
+    assertThatThrownBy(() -> new EtcdElectionProvider().validate(onlyUser))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("password");
+  }
+
+  @Test
+  void connectingToNoEtcdFailsWithinTheConnectTimeoutNamingTheEndpoint() throws Exception {
+    FaultProxy p = proxy();
+    p.partition(); // accepts connections, never answers
+    ClientConfig c = ClientConfig.builder("etcd").endpoints(p.endpoint()).root(root).sessionTimeout(TTL)
+        .connectTimeout(Duration.ofSeconds(1)).build();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> new EtcdElectionProvider().connect(c, new Recorder()))
+        .isInstanceOf(BackendUnavailableException.class).hasMessageContaining(p.endpoint());
+    assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(3).toNanos());
+  }
+}

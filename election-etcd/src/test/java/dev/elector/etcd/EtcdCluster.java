@@ -1,0 +1,293 @@
+package dev.elector.etcd;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Real etcd servers for tests: Debian's {@code etcd} binary (3.4), started on free loopback ports with a temporary
+ * data directory, one or three members; stopped and deleted by {@link #close()}. The binary's path can be set with
+ * the environment variable {@value #BIN_ENV}.
+ */
+final class EtcdCluster implements AutoCloseable {
+  static final String BIN_ENV = "ELECTOR_ETCD_BIN";
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Pattern MEMBER_ID = Pattern.compile("\"member_id\":\"(\\d+)\"");
+  private static final Pattern LEADER = Pattern.compile("\"leader\":\"(\\d+)\"");
+
+  private final Path bin;
+  private final Path dir;
+  private final List<Member> members = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  private static final class Member {
+    final String name;
+    final int clientPort;
+    final int peerPort;
+    final Path dataDir;
+    final Path log;
+    Process process;
+
+    Member(String name, int clientPort, int peerPort, Path dataDir, Path log) {
+      this.name = name;
+      this.clientPort = clientPort;
+      this.peerPort = peerPort;
+      this.dataDir = dataDir;
+      this.log = log;
+    }
+  }
+
+  private EtcdCluster(Path bin, Path dir) {
+    this.bin = bin;
+    this.dir = dir;
+  }
+
+  /** Starts a cluster of {@code size} members and waits until every member is healthy. */
+  static EtcdCluster start(int size) {
+    String configured = System.getenv(BIN_ENV);
+    Path bin = Path.of(configured == null || configured.isBlank() ? "/usr/bin/etcd" : configured);
+    if (!Files.isExecutable(bin)) {
+      throw new IllegalStateException("no etcd binary at " + bin + " (set " + BIN_ENV + " to its path, or "
+          + "install it: apt-get install -y etcd-server)");
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("elector-etcd-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    EtcdCluster c = new EtcdCluster(bin, dir);
+    try {
+      for (int i = 0; i < size; i++) {
+        c.members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i), dir.resolve("m" + i + ".log")));
+      }
+      for (int i = 0; i < size; i++) {
+        c.launch(i);
+      }
+      for (int i = 0; i < size; i++) {
+        c.awaitHealthy(i);
+      }
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void launch(int i) {
+    Member m = members.get(i);
+    String initialCluster = members.stream()
+        .map(x -> x.name + "=http://127.0.0.1:" + x.peerPort)
+        .collect(Collectors.joining(","));
+    List<String> cmd = List.of(bin.toString(),
+        "--name", m.name,
+        "--data-dir", m.dataDir.toString(),
+        "--listen-client-urls", "http://127.0.0.1:" + m.clientPort,
+        "--advertise-client-urls", "http://127.0.0.1:" + m.clientPort,
+        "--listen-peer-urls", "http://127.0.0.1:" + m.peerPort,
+        "--initial-advertise-peer-urls", "http://127.0.0.1:" + m.peerPort,
+        "--initial-cluster", initialCluster,
+        "--initial-cluster-state", "new",
+        "--initial-cluster-token", "elector-" + dir.getFileName(),
+        "--logger", "zap",
+        "--log-level", "warn");
+    try {
+      m.process = new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log.toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start " + bin, e);
+    }
+  }
+
+  private void awaitHealthy(int i) {
+    Member m = members.get(i);
+    long end = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() - end < 0) {
+      if (!m.process.isAlive()) {
+        throw new IllegalStateException("etcd member " + m.name + " exited with " + m.process.exitValue()
+            + ":\n" + tail(m.log));
+      }
+      if (healthy(m)) {
+        return;
+      }
+      sleep(50);
+    }
+    throw new IllegalStateException("etcd member " + m.name + " not healthy within " + START_TIMEOUT + ":\n"
+        + tail(m.log));
+  }
+
+  private boolean healthy(Member m) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.clientPort
+          + "/health")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 && r.body().contains("\"health\":\"true\"");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  int size() {
+    return members.size();
+  }
+
+  /** The client endpoint of member {@code i}: {@code 127.0.0.1:port}. */
+  String endpoint(int i) {
+    return "127.0.0.1:" + members.get(i).clientPort;
+  }
+
+  /** All members' client endpoints. */
+  List<String> endpoints() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < members.size(); i++) {
+      out.add(endpoint(i));
+    }
+    return out;
+  }
+
+  /** Kills member {@code i} at once (SIGKILL), as a crash does, and waits until it is gone. */
+  void kill(int i) {
+    Member m = members.get(i);
+    if (m.process != null && m.process.isAlive()) {
+      m.process.destroyForcibly();
+      waitFor(m);
+    }
+  }
+
+  /** Starts member {@code i} again on the same ports and data directory, and waits until it is healthy. */
+  void restart(int i) {
+    kill(i);
+    launch(i);
+    awaitHealthy(i);
+  }
+
+  boolean alive(int i) {
+    Process p = members.get(i).process;
+    return p != null && p.isAlive();
+  }
+
+  /** The index of the member that leads the Raft group now, as its peers report it. */
+  OptionalInt leader() {
+    List<String> ids = new ArrayList<>();
+    String leader = null;
+    for (Member m : members) {
+      String id = null;
+      if (m.process != null && m.process.isAlive()) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.clientPort
+              + "/v3/maintenance/status")).timeout(Duration.ofSeconds(2))
+              .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+          Matcher mi = MEMBER_ID.matcher(r.body());
+          Matcher ml = LEADER.matcher(r.body());
+          if (mi.find() && ml.find()) {
+            id = mi.group(1);
+            leader = ml.group(1);
+          }
+        } catch (IOException e) {
+          // A member that does not answer leads nothing.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+      ids.add(id);
+    }
+    return leader == null ? OptionalInt.empty() : OptionalInt.of(ids.indexOf(leader));
+  }
+
+  private static void waitFor(Member m) {
+    try {
+      if (!m.process.waitFor(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("etcd member " + m.name + " did not exit");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Member m : members) {
+      if (m.process != null && m.process.isAlive()) {
+        m.process.destroyForcibly();
+      }
+    }
+    for (Member m : members) {
+      if (m.process != null) {
+        try {
+          m.process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Best effort: the temp directory is cleaned by the OS otherwise.
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "etcd" + endpoints() + " in " + dir;
+  }
+
+  /** A random name, for elections and roots. */
+  static String unique(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+}
