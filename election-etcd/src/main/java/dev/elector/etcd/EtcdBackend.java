@@ -796,7 +796,9 @@ final class EtcdBackend implements ElectionBackend {
 
     // Head tracking, while there are head watchers.
     boolean headKnown;
-    KeyValue head;
+    /** The mirrored line: create revision to key-value, and key to create revision. */
+    final java.util.TreeMap<Long, KeyValue> mirror = new java.util.TreeMap<>();
+    final Map<String, Long> byCreate = new HashMap<>();
     long headRevision;
     boolean headReading;
     List<WatchEvent> headEventsDuringRead;
@@ -854,6 +856,8 @@ final class EtcdBackend implements ElectionBackend {
       if (heads.isEmpty()) {
         headKnown = false;
         headReported = null;
+        mirror.clear();
+        byCreate.clear();
       }
     }
 
@@ -1097,7 +1101,8 @@ final class EtcdBackend implements ElectionBackend {
       w.out.complete(null);
     }
 
-    // Head tracking: one read when the head is deleted; puts are applied from the events themselves.
+    // Head tracking: the whole line is mirrored from one read plus the watch's events, so every change of the
+    // head is seen (even a head that lasts a few milliseconds) and a handoff costs observers no extra read.
 
     void readHead() {
       if (headReading || heads.isEmpty() || dead) {
@@ -1106,9 +1111,8 @@ final class EtcdBackend implements ElectionBackend {
       headReading = true;
       headEventsDuringRead = new ArrayList<>();
       Object gen = watchGen;
-      io("reading the head of election '" + election + "'", () -> kv.get(prefixBytes, GetOption.builder()
-          .isPrefix(true).withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND)
-          .withLimit(1).build())).whenComplete((r, e) -> {
+      io("reading the line of election '" + election + "'", () -> kv.get(prefixBytes,
+          GetOption.builder().isPrefix(true).build())).whenComplete((r, e) -> {
             headReading = false;
             List<WatchEvent> later = headEventsDuringRead;
             headEventsDuringRead = null;
@@ -1119,13 +1123,15 @@ final class EtcdBackend implements ElectionBackend {
               loop.schedule(this::readHead, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
               return;
             }
-            head = r.getKvs().isEmpty() ? null : r.getKvs().get(0);
+            mirror.clear();
+            byCreate.clear();
+            for (KeyValue k : r.getKvs()) {
+              put(k);
+            }
             headRevision = r.getHeader().getRevision();
             headKnown = true;
             for (WatchEvent ev : later) {
-              if (!applyHeadEvent(ev)) {
-                return;
-              }
+              applyHeadEvent(ev);
             }
             publishHead();
           });
@@ -1142,42 +1148,46 @@ final class EtcdBackend implements ElectionBackend {
       if (!headKnown) {
         return;
       }
-      if (applyHeadEvent(ev)) {
-        publishHead();
+      applyHeadEvent(ev);
+      publishHead();
+    }
+
+    /** Applies one event to the mirrored line, unless the read already reflected it. */
+    void applyHeadEvent(WatchEvent ev) {
+      KeyValue k = ev.getKeyValue();
+      if (k.getModRevision() <= headRevision) {
+        return;
+      }
+      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+        Long create = byCreate.remove(k.getKey().toString(UTF_8));
+        if (create != null) {
+          mirror.remove(create);
+        }
+      } else {
+        put(k);
       }
     }
 
-    /** Applies one event to the known head; false if the head must be read again (a read is started). */
-    boolean applyHeadEvent(WatchEvent ev) {
-      KeyValue kv = ev.getKeyValue();
-      if (kv.getModRevision() <= headRevision) {
-        return true;
-      }
-      headRevision = kv.getModRevision();
-      boolean isHead = head != null && head.getKey().equals(kv.getKey());
-      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-        if (isHead) {
-          headKnown = false;
-          readHead();
-          return false;
-        }
-      } else if (head == null || isHead) {
-        // Into an empty line, the first key created is the head; a put on the head key is new data.
-        head = kv;
-      }
-      return true;
+    void put(KeyValue k) {
+      byCreate.put(k.getKey().toString(UTF_8), k.getCreateRevision());
+      mirror.put(k.getCreateRevision(), k);
     }
 
     Optional<Participant> headParticipant() {
-      if (head == null) {
+      Map.Entry<Long, KeyValue> first = mirror.firstEntry();
+      if (first == null) {
         return Optional.empty();
       }
+      KeyValue head = first.getValue();
       Participant p = participant(election, head);
       return Optional.of(p != null ? p
           : new Participant(election, head.getKey().toString(UTF_8), head.getCreateRevision(), new byte[0]));
     }
 
     void publishHead() {
+      if (!headKnown) {
+        return;
+      }
       Optional<Participant> now = headParticipant();
       boolean changed = !now.equals(headReported);
       headReported = now;

@@ -213,6 +213,19 @@ final class EtcdCluster implements AutoCloseable {
     awaitHealthy(i);
   }
 
+  /** Stops every member and starts them all again on the same ports and data, as a whole-service restart. */
+  void restartAll() {
+    for (int i = 0; i < members.size(); i++) {
+      kill(i);
+    }
+    for (int i = 0; i < members.size(); i++) {
+      launch(i);
+    }
+    for (int i = 0; i < members.size(); i++) {
+      awaitHealthy(i);
+    }
+  }
+
   boolean alive(int i) {
     Process p = members.get(i).process;
     return p != null && p.isAlive();

@@ -1,0 +1,92 @@
+package dev.elector.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.elector.Candidate;
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import dev.elector.EndReason;
+import dev.elector.InvalidInputException;
+import dev.elector.Leadership;
+import dev.elector.Participant;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Candidates and observers through the public API ({@link Elections#connect}) on a real etcd. */
+class EtcdElectionTest {
+  static EtcdCluster etcd;
+
+  @BeforeAll
+  static void startEtcd() {
+    etcd = EtcdCluster.start(1);
+  }
+
+  @AfterAll
+  static void stopEtcd() {
+    if (etcd != null) {
+      etcd.close();
+    }
+  }
+
+  private static String uri(String root) {
+    return "etcd://" + etcd.endpoint(0) + "/" + root + "?sessionTimeout=2s&connectTimeout=3s";
+  }
+
+  @Test
+  void candidatesTakeTurnsAndObserversSeeEveryLeaderAndNoLeader() throws Exception {
+    String root = EtcdCluster.unique("api");
+    try (ElectionClient c1 = Elections.connect(uri(root));
+        ElectionClient c2 = Elections.connect(uri(root));
+        ElectionClient watcher = Elections.connect(uri(root))) {
+      List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+      var sub = watcher.election("jobs").observe(Runnable::run, seen::add);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+      assertThat(seen.get(0)).isEmpty();
+
+      Candidate a = c1.election("jobs").candidate("a").data("host-a").join();
+      Leadership ta = a.awaitLeadership(Duration.ofSeconds(10));
+      Candidate b = c2.election("jobs").join("b");
+      await().atMost(Duration.ofSeconds(10)).until(() -> c2.election("jobs").participants().toCompletableFuture()
+          .get(5, TimeUnit.SECONDS).size() == 2);
+      assertThat(c2.election("jobs").participants().toCompletableFuture().get(5, TimeUnit.SECONDS))
+          .extracting(Participant::candidateId).containsExactly("a", "b");
+      assertThat(c2.election("jobs").leader().toCompletableFuture().get(5, TimeUnit.SECONDS))
+          .hasValueSatisfying(p -> assertThat(p.dataAsString()).isEqualTo("host-a"));
+
+      a.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertThat(ta.isValid()).isFalse();
+      assertThat(ta.ended().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo(EndReason.RESIGNED);
+      Leadership tb = b.awaitLeadership(Duration.ofSeconds(10));
+      assertThat(tb.token()).isGreaterThan(ta.token());
+      // Resign goes to the back: a is in line behind b.
+      await().atMost(Duration.ofSeconds(10)).until(() -> c1.election("jobs").participants().toCompletableFuture()
+          .get(5, TimeUnit.SECONDS).stream().map(Participant::candidateId).toList().equals(List.of("b", "a")));
+
+      b.close();
+      Leadership again = a.awaitLeadership(Duration.ofSeconds(10));
+      assertThat(again.token()).isGreaterThan(tb.token());
+      a.close();
+      await().atMost(Duration.ofSeconds(10)).until(() -> seen.get(seen.size() - 1).isEmpty() && seen.size() >= 4);
+      sub.cancel();
+      List<Long> tokens = seen.stream().flatMap(Optional::stream).map(Participant::token).toList();
+      assertThat(tokens).isSorted().contains(ta.token(), tb.token(), again.token());
+    }
+  }
+
+  @Test
+  void aSessionTimeoutEtcdCannotGrantIsRejectedWithTheReason() {
+    assertThatThrownBy(() -> Elections.connect("etcd://" + etcd.endpoint(0) + "/x?sessionTimeout=1s"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("sessionTimeout").hasMessageContaining("2 seconds");
+    assertThatThrownBy(() -> Elections.connect("etcd://" + etcd.endpoint(0) + "/x?colour=blue"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("colour");
+  }
+}
