@@ -1,0 +1,294 @@
+package dev.elector.tck;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.elector.Candidate;
+import dev.elector.Election;
+import dev.elector.ElectorTimeoutException;
+import dev.elector.Leadership;
+import dev.elector.Participant;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** Everything one test creates: clients, candidates, observers, a history; all cleaned up by {@link #close()}. */
+final class Scene implements AutoCloseable {
+  private static final AtomicInteger ELECTIONS = new AtomicInteger();
+
+  final TckFixture fixture;
+  final Bounds bounds;
+  final History history = new History();
+  final String testName;
+  private final List<TckClient> clients = new ArrayList<>();
+  private final Map<String, Candidate> candidates = new LinkedHashMap<>();
+  private final Map<String, TckClient> clientOf = new LinkedHashMap<>();
+  private final List<ObserverLog> observers = new ArrayList<>();
+  private final AtomicInteger clientCount = new AtomicInteger();
+
+  Scene(TckFixture fixture, String testName) {
+    this.fixture = fixture;
+    this.bounds = new Bounds(fixture.sessionTimeout());
+    this.testName = testName;
+  }
+
+  /** A fresh election name, unique in this JVM, so tests never see each other's tickets. */
+  String electionName(String hint) {
+    String base = "tck" + ELECTIONS.incrementAndGet() + "-" + hint.replaceAll("[^A-Za-z0-9._-]", "");
+    return base.length() > 100 ? base.substring(0, 100) : base;
+  }
+
+  TckClient client() {
+    TckClient c = TckClient.connect("client" + clientCount.incrementAndGet(), fixture);
+    synchronized (this) {
+      clients.add(c);
+    }
+    return c;
+  }
+
+  /**
+   * Joins a recorded candidate and waits until its ticket is in line, so candidates joined one after another hold
+   * places in that order ({@code join()} itself returns before the ticket exists).
+   */
+  Candidate join(TckClient c, String election, String label) throws InterruptedException {
+    Candidate cand = joinAsync(c, election, label);
+    await("2.1", () -> label + "'s ticket in line\n" + lineText(election), bounds.election(), () -> {
+      try {
+        return c.client.election(election).participants().toCompletableFuture()
+            .get(bounds.operation().toMillis(), TimeUnit.MILLISECONDS).stream()
+            .anyMatch(p -> p.candidateId().equals(label));
+      } catch (ExecutionException | TimeoutException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    });
+    return cand;
+  }
+
+  /** Joins a recorded candidate; {@code label} doubles as its id and its data. Returns as {@code join()} does. */
+  Candidate joinAsync(TckClient c, String election, String label) {
+    Candidate cand = c.client.election(election).candidate(label).data(label)
+        .listener(history.callbackExecutor(), history.listener(election, label))
+        .join();
+    synchronized (this) {
+      candidates.put(label, cand);
+      clientOf.put(label, c);
+    }
+    return cand;
+  }
+
+  synchronized Candidate candidate(String label) {
+    return candidates.get(label);
+  }
+
+  synchronized List<String> labels() {
+    return new ArrayList<>(candidates.keySet());
+  }
+
+  synchronized TckClient clientOf(String label) {
+    return clientOf.get(label);
+  }
+
+  void close(String label) {
+    Candidate c = candidate(label);
+    history.close(label, c);
+  }
+
+  ObserverLog observe(TckClient c, String election, String name) {
+    ObserverLog log = new ObserverLog(name);
+    log.subscribed(c.client.election(election).observe(history.callbackExecutor(), log));
+    synchronized (this) {
+      observers.add(log);
+    }
+    return log;
+  }
+
+  // ---------------------------------------------------------------- waiting
+
+  /** Polls until the condition holds; fails with the rule's message after {@code bound}. */
+  void await(String rule, String what, Duration bound, BooleanSupplier condition) throws InterruptedException {
+    await(rule, () -> what, bound, condition);
+  }
+
+  void await(String rule, Supplier<String> what, Duration bound, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("rule " + rule + ": " + what.get() + " (waited " + bound.toMillis() + " ms)");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  /** Waits until the candidate leads. */
+  Leadership awaitLeader(String rule, Candidate c, Duration bound) throws InterruptedException {
+    try {
+      return c.awaitLeadership(bound);
+    } catch (ElectorTimeoutException e) {
+      return fail("rule " + rule + ": candidate " + c.id() + " was not elected within " + bound.toMillis()
+          + " ms (state " + c.state() + ")\n" + lineText(c.election()));
+    }
+  }
+
+  /** The one candidate of the given ones that leads now; fails if more than one does. */
+  Optional<String> leaderAmong(List<String> labels) {
+    String found = null;
+    for (String l : labels) {
+      Candidate c = candidate(l);
+      if (c != null && c.isLeader()) {
+        if (found != null) {
+          fail("rule 1.1: both " + found + " and " + l + " report isLeader() at once");
+        }
+        found = l;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  String awaitOneLeader(String rule, List<String> labels, Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (true) {
+      Optional<String> l = leaderAmong(labels);
+      if (l.isPresent()) {
+        return l.get();
+      }
+      if (System.nanoTime() - deadline > 0) {
+        return fail("rule " + rule + ": none of " + labels + " was elected within " + bound.toMillis() + " ms");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  <T> T get(String rule, CompletionStage<T> stage) throws InterruptedException {
+    try {
+      return stage.toCompletableFuture().get(bounds.operation().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      return fail("rule " + rule + ": operation failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      return fail("rule " + rule + ": operation did not complete within " + bounds.operation().toMillis() + " ms");
+    }
+  }
+
+  List<Participant> line(String rule, TckClient c, String election) throws InterruptedException {
+    return get(rule, c.client.election(election).participants());
+  }
+
+  List<String> lineIds(String rule, TckClient c, String election) throws InterruptedException {
+    return line(rule, c, election).stream().map(Participant::candidateId).toList();
+  }
+
+  String lineText(String election) {
+    for (TckClient c : clientsSnapshot()) {
+      if (c.partitioned() || c.crashed()) {
+        continue;
+      }
+      try {
+        return "  line of " + election + ": " + c.client.election(election).participants().toCompletableFuture()
+            .get(2, TimeUnit.SECONDS).stream().map(p -> p.candidateId() + "(" + p.token() + ")").toList();
+      } catch (Exception e) {
+        return "  line of " + election + ": unavailable (" + e + ")";
+      }
+    }
+    return "";
+  }
+
+  synchronized List<TckClient> clientsSnapshot() {
+    return new ArrayList<>(clients);
+  }
+
+  /** Closes every candidate (checked by the history), every client in parallel, and the history. */
+  @Override
+  public void close() {
+    try {
+      List<CompletableFuture<Void>> closing = new ArrayList<>();
+      for (String label : labels()) {
+        TckClient c = clientOf(label);
+        if (c.crashed() || c.partitioned()) {
+          continue;
+        }
+        closing.add(CompletableFuture.runAsync(() -> {
+          try {
+            candidate(label).close();
+          } catch (RuntimeException ignored) {
+            // cleanup: the test already reported what matters
+          }
+        }));
+      }
+      waitAll(closing);
+      closing.clear();
+      for (TckClient c : clientsSnapshot()) {
+        closing.add(CompletableFuture.runAsync(() -> {
+          try {
+            c.close();
+          } catch (RuntimeException ignored) {
+            // cleanup
+          }
+        }));
+      }
+      waitAll(closing);
+    } finally {
+      history.close();
+    }
+  }
+
+  private void waitAll(List<CompletableFuture<Void>> fs) {
+    try {
+      CompletableFuture.allOf(fs.toArray(new CompletableFuture[0]))
+          .get(bounds.operation().toMillis() * 2 + 5000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // cleanup is best effort; a hang here is reported by the timeout of the test run
+    }
+  }
+
+  /** Time bounds derived from the fixture's session timeout. */
+  record Bounds(Duration sessionTimeout) {
+    /** Rule 2.2: a planned handoff never waits for a session timeout. */
+    Duration handoff() {
+      return sessionTimeout;
+    }
+
+    /** Rule 2.1: someone leads; also a first election on a fresh client. */
+    Duration election() {
+      return sessionTimeout.multipliedBy(2).plusSeconds(5);
+    }
+
+    /** Rule 2.3: a crashed leader's successor within the session timeout plus this bound. */
+    Duration failover() {
+      return sessionTimeout.plus(max(sessionTimeout, Duration.ofSeconds(5)));
+    }
+
+    /** Rules 2.4 and 2.5: recovery after expiry or healing, including reconnect and rejoin backoff. */
+    Duration recovery() {
+      return sessionTimeout.multipliedBy(3).plusSeconds(10);
+    }
+
+    /** Rule 1.4: a cut-off leader stops being valid by its deadline, at most this long after the cut. */
+    Duration stepDown() {
+      return sessionTimeout.multipliedBy(2).plusSeconds(1);
+    }
+
+    /** A single request against a live service. */
+    Duration operation() {
+      return max(sessionTimeout, Duration.ofSeconds(5));
+    }
+
+    private static Duration max(Duration a, Duration b) {
+      return a.compareTo(b) >= 0 ? a : b;
+    }
+  }
+}

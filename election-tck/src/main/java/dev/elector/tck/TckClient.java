@@ -1,0 +1,114 @@
+package dev.elector.tck;
+
+import dev.elector.ClientConfig;
+import dev.elector.ElectionClient;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One client under test, with its own proxies (TCP fixtures) so it can be partitioned or crashed alone. */
+final class TckClient {
+  final String name;
+  final ElectionClient client;
+  final ClientConfig config;
+  private final TckFixture fixture;
+  private final List<FaultProxy> proxies;
+  private volatile boolean partitioned;
+  private volatile boolean crashed;
+
+  private TckClient(String name, ElectionClient client, ClientConfig config, TckFixture fixture,
+      List<FaultProxy> proxies) {
+    this.name = name;
+    this.client = client;
+    this.config = config;
+    this.fixture = fixture;
+    this.proxies = proxies;
+  }
+
+  static TckClient connect(String name, TckFixture fixture) {
+    List<FaultProxy> proxies = new ArrayList<>();
+    try {
+      ClientConfig config;
+      if (fixture.tcp()) {
+        List<String> endpoints = new ArrayList<>();
+        for (String e : fixture.endpoints()) {
+          FaultProxy p = FaultProxy.start(e);
+          proxies.add(p);
+          endpoints.add(p.endpoint());
+        }
+        config = fixture.config(endpoints);
+      } else {
+        config = fixture.config(fixture.endpoints());
+      }
+      ElectionClient c = fixture.connect(config);
+      return new TckClient(name, c, config, fixture, proxies);
+    } catch (RuntimeException e) {
+      proxies.forEach(FaultProxy::close);
+      throw e;
+    }
+  }
+
+  /** Cuts the client off from the service, connections kept open. */
+  void partition() throws Exception {
+    partitioned = true;
+    if (fixture.tcp()) {
+      proxies.forEach(FaultProxy::partition);
+    } else {
+      fixture.partition(client);
+    }
+  }
+
+  void heal() throws Exception {
+    if (crashed) {
+      throw new IllegalStateException(name + " crashed; it is never healed");
+    }
+    partitioned = false;
+    if (fixture.tcp()) {
+      proxies.forEach(FaultProxy::heal);
+    } else {
+      fixture.heal(client);
+    }
+  }
+
+  /** A crash: the process is cut off for good, never closed until the test ends. */
+  void crash() throws Exception {
+    crashed = true;
+    partition();
+  }
+
+  /** A connection loss: TCP fixtures drop every connection; others partition and heal at once. */
+  void blip() throws Exception {
+    if (fixture.tcp()) {
+      proxies.forEach(FaultProxy::dropConnections);
+    } else {
+      fixture.partition(client);
+      fixture.heal(client);
+    }
+  }
+
+  boolean partitioned() {
+    return partitioned;
+  }
+
+  boolean crashed() {
+    return crashed;
+  }
+
+  /** Closes the client; a crashed or partitioned one first loses its proxies so close cannot hang on them. */
+  void close() {
+    try {
+      if (crashed || partitioned) {
+        if (fixture.tcp()) {
+          proxies.forEach(FaultProxy::close);
+        }
+      }
+      client.close();
+    } finally {
+      proxies.forEach(FaultProxy::close);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}
