@@ -1,0 +1,1369 @@
+package dev.elector.zookeeper;
+
+import dev.elector.AccessDeniedException;
+import dev.elector.BackendUnavailableException;
+import dev.elector.ClientConfig;
+import dev.elector.ElectorException;
+import dev.elector.Participant;
+import dev.elector.SessionLostException;
+import dev.elector.spi.BackendListener;
+import dev.elector.spi.ElectionBackend;
+import dev.elector.spi.HeadListener;
+import dev.elector.spi.HeadWatch;
+import dev.elector.spi.SessionEvent;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketCodec;
+import dev.elector.spi.TicketLostException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * One Elector session over one ZooKeeper handle at a time (a new handle after each expiry).
+ *
+ * <p>Threading: every piece of mutable state is confined to one "actor" thread. ZooKeeper's callbacks and watch
+ * events (which its event thread delivers in the order the server produced them) and the SPI calls are all posted
+ * to it, so the order ZooKeeper guarantees is kept, and no lock is held while the engine's listener runs. Only
+ * {@link #sessionId} and {@link #deadline} are read from other threads (volatile).
+ */
+final class ZkBackend implements ElectionBackend {
+  private static final System.Logger LOG = System.getLogger(ZkBackend.class.getName());
+  /** Separates the uuid from the sequence number ZooKeeper appends: {@code <uuid>-n_0000000042}. */
+  static final String SEQ_MARK = "-n_";
+  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
+
+  private final ClientConfig config;
+  private final BackendListener listener;
+  private final String connectString;
+  private final List<ACL> acl;
+  private final byte[] digest;
+  private final ScheduledThreadPoolExecutor actor;
+  private volatile Thread actorThread;
+
+  private volatile long sessionId;
+  private volatile long deadline = System.nanoTime() - 1;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set when {@link #open} gives up: the engine never saw this backend, so it gets no events. */
+  private volatile boolean silent;
+
+  /** Predecessor deletions delivered to waiting tickets: one per handoff when only the successor is woken. */
+  final AtomicLong predecessorWakeups = new AtomicLong();
+  /** Predecessor watches set by waiting tickets. */
+  final AtomicLong predecessorWatches = new AtomicLong();
+  /** Creates that were found again by their uuid after a connection loss instead of being made twice. */
+  final AtomicLong recoveredCreates = new AtomicLong();
+
+  // Actor-confined state.
+  private Session current;
+  private boolean up;
+  private int reconnectFailures;
+  private final Map<String, TicketState> tickets = new HashMap<>();
+  private final Set<HeadWatchImpl> headWatches = new HashSet<>();
+  private final List<Op<?>> ops = new ArrayList<>();
+  private final List<Runnable> whenUp = new ArrayList<>();
+  /** Ticket paths this backend is deleting: their deletion is no sign of our session closing. */
+  private final Set<String> removing = new HashSet<>();
+  private final CompletableFuture<Void> firstUp = new CompletableFuture<>();
+
+  private ZkBackend(ClientConfig config, BackendListener listener) {
+    this.config = config;
+    this.listener = listener;
+    this.connectString = String.join(",", config.endpoints());
+    var user = config.option("username");
+    if (user.isPresent()) {
+      digest = (user.get() + ":" + config.option("password").orElse("")).getBytes(StandardCharsets.UTF_8);
+      // The creator (every client with the same credentials) may do anything; anyone may read the line.
+      acl = List.of(new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
+          new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+    } else {
+      digest = null;
+      acl = ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    }
+    actor = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "elector-zookeeper-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      actorThread = t;
+      return t;
+    });
+    actor.setRemoveOnCancelPolicy(true);
+  }
+
+  /** Opens a backend with a live session, waiting at most the connect timeout. */
+  static ZkBackend open(ClientConfig config, BackendListener listener) {
+    ZkBackend b = new ZkBackend(config, listener);
+    b.post(b::newSession);
+    try {
+      b.firstUp.get(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      return b;
+    } catch (TimeoutException e) {
+      b.silent = true;
+      b.close();
+      throw new BackendUnavailableException("Could not open a ZooKeeper session with " + config.endpoints()
+          + " within connectTimeout=" + config.connectTimeout() + ": no server answered", e);
+    } catch (ExecutionException e) {
+      b.silent = true;
+      b.close();
+      throw ZkErrors.translate("Connecting to ZooKeeper at " + config.endpoints(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      b.silent = true;
+      b.close();
+      throw new BackendUnavailableException("Interrupted while connecting to ZooKeeper at " + config.endpoints(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- SPI
+
+  @Override
+  public long sessionId() {
+    return sessionId;
+  }
+
+  @Override
+  public long sessionDeadline() {
+    return deadline;
+  }
+
+  @Override
+  public CompletionStage<Ticket> enqueue(String election, String candidateId, byte[] data) {
+    return submit(new EnqueueOp(election, candidateId, TicketCodec.encode(candidateId, data)), null);
+  }
+
+  @Override
+  public CompletionStage<Void> awaitHead(Ticket ticket) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (!post(() -> startWait(ticket, f))) {
+      f.completeExceptionally(ZkErrors.closed("Waiting for the head of election " + ticket.election()));
+    }
+    return f;
+  }
+
+  @Override
+  public CompletionStage<Void> remove(Ticket ticket) {
+    return submit(new RemoveOp(ticket), null);
+  }
+
+  @Override
+  public CompletionStage<Void> update(Ticket ticket, byte[] data) {
+    return submit(new UpdateOp(ticket, TicketCodec.encode(ticket.candidateId(), data)), config.operationTimeout());
+  }
+
+  @Override
+  public CompletionStage<List<Participant>> line(String election) {
+    return submit(new LineOp(election), config.operationTimeout());
+  }
+
+  @Override
+  public HeadWatch watchHead(String election, HeadListener listener) {
+    HeadWatchImpl w = new HeadWatchImpl(election, listener);
+    if (!post(() -> {
+      if (closed.get()) {
+        w.fail(ZkErrors.closed("Watching the head of election " + election));
+        return;
+      }
+      headWatches.add(w);
+      refresh(w);
+    })) {
+      w.fail(ZkErrors.closed("Watching the head of election " + election));
+    }
+    return w;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Session> taken = new CompletableFuture<>();
+    Runnable shut = () -> taken.complete(shutDown());
+    if (Thread.currentThread() == actorThread) {
+      shut.run();
+    } else if (!post(shut)) {
+      taken.complete(null);
+    }
+    Session s = null;
+    try {
+      s = taken.get(config.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, "ZooKeeper backend did not shut down in time", e);
+    }
+    long id = s == null ? 0 : s.id;
+    if (s != null && s.zk != null) {
+      try {
+        // Closing the session makes the server delete its ephemeral tickets at once: successors need not wait for
+        // the session timeout.
+        s.zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    actor.execute(() -> {
+      if (!silent) {
+        emit(SessionEvent.Kind.CLOSED, id);
+      }
+    });
+    actor.shutdown();
+  }
+
+  /** Fails everything pending and detaches the session; returns it for closing. Actor thread. */
+  private Session shutDown() {
+    deadline = System.nanoTime() - 1;
+    up = false;
+    sessionId = 0;
+    Session s = current;
+    current = null;
+    if (s != null && s.timer != null) {
+      s.timer.cancel(false);
+    }
+    for (TicketState st : tickets.values()) {
+      st.dead = true;
+      if (st.waiter != null) {
+        st.waiter.completeExceptionally(ZkErrors.closed("Waiting for the head of election " + st.ticket.election()));
+      }
+    }
+    tickets.clear();
+    for (Op<?> op : List.copyOf(ops)) {
+      op.result.completeExceptionally(ZkErrors.closed(op.what));
+    }
+    ops.clear();
+    for (HeadWatchImpl w : List.copyOf(headWatches)) {
+      w.fail(ZkErrors.closed("Watching the head of election " + w.election));
+    }
+    headWatches.clear();
+    whenUp.clear();
+    firstUp.completeExceptionally(ZkErrors.closed("Connecting"));
+    return s;
+  }
+
+  // ------------------------------------------------------------------------------------------------- session
+
+  /** One ZooKeeper handle and what this backend knows about its session. */
+  private final class Session implements Watcher {
+    ZooKeeper zk;
+    long id;
+    int timeoutMillis;
+    boolean connected;
+    boolean everUp;
+    boolean expired;
+    boolean heartbeatInFlight;
+    ScheduledFuture<?> timer;
+
+    @Override
+    public void process(WatchedEvent event) {
+      post(() -> onState(this, event));
+    }
+  }
+
+  private void newSession() {
+    if (closed.get()) {
+      return;
+    }
+    Session s = new Session();
+    current = s;
+    ZKClientConfig zc = new ZKClientConfig();
+    // Without a JAAS file the client would log a SASL warning on every connect; Elector authenticates by digest.
+    zc.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+    try {
+      s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
+      if (digest != null) {
+        s.zk.addAuthInfo("digest", digest);
+      }
+    } catch (IOException | RuntimeException e) {
+      current = null;
+      if (!firstUp.isDone()) {
+        firstUp.completeExceptionally(new BackendUnavailableException(
+            "Cannot connect to ZooKeeper at " + config.endpoints() + ": " + e.getMessage(), e));
+      } else {
+        LOG.log(System.Logger.Level.WARNING, "Cannot open a new ZooKeeper handle; retrying", e);
+        scheduleReconnect();
+      }
+    }
+  }
+
+  private void onState(Session s, WatchedEvent e) {
+    if (s != current || closed.get()) {
+      return;
+    }
+    switch (e.getState()) {
+      case SyncConnected -> {
+        s.connected = true;
+        if (s.id == 0) {
+          s.id = s.zk.getSessionId();
+          s.timeoutMillis = s.zk.getSessionTimeout();
+          if (s.timeoutMillis != config.sessionTimeout().toMillis()) {
+            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} negotiated a timeout of {1} ms (asked for "
+                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), s.timeoutMillis,
+                config.sessionTimeout().toMillis());
+          }
+          long every = Math.max(20, s.timeoutMillis / 6);
+          s.timer = actor.scheduleWithFixedDelay(guard(() -> heartbeat(s)), every, every, TimeUnit.MILLISECONDS);
+        }
+        heartbeat(s);
+      }
+      case Disconnected -> {
+        s.connected = false;
+        if (up) {
+          up = false;
+          // The deadline goes first: isValid() must be false before anyone hears of the suspension (rule 1.4).
+          deadline = System.nanoTime() - 1;
+          emit(SessionEvent.Kind.SUSPENDED, s.id);
+        }
+      }
+      case Expired -> expire(s);
+      case AuthFailed -> {
+        if (!firstUp.isDone()) {
+          firstUp.completeExceptionally(new AccessDeniedException(
+              "ZooKeeper at " + config.endpoints() + " refused authentication", null));
+        }
+      }
+      default -> {
+        // Closed (our own close), SaslAuthenticated, ConnectedReadOnly (read-only mode is not enabled).
+      }
+    }
+  }
+
+  /**
+   * ZooKeeper does not say when its pings were sent, so the session deadline comes from our own request: the server
+   * received it after {@code sent} and keeps the session at least the negotiated timeout after receiving any packet,
+   * so the session lives until at least {@code sent + timeout}. One heartbeat is in flight at a time.
+   */
+  private void heartbeat(Session s) {
+    if (s != current || s.heartbeatInFlight || !s.connected || s.expired) {
+      return;
+    }
+    s.heartbeatInFlight = true;
+    long sent = System.nanoTime();
+    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> onHeartbeat(s, sent, rc)), null);
+  }
+
+  private void onHeartbeat(Session s, long sent, int rc) {
+    s.heartbeatInFlight = false;
+    if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected) {
+      return;
+    }
+    long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
+    // The margin absorbs clock-rate differences between client and server and the time between an isValid()
+    // check and the action it guards.
+    long d = sent + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    if (!up || d - deadline > 0) {
+      deadline = d;
+    }
+    if (!up) {
+      up = true;
+      reconnectFailures = 0;
+      if (!s.everUp) {
+        s.everUp = true;
+        sessionId = s.id;
+        emit(SessionEvent.Kind.CONNECTED, s.id);
+        firstUp.complete(null);
+      } else {
+        emit(SessionEvent.Kind.RECOVERED, s.id);
+      }
+      List<Runnable> work = List.copyOf(whenUp);
+      whenUp.clear();
+      work.forEach(Runnable::run);
+    }
+  }
+
+  private void expire(Session s) {
+    if (s.expired) {
+      return;
+    }
+    s.expired = true;
+    s.connected = false;
+    if (s.timer != null) {
+      s.timer.cancel(false);
+    }
+    up = false;
+    deadline = System.nanoTime() - 1;
+    sessionId = 0;
+    current = null;
+    Thread closer = new Thread(() -> {
+      try {
+        s.zk.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "elector-zookeeper-close");
+    closer.setDaemon(true);
+    closer.start();
+    SessionLostException lost = new SessionLostException("ZooKeeper session 0x" + Long.toHexString(s.id)
+        + " expired; its tickets are gone", true, KeeperException.create(Code.SESSIONEXPIRED));
+    if (s.everUp) {
+      emit(SessionEvent.Kind.EXPIRED, s.id);
+    }
+    for (TicketState st : tickets.values()) {
+      st.dead = true;
+      if (st.waiter != null) {
+        st.waiter.completeExceptionally(lost);
+      }
+    }
+    tickets.clear();
+    removing.clear();
+    for (Op<?> op : List.copyOf(ops)) {
+      if (op.session == s) {
+        op.expired(lost);
+      }
+    }
+    for (HeadWatchImpl w : List.copyOf(headWatches)) {
+      if (w.session == s) {
+        w.fail(lost);
+        headWatches.remove(w);
+      }
+    }
+    scheduleReconnect();
+  }
+
+  private void scheduleReconnect() {
+    long delay = reconnectFailures == 0 ? 0
+        : ThreadLocalRandom.current().nextLong(Math.min(MAX_RECONNECT_DELAY_MILLIS, 100L << Math.min(reconnectFailures,
+            6)) + 1);
+    reconnectFailures++;
+    actor.schedule(guard(this::newSession), delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void emit(SessionEvent.Kind kind, long id) {
+    if (silent) {
+      return;
+    }
+    try {
+      listener.sessionEvent(new SessionEvent(kind, id));
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "Session listener failed on " + kind, e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- actor
+
+  private Runnable guard(Runnable r) {
+    return () -> {
+      try {
+        r.run();
+      } catch (Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "Unexpected failure in the ZooKeeper backend", t);
+      }
+    };
+  }
+
+  /** Runs {@code r} on the actor thread; false if the backend is shut down. */
+  private boolean post(Runnable r) {
+    try {
+      actor.execute(guard(r));
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+  }
+
+  /** Parks {@code r} until the session is up again. */
+  private void whenUp(Runnable r) {
+    whenUp.add(r);
+  }
+
+  // ------------------------------------------------------------------------------------------------- lines
+
+  private String electionPath(String election) {
+    return config.root().equals("/") ? "/" + election : config.root() + "/" + election;
+  }
+
+  /** The sequence number ZooKeeper appended, or -1 if the name is not a ticket's. */
+  static long sequence(String name) {
+    int i = name.lastIndexOf(SEQ_MARK);
+    if (i < 0 || name.length() - i - SEQ_MARK.length() != 10) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(name.substring(i + SEQ_MARK.length()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** The ticket names among {@code children}, in line order: by sequence number, never by the whole name. */
+  static List<String> inLine(List<String> children) {
+    List<String> line = new ArrayList<>(children.size());
+    for (String c : children) {
+      if (sequence(c) >= 0) {
+        line.add(c);
+      }
+    }
+    line.sort(Comparator.comparingLong(ZkBackend::sequence));
+    return line;
+  }
+
+  private static Participant participant(String election, String name, byte[] bytes, Stat stat) {
+    try {
+      return new Participant(election, TicketCodec.candidateId(bytes), stat.getCzxid(), TicketCodec.data(bytes));
+    } catch (IllegalArgumentException e) {
+      // Not written by Elector: show it under its node name rather than hide something that holds a place in line.
+      return new Participant(election, name, stat.getCzxid(), bytes);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- tickets
+
+  /** A ticket of the current session: the watch on its own node and its pending {@link #awaitHead}. */
+  private final class TicketState implements Watcher {
+    final Session session;
+    final String parent;
+    final String uuid;
+    Ticket ticket;
+    String name;
+    CompletableFuture<Void> waiter;
+    int gen;
+    String watching;
+    boolean watchingFirst;
+    boolean watchingOwn;
+    boolean parked;
+    /** Our node was seen deleted; waiting to learn whether our session is alive (then it is lost) or not. */
+    boolean dying;
+    boolean dead;
+
+    TicketState(Session session, String parent, String uuid) {
+      this.session = session;
+      this.parent = parent;
+      this.uuid = uuid;
+    }
+
+    @Override
+    public void process(WatchedEvent event) {
+      // Connection state changes reach every watcher; the session's own watcher handles them.
+      if (event.getType() != Watcher.Event.EventType.None) {
+        post(() -> onTicketEvent(this, event));
+      }
+    }
+
+    boolean waiting() {
+      return waiter != null && !waiter.isDone() && !dead && !dying;
+    }
+  }
+
+  private void startWait(Ticket t, CompletableFuture<Void> f) {
+    if (closed.get()) {
+      f.completeExceptionally(ZkErrors.closed("Waiting for the head of election " + t.election()));
+      return;
+    }
+    TicketState st = tickets.get(t.key());
+    if (st == null || st.ticket.sessionId() != t.sessionId()) {
+      if (t.sessionId() != sessionId) {
+        f.completeExceptionally(new SessionLostException("Ticket " + t.key() + " belonged to ZooKeeper session 0x"
+            + Long.toHexString(t.sessionId()) + ", which expired", true));
+      } else {
+        f.completeExceptionally(new TicketLostException("Ticket " + t.key() + " of candidate '" + t.candidateId()
+            + "' is not in line in election '" + t.election() + "'"));
+      }
+      return;
+    }
+    // A second wait supersedes the first: one waiter per ticket, so watches do not pile up.
+    st.waiter = f;
+    st.gen++;
+    evaluate(st);
+  }
+
+  private void park(TicketState st) {
+    if (!st.parked) {
+      st.parked = true;
+      whenUp(() -> {
+        st.parked = false;
+        evaluate(st);
+      });
+    }
+  }
+
+  /** Lists the line and either leads or watches the predecessor. */
+  private void evaluate(TicketState st) {
+    if (!st.waiting()) {
+      return;
+    }
+    if (!up || st.session != current) {
+      park(st);
+      return;
+    }
+    int g = st.gen;
+    st.session.zk.getChildren(st.parent, false,
+        (rc, path, ctx, children) -> post(() -> onLine(st, g, rc, children)), null);
+  }
+
+  private void onLine(TicketState st, int g, int rc, List<String> children) {
+    if (g != st.gen || !st.waiting()) {
+      return;
+    }
+    Code code = Code.get(rc);
+    switch (code) {
+      case OK -> {}
+      case CONNECTIONLOSS -> {
+        park(st);
+        return;
+      }
+      case SESSIONEXPIRED -> {
+        return; // the Expired event fails the wait
+      }
+      case NONODE -> {
+        confirmLost(st, "its election node was deleted");
+        return;
+      }
+      default -> {
+        st.waiter.completeExceptionally(ZkErrors.translate("Waiting for the head of " + st.parent, code, st.parent));
+        return;
+      }
+    }
+    List<String> line = inLine(children);
+    int idx = line.indexOf(st.name);
+    if (idx < 0) {
+      confirmLost(st, "it is no longer in line");
+      return;
+    }
+    for (String other : line) {
+      if (other.startsWith(st.uuid + SEQ_MARK) && !other.equals(st.name)) {
+        // A duplicate of this ticket, created by a retry whose first create the server applied late: remove it.
+        st.session.zk.delete(st.parent + "/" + other, -1, (rc2, p, ctx) -> {}, null);
+      }
+    }
+    if (idx == 0) {
+      headReached(st);
+      return;
+    }
+    String pred = st.parent + "/" + line.get(idx - 1);
+    boolean first = idx == 1;
+    // getData, not exists: exists on a node that is already gone would leave a creation watch behind for good.
+    st.session.zk.getData(pred, st, (rc2, p, ctx, data, stat) -> post(() -> onPredecessor(st, g, pred, first, rc2,
+        stat)), null);
+  }
+
+  private void onPredecessor(TicketState st, int g, String pred, boolean first, int rc, Stat stat) {
+    if (g != st.gen || !st.waiting()) {
+      return;
+    }
+    Code code = Code.get(rc);
+    switch (code) {
+      case OK -> {
+        predecessorWatches.incrementAndGet();
+        st.watching = pred;
+        st.watchingFirst = first;
+        st.watchingOwn = stat.getEphemeralOwner() == st.session.id;
+      }
+      case NONODE -> evaluate(st);
+      case CONNECTIONLOSS -> park(st);
+      case SESSIONEXPIRED -> {}
+      default -> st.waiter.completeExceptionally(ZkErrors.translate("Watching the predecessor " + pred, code, pred));
+    }
+  }
+
+  private void headReached(TicketState st) {
+    // The ticket's node was created by this session (enqueue checked its ephemeralOwner), so being first while the
+    // session is current and up is leading. While suspended the wait stays pending and is re-checked on recovery.
+    if (!up || st.session != current) {
+      park(st);
+      return;
+    }
+    st.waiter.complete(null);
+  }
+
+  private void onTicketEvent(TicketState st, WatchedEvent e) {
+    if (st.dead || st.ticket == null || tickets.get(st.ticket.key()) != st) {
+      return;
+    }
+    String path = e.getPath();
+    Watcher.Event.EventType type = e.getType();
+    if (path.equals(st.ticket.key())) {
+      if (type == Watcher.Event.EventType.NodeDeleted) {
+        confirmLost(st, "its node was deleted by another client");
+      } else if (type == Watcher.Event.EventType.NodeDataChanged) {
+        watchOwn(st);
+      }
+    } else if (path.equals(st.watching)) {
+      if (type == Watcher.Event.EventType.NodeDeleted) {
+        predecessorDeleted(st);
+      } else if (type == Watcher.Event.EventType.NodeDataChanged) {
+        // The predecessor's data changed, which used up the one-shot watch: set it again.
+        String pred = path;
+        st.session.zk.getData(pred, st, (rc, p, ctx, data, stat) -> post(() -> {
+          if (!st.dead && pred.equals(st.watching)) {
+            if (rc == Code.NONODE.intValue()) {
+              predecessorDeleted(st);
+            } else if (rc != Code.OK.intValue()) {
+              st.watching = null;
+              evaluate(st);
+            }
+          }
+        }), null);
+      }
+    }
+  }
+
+  private void predecessorDeleted(TicketState st) {
+    String pred = st.watching;
+    st.watching = null;
+    if (!st.waiting()) {
+      return;
+    }
+    predecessorWakeups.incrementAndGet();
+    // A predecessor of our own session that we did not remove may have gone because the server is closing our
+    // session (a forced expiry deletes all its nodes while the connection still delivers events, in any order):
+    // then a round trip must prove the session alive before we lead.
+    boolean safe = !st.watchingOwn || removing.contains(pred);
+    if (st.watchingFirst && safe) {
+      // Fast handoff: the predecessor was first when we listed the line, and ZooKeeper only appends larger
+      // sequence numbers, so we are first now. No listing, no re-read of our node: our node's own watch would have
+      // told us first (events of one session arrive in order) if it were gone.
+      headReached(st);
+    } else {
+      evaluate(st);
+    }
+  }
+
+  /** (Re)sets the watch on the ticket's own node, which reports an external delete. */
+  private void watchOwn(TicketState st) {
+    if (st.dead) {
+      return;
+    }
+    if (!up || st.session != current) {
+      whenUp(() -> watchOwn(st));
+      return;
+    }
+    st.session.zk.getData(st.ticket.key(), st, (rc, p, ctx, data, stat) -> post(() -> {
+      if (rc == Code.NONODE.intValue()) {
+        confirmLost(st, "its node was deleted by another client");
+      } else if (rc == Code.CONNECTIONLOSS.intValue()) {
+        whenUp(() -> watchOwn(st));
+      }
+    }), null);
+  }
+
+  /**
+   * Our node is gone. If our session is being closed by the server (a forced expiry), that is an expiry, not a lost
+   * ticket, and the Expired event will say so; otherwise someone deleted it. One request tells which: the server
+   * refuses requests of a closed session.
+   */
+  private void confirmLost(TicketState st, String why) {
+    if (st.dead || st.dying) {
+      return;
+    }
+    st.dying = true;
+    Session s = st.session;
+    if (!up || s != current) {
+      whenUp(() -> lose(st, why));
+      return;
+    }
+    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> {
+      if (rc == Code.OK.intValue()) {
+        lose(st, why);
+      } else if (rc == Code.CONNECTIONLOSS.intValue()) {
+        whenUp(() -> lose(st, why));
+      }
+    }), null);
+  }
+
+  private void lose(TicketState st, String why) {
+    if (st.dead || st.session != current) {
+      return;
+    }
+    st.dead = true;
+    tickets.remove(st.ticket.key());
+    Ticket t = st.ticket;
+    try {
+      listener.ticketLost(t);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "Backend listener failed on ticketLost", e);
+    }
+    if (st.waiter != null) {
+      st.waiter.completeExceptionally(new TicketLostException("Ticket " + t.key() + " of candidate '"
+          + t.candidateId() + "' in election '" + t.election() + "' is gone: " + why));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- operations
+
+  /** A request that is retried, from where it stopped, after a connection loss. */
+  private abstract class Op<T> {
+    final String what;
+    final CompletableFuture<T> result = new CompletableFuture<>();
+    /** The session the op belongs to; null until it first runs. */
+    Session session;
+    int attempt;
+    boolean parked;
+
+    Op(String what) {
+      this.what = what;
+    }
+
+    /** Issues the op's requests in {@code s}; callbacks check {@link #stale(int)}. */
+    abstract void run(Session s, int attempt);
+
+    /** Its session expired: by default the op fails. */
+    void expired(SessionLostException e) {
+      result.completeExceptionally(e);
+    }
+
+    boolean stale(int a) {
+      return a != attempt || result.isDone() || closed.get();
+    }
+
+    /** Handles a failed request: parks on connection loss, waits for the Expired event, fails otherwise. */
+    void failed(Code code, String path) {
+      switch (code) {
+        case CONNECTIONLOSS -> park(this);
+        case SESSIONEXPIRED -> {}
+        default -> result.completeExceptionally(ZkErrors.translate(what, code, path));
+      }
+    }
+  }
+
+  private <T> CompletionStage<T> submit(Op<T> op, Duration timeout) {
+    if (!post(() -> {
+      if (closed.get()) {
+        op.result.completeExceptionally(ZkErrors.closed(op.what));
+        return;
+      }
+      ops.removeIf(o -> o.result.isDone());
+      ops.add(op);
+      op.session = current;
+      start(op);
+    })) {
+      op.result.completeExceptionally(ZkErrors.closed(op.what));
+    }
+    if (timeout != null) {
+      try {
+        actor.schedule(() -> op.result.completeExceptionally(ZkErrors.translate(op.what,
+            new TimeoutException("operationTimeout=" + timeout + " passed"))), timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        op.result.completeExceptionally(ZkErrors.closed(op.what));
+      }
+    }
+    return op.result;
+  }
+
+  private void start(Op<?> op) {
+    if (op.result.isDone()) {
+      return;
+    }
+    if (!up) {
+      park(op);
+      return;
+    }
+    if (op.session == null) {
+      op.session = current;
+    } else if (op.session != current) {
+      return; // its session expired; expire() has dealt with it
+    }
+    op.run(current, ++op.attempt);
+  }
+
+  private void park(Op<?> op) {
+    if (!op.parked && !op.result.isDone()) {
+      op.parked = true;
+      whenUp(() -> {
+        op.parked = false;
+        start(op);
+      });
+    }
+  }
+
+  /**
+   * Creates the ticket node. After a connection loss the create may or may not have been applied, so the retry
+   * first looks for a node carrying this call's uuid (rule 1.5: never an orphan, never two tickets).
+   */
+  private final class EnqueueOp extends Op<Ticket> {
+    final String election;
+    final String candidateId;
+    final String parent;
+    final String uuid = UUID.randomUUID().toString();
+    final byte[] bytes;
+    TicketState st;
+    boolean sent;
+    int parentAttempts;
+
+    EnqueueOp(String election, String candidateId, byte[] bytes) {
+      super("Joining election '" + election + "' as candidate '" + candidateId + "'");
+      this.election = election;
+      this.candidateId = candidateId;
+      this.parent = electionPath(election);
+      this.bytes = bytes;
+    }
+
+    @Override
+    void run(Session s, int a) {
+      if (st == null) {
+        st = new TicketState(s, parent, uuid);
+      }
+      if (sent) {
+        find(s, a);
+      } else {
+        create(s, a);
+      }
+    }
+
+    void create(Session s, int a) {
+      sent = true;
+      s.zk.create(parent + "/" + uuid + SEQ_MARK, bytes, acl, CreateMode.EPHEMERAL_SEQUENTIAL,
+          (rc, path, ctx, name, stat) -> post(() -> {
+            if (stale(a)) {
+              return;
+            }
+            Code code = Code.get(rc);
+            if (code == Code.OK) {
+              watch(s, a, name);
+            } else if (code == Code.NONODE) {
+              sent = false; // the parent is missing, so nothing was created
+              if (++parentAttempts > 5) {
+                result.completeExceptionally(ZkErrors.translate(what + " (its parent kept vanishing)", code, parent));
+              } else {
+                createParents(s, a, () -> create(s, a));
+              }
+            } else {
+              failed(code, path);
+            }
+          }), null);
+    }
+
+    void find(Session s, int a) {
+      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code == Code.NONODE) {
+          create(s, a);
+          return;
+        }
+        if (code != Code.OK) {
+          failed(code, path);
+          return;
+        }
+        for (String c : children) {
+          if (c.startsWith(uuid + SEQ_MARK)) {
+            recoveredCreates.incrementAndGet();
+            watch(s, a, parent + "/" + c);
+            return;
+          }
+        }
+        create(s, a);
+      }), null);
+    }
+
+    void createParents(Session s, int a, Runnable then) {
+      List<String> paths = new ArrayList<>();
+      for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
+        paths.add(parent.substring(0, i));
+      }
+      paths.add(parent);
+      createChain(s, a, paths, 0, then);
+    }
+
+    void createChain(Session s, int a, List<String> paths, int i, Runnable then) {
+      if (i == paths.size()) {
+        then.run();
+        return;
+      }
+      // Containers: the server removes an election's node once its last ticket is gone.
+      s.zk.create(paths.get(i), new byte[0], acl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code == Code.OK || code == Code.NODEEXISTS) {
+          createChain(s, a, paths, i + 1, then);
+        } else if (code == Code.NONODE && ++parentAttempts <= 5) {
+          createChain(s, a, paths, 0, then); // an ancestor was removed meanwhile
+        } else {
+          failed(code, path);
+        }
+      }), null);
+    }
+
+    /** Sets the watch on our new node and learns its czxid and owner in the same round trip. */
+    void watch(Session s, int a, String path) {
+      s.zk.getData(path, st, (rc, p, ctx, data, stat) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code != Code.OK) {
+          failed(code, p);
+          return;
+        }
+        if (stat.getEphemeralOwner() != s.id) {
+          result.completeExceptionally(new ElectorException(what + " failed: node " + p
+              + " carries this call's uuid but belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner())));
+          return;
+        }
+        st.ticket = new Ticket(election, candidateId, p, stat.getCzxid(), s.id);
+        st.name = p.substring(p.lastIndexOf('/') + 1);
+        tickets.put(p, st);
+        result.complete(st.ticket);
+      }), null);
+    }
+  }
+
+  private final class RemoveOp extends Op<Void> {
+    final Ticket ticket;
+
+    RemoveOp(Ticket ticket) {
+      super("Removing ticket " + ticket.key());
+      this.ticket = ticket;
+    }
+
+    @Override
+    void run(Session s, int a) {
+      TicketState st = tickets.get(ticket.key());
+      if (st != null) {
+        st.dead = true;
+        tickets.remove(ticket.key());
+        if (st.waiter != null) {
+          st.waiter.completeExceptionally(new TicketLostException("Ticket " + ticket.key() + " was removed"));
+        }
+      }
+      if (s.id != ticket.sessionId()) {
+        result.complete(null); // it went with its session
+        return;
+      }
+      removing.add(ticket.key());
+      s.zk.delete(ticket.key(), -1, (rc, path, ctx) -> post(() -> {
+        Code code = Code.get(rc);
+        if (code != Code.CONNECTIONLOSS) {
+          // The deletion's watch events reach us before this reply: nobody needs the entry any more.
+          removing.remove(ticket.key());
+        }
+        if (stale(a)) {
+          return;
+        }
+        if (code == Code.OK || code == Code.NONODE) {
+          result.complete(null);
+        } else {
+          failed(code, path);
+        }
+      }), null);
+    }
+
+    @Override
+    void expired(SessionLostException e) {
+      result.complete(null); // an ephemeral node dies with its session
+    }
+  }
+
+  private final class UpdateOp extends Op<Void> {
+    final Ticket ticket;
+    final byte[] bytes;
+
+    UpdateOp(Ticket ticket, byte[] bytes) {
+      super("Updating the data of ticket " + ticket.key());
+      this.ticket = ticket;
+      this.bytes = bytes;
+    }
+
+    @Override
+    void run(Session s, int a) {
+      if (s.id != ticket.sessionId()) {
+        result.completeExceptionally(new SessionLostException(what + " failed: its session expired", true));
+        return;
+      }
+      s.zk.setData(ticket.key(), bytes, -1, (rc, path, ctx, stat) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code == Code.OK) {
+          result.complete(null);
+        } else {
+          failed(code, path);
+        }
+      }), null);
+    }
+  }
+
+  private final class LineOp extends Op<List<Participant>> {
+    final String election;
+    final String parent;
+
+    LineOp(String election) {
+      super("Listing the line of election '" + election + "'");
+      this.election = election;
+      this.parent = electionPath(election);
+    }
+
+    @Override
+    void run(Session s, int a) {
+      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code == Code.NONODE) {
+          result.complete(List.of());
+        } else if (code != Code.OK) {
+          failed(code, path);
+        } else {
+          read(s, a, inLine(children));
+        }
+      }), null);
+    }
+
+    void read(Session s, int a, List<String> names) {
+      if (names.isEmpty()) {
+        result.complete(List.of());
+        return;
+      }
+      Participant[] got = new Participant[names.size()];
+      int[] left = {names.size()};
+      for (int i = 0; i < names.size(); i++) {
+        int k = i;
+        String name = names.get(i);
+        s.zk.getData(parent + "/" + name, false, (rc, path, ctx, data, stat) -> post(() -> {
+          if (stale(a)) {
+            return;
+          }
+          Code code = Code.get(rc);
+          if (code == Code.OK) {
+            got[k] = participant(election, name, data, stat);
+          } else if (code != Code.NONODE) { // NONODE: left the line meanwhile
+            failed(code, path);
+            return;
+          }
+          if (--left[0] == 0) {
+            List<Participant> out = new ArrayList<>();
+            for (Participant p : got) {
+              if (p != null) {
+                out.add(p);
+              }
+            }
+            result.complete(List.copyOf(out));
+          }
+        }), null);
+      }
+    }
+
+    @Override
+    void expired(SessionLostException e) {
+      session = null; // not tied to a session: run again in the next one
+      park(this);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- head watch
+
+  /** Watches an election's head: a children watch on the election node and a data watch on the head's node. */
+  private final class HeadWatchImpl implements HeadWatch, Watcher {
+    final String election;
+    final String parent;
+    final HeadListener listener;
+    volatile boolean cancelled;
+    Session session;
+    boolean inFlight;
+    boolean dirty;
+    boolean parked;
+    boolean dead;
+    String headName;
+    Participant headValue;
+    boolean headStale;
+    Optional<Participant> last;
+
+    HeadWatchImpl(String election, HeadListener listener) {
+      this.election = election;
+      this.parent = electionPath(election);
+      this.listener = listener;
+    }
+
+    @Override
+    public void process(WatchedEvent event) {
+      if (event.getType() == Watcher.Event.EventType.None) {
+        return;
+      }
+      post(() -> {
+        if (event.getType() == Watcher.Event.EventType.NodeDataChanged && headName != null
+            && event.getPath().equals(parent + "/" + headName)) {
+          headStale = true;
+        }
+        refresh(this);
+      });
+    }
+
+    @Override
+    public void cancel() {
+      synchronized (this) {
+        cancelled = true;
+      }
+      post(() -> {
+        dead = true;
+        headWatches.remove(this);
+        Session s = session;
+        if (s != null && s == current) {
+          // Drop the client-side watch entries at once; the server forgets its side when they fire or the session
+          // ends.
+          s.zk.removeWatches(parent, this, Watcher.WatcherType.Any, true, (rc, path, ctx) -> {}, null);
+          if (headName != null) {
+            s.zk.removeWatches(parent + "/" + headName, this, Watcher.WatcherType.Any, true, (rc, path, ctx) -> {},
+                null);
+          }
+        }
+      });
+    }
+
+    void deliver(Optional<Participant> head) {
+      if (head.equals(last)) {
+        return;
+      }
+      last = head;
+      // Held while calling so that no call starts after cancel() returns; the engine's listener only posts.
+      synchronized (this) {
+        if (!cancelled) {
+          try {
+            listener.headChanged(head);
+          } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Head listener failed", e);
+          }
+        }
+      }
+    }
+
+    void fail(Throwable cause) {
+      dead = true;
+      synchronized (this) {
+        if (!cancelled) {
+          cancelled = true;
+          try {
+            listener.failed(cause);
+          } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Head listener failed", e);
+          }
+        }
+      }
+    }
+  }
+
+  private void refresh(HeadWatchImpl w) {
+    if (w.dead || w.cancelled) {
+      return;
+    }
+    if (!up) {
+      parkHead(w);
+      return;
+    }
+    if (w.session == null) {
+      w.session = current;
+    } else if (w.session != current) {
+      return;
+    }
+    if (w.inFlight) {
+      w.dirty = true;
+      return;
+    }
+    w.inFlight = true;
+    w.dirty = false;
+    Session s = w.session;
+    s.zk.getChildren(w.parent, w, (rc, path, ctx, children) -> post(() -> onHeadLine(w, s, rc, children)), null);
+  }
+
+  private void parkHead(HeadWatchImpl w) {
+    if (!w.parked) {
+      w.parked = true;
+      whenUp(() -> {
+        w.parked = false;
+        refresh(w);
+      });
+    }
+  }
+
+  private void onHeadLine(HeadWatchImpl w, Session s, int rc, List<String> children) {
+    if (w.dead) {
+      return;
+    }
+    Code code = Code.get(rc);
+    if (code == Code.OK) {
+      List<String> line = inLine(children);
+      if (line.isEmpty()) {
+        headDone(w, Optional.empty());
+        return;
+      }
+      String name = line.get(0);
+      if (name.equals(w.headName) && !w.headStale && w.headValue != null) {
+        headDone(w, Optional.of(w.headValue));
+        return;
+      }
+      s.zk.getData(w.parent + "/" + name, w, (rc2, p, ctx, data, stat) -> post(() -> {
+        if (w.dead) {
+          return;
+        }
+        Code c2 = Code.get(rc2);
+        if (c2 == Code.OK) {
+          w.headName = name;
+          w.headStale = false;
+          w.headValue = participant(w.election, name, data, stat);
+          headDone(w, Optional.of(w.headValue));
+        } else {
+          headRetry(w, c2, p);
+        }
+      }), null);
+    } else if (code == Code.NONODE) {
+      // No election node yet: watch for its creation. exists leaves a watch whether or not the node is there.
+      s.zk.exists(w.parent, w, (rc2, p, ctx, stat) -> post(() -> {
+        if (w.dead) {
+          return;
+        }
+        Code c2 = Code.get(rc2);
+        if (c2 == Code.NONODE) {
+          headDone(w, Optional.empty());
+        } else {
+          headRetry(w, c2 == Code.OK ? Code.NONODE : c2, p); // created meanwhile: list it
+        }
+      }), null);
+    } else {
+      headRetry(w, code, w.parent);
+    }
+  }
+
+  private void headRetry(HeadWatchImpl w, Code code, String path) {
+    w.inFlight = false;
+    switch (code) {
+      case NONODE -> refresh(w); // the head left, or the election node appeared, between two reads
+      case CONNECTIONLOSS -> parkHead(w);
+      case SESSIONEXPIRED -> {}
+      default -> {
+        headWatches.remove(w);
+        w.fail(ZkErrors.translate("Watching the head of election '" + w.election + "'", code, path));
+      }
+    }
+  }
+
+  private void headDone(HeadWatchImpl w, Optional<Participant> head) {
+    w.inFlight = false;
+    w.deliver(head);
+    if (w.dirty) {
+      refresh(w);
+    }
+  }
+}

@@ -1,0 +1,335 @@
+package dev.elector.zookeeper;
+
+import static dev.elector.zookeeper.ZkFixture.await;
+import static dev.elector.zookeeper.ZkFixture.head;
+import static dev.elector.zookeeper.ZkFixture.join;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.elector.ClosedException;
+import dev.elector.Participant;
+import dev.elector.SessionLostException;
+import dev.elector.spi.HeadListener;
+import dev.elector.spi.HeadWatch;
+import dev.elector.spi.SessionEvent.Kind;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketLostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.zookeeper.ZKUtil;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The backend's primitives against a real in-process ZooKeeper server. */
+class ZkBackendTest {
+  private static ZkTestServer server;
+  private static final AtomicInteger ROOTS = new AtomicInteger();
+
+  private ZkFixture fx;
+  private String root;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    server = ZkTestServer.start();
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    server.close();
+  }
+
+  @BeforeEach
+  void setUp() {
+    fx = new ZkFixture(server);
+    root = "/backend-test-" + ROOTS.incrementAndGet();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    fx.close();
+  }
+
+  private static Throwable failure(CompletableFuture<?> f) {
+    try {
+      f.get(ZkFixture.WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("expected a failure, got " + e, e);
+    }
+    throw new AssertionError("expected a failure, but it completed normally");
+  }
+
+  @Test
+  void tenCandidatesElectExactlyTheFirstInLine() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend b = fx.backend(root, new Recorder());
+    List<Ticket> tickets = new ArrayList<>();
+    List<CompletableFuture<Void>> heads = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ZkBackend on = i % 2 == 0 ? a : b;
+      Ticket t = join(on, "e", "c" + i);
+      tickets.add(t);
+      heads.add(head(on, t));
+    }
+    await(heads.get(0));
+    for (int i = 1; i < 10; i++) {
+      assertThat(tickets.get(i).token()).isGreaterThan(tickets.get(i - 1).token());
+    }
+    List<Participant> line = await(a.line("e"));
+    assertThat(line).extracting(Participant::candidateId)
+        .containsExactly("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+    assertThat(line).extracting(Participant::token).containsExactlyElementsOf(tickets.stream().map(Ticket::token)
+        .toList());
+    assertThat(line.get(3).dataAsString()).isEqualTo("c3");
+    // Walk the line: each removal elects exactly the next one.
+    for (int i = 0; i < 9; i++) {
+      for (int j = i + 1; j < 10; j++) {
+        assertThat(heads.get(j)).as("c%d must not lead while c%d does", j, i).isNotDone();
+      }
+      await((i % 2 == 0 ? a : b).remove(tickets.get(i)));
+      await(heads.get(i + 1));
+    }
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("c9");
+  }
+
+  @Test
+  void closingTheLeadersBackendHandsOffAtOnce() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    Ticket tb = join(b, "e", "b");
+    await(head(a, ta));
+    CompletableFuture<Void> hb = head(b, tb);
+    long start = System.nanoTime();
+    a.close();
+    // Closing deletes the ephemeral node at once; a session timeout must not be needed (rule 2.2).
+    hb.get(ZkFixture.SESSION.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    System.out.printf("handoff on close: %.1f ms%n", (System.nanoTime() - start) / 1e6);
+    assertThat(tb.token()).isGreaterThan(ta.token());
+  }
+
+  @Test
+  void removeReleasesAPendingWaitAndResignGoesToTheBack() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    Ticket t1 = join(a, "e", "a");
+    Ticket t2 = join(a, "e", "b");
+    await(head(a, t1));
+    CompletableFuture<Void> h2 = head(a, t2);
+    // Resign: leave and rejoin at the back.
+    await(a.remove(t1));
+    Ticket t1again = join(a, "e", "a");
+    await(h2);
+    CompletableFuture<Void> h1 = head(a, t1again);
+    assertThat(t1again.token()).isGreaterThan(t2.token());
+    await(a.remove(t1again));
+    assertThat(failure(h1)).isInstanceOf(TicketLostException.class);
+    // Removing twice succeeds: it is already gone.
+    await(a.remove(t1again));
+    assertThat(await(a.line("e"))).extracting(Participant::candidateId).containsExactly("b");
+  }
+
+  @Test
+  void aSecondWaitSupersedesTheFirst() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    Ticket t1 = join(a, "e", "a");
+    Ticket t2 = join(a, "e", "b");
+    head(a, t2);
+    CompletableFuture<Void> second = head(a, t2);
+    await().atMost(ZkFixture.WAIT).until(() -> a.predecessorWatches.get() == 1);
+    long before = a.predecessorWakeups.get();
+    await(a.remove(t1));
+    await(second);
+    assertThat(a.predecessorWakeups.get() - before).isEqualTo(1);
+  }
+
+  @Test
+  void anExternallyDeletedTicketIsReportedLost() throws Exception {
+    Recorder ra = new Recorder();
+    Recorder rb = new Recorder();
+    ZkBackend a = fx.backend(root, ra);
+    ZkBackend b = fx.backend(root, rb);
+    ZkBackend c = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    Ticket tb = join(b, "e", "b");
+    Ticket tc = join(c, "e", "c");
+    await(head(a, ta));
+    CompletableFuture<Void> hb = head(b, tb);
+    CompletableFuture<Void> hc = head(c, tc);
+    ZooKeeper op = fx.raw();
+    // A follower's node deleted by an operator: it is told, and its wait fails.
+    op.delete(tb.key(), -1);
+    assertThat(failure(hb)).isInstanceOf(TicketLostException.class).hasMessageContaining(tb.key());
+    await().atMost(ZkFixture.WAIT).until(() -> rb.lost().contains(tb));
+    // The leader's node deleted: it is told, and the next in line leads.
+    op.delete(ta.key(), -1);
+    await().atMost(ZkFixture.WAIT).until(() -> ra.lost().contains(ta));
+    await(hc);
+    assertThat(failure(head(a, ta))).isInstanceOf(TicketLostException.class);
+  }
+
+  @Test
+  void tokensIncreaseAfterTheElectionNodeIsDeletedAndRecreated() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    Ticket first = join(a, "e", "a");
+    Ticket second = join(a, "e", "b");
+    await(a.remove(first));
+    await(a.remove(second));
+    ZooKeeper op = fx.raw();
+    ZKUtil.deleteRecursive(op, root);
+    assertThat(op.exists(root, false)).isNull();
+    Ticket third = join(a, "e", "c");
+    // The sequence restarted with the recreated parent; the token did not.
+    assertThat(ZkBackend.sequence(third.key().substring(third.key().lastIndexOf('/') + 1))).isZero();
+    assertThat(third.token()).isGreaterThan(second.token());
+    await(head(a, third));
+  }
+
+  @Test
+  void serverSideExpiryFailsTheWaitAndOpensANewSession() throws Exception {
+    Recorder ra = new Recorder();
+    ZkBackend a = fx.backend(root, ra);
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    await(head(a, ta));
+    Ticket tb = join(b, "e", "b");
+    CompletableFuture<Void> hb = head(b, tb);
+    Ticket ta2 = join(a, "e", "a2");
+    CompletableFuture<Void> ha2 = head(a, ta2);
+    long old = a.sessionId();
+    server.expire(old);
+    await(hb);
+    assertThat(failure(ha2)).isInstanceOf(SessionLostException.class)
+        .matches(e -> ((SessionLostException) e).expired());
+    await().atMost(ZkFixture.WAIT).until(() -> a.sessionId() != 0 && a.sessionId() != old);
+    assertThat(ra.kinds()).containsSubsequence(Kind.CONNECTED, Kind.EXPIRED, Kind.CONNECTED);
+    assertThat(ra.events().get(ra.events().size() - 1).sessionId()).isEqualTo(a.sessionId());
+    assertThat(a.sessionDeadline() - System.nanoTime()).isPositive();
+    // The old ticket is gone with its session; a new one goes to the back of the line.
+    assertThat(failure(head(a, ta))).isInstanceOf(SessionLostException.class);
+    Ticket ta3 = join(a, "e", "a3");
+    assertThat(ta3.sessionId()).isEqualTo(a.sessionId());
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b", "a3");
+  }
+
+  @Test
+  void closeFailsPendingWorkAndReportsClosed() throws Exception {
+    Recorder ra = new Recorder();
+    ZkBackend a = fx.backend(root, ra);
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket tb = join(b, "e", "b");
+    Ticket ta = join(a, "e", "a");
+    CompletableFuture<Void> ha = head(a, ta);
+    a.close();
+    a.close();
+    assertThat(failure(ha)).isInstanceOf(ClosedException.class);
+    assertThat(failure(a.enqueue("e", "x", new byte[0]).toCompletableFuture())).isInstanceOf(ClosedException.class);
+    await().atMost(ZkFixture.WAIT).until(() -> ra.kinds().contains(Kind.CLOSED));
+    assertThat(ra.kinds()).containsExactly(Kind.CONNECTED, Kind.CLOSED);
+    assertThat(a.sessionDeadline() - System.nanoTime()).isNegative();
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
+    await(head(b, tb));
+  }
+
+  @Test
+  void observationReportsTheHeadItsDataAndNoLeader() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend obs = fx.backend(root, new Recorder());
+    List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+    HeadWatch w = obs.watchHead("e", new HeadListener() {
+      @Override
+      public void headChanged(Optional<Participant> head) {
+        seen.add(head);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        seen.add(null);
+      }
+    });
+    // The election node does not exist yet.
+    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 1);
+    assertThat(seen.get(0)).isEmpty();
+    Ticket t1 = join(a, "e", "a");
+    Ticket t2 = join(a, "e", "b");
+    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 2);
+    assertThat(seen.get(1)).hasValueSatisfying(p -> {
+      assertThat(p.candidateId()).isEqualTo("a");
+      assertThat(p.token()).isEqualTo(t1.token());
+    });
+    await(a.update(t1, "new".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 3);
+    assertThat(seen.get(2)).hasValueSatisfying(p -> assertThat(p.dataAsString()).isEqualTo("new"));
+    assertThat(await(a.line("e")).get(0).dataAsString()).isEqualTo("new");
+    await(a.remove(t1));
+    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 4);
+    assertThat(seen.get(3)).hasValueSatisfying(p -> assertThat(p.token()).isEqualTo(t2.token()));
+    await(a.remove(t2));
+    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 5);
+    assertThat(seen.get(4)).isEmpty();
+    w.cancel();
+    join(a, "e", "c");
+    // After cancel nothing more arrives; the line itself shows the new candidate.
+    assertThat(await(a.line("e"))).hasSize(1);
+    assertThat(seen).hasSize(5);
+  }
+
+  @Test
+  void updateOfAGoneTicketFails() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    Ticket t = join(a, "e", "a");
+    await(a.remove(t));
+    assertThat(failure(a.update(t, new byte[] {1}).toCompletableFuture())).isInstanceOf(TicketLostException.class);
+  }
+
+  @Test
+  void aThousandCandidatesWakeOneNodePerHandoff() throws Exception {
+    List<ZkBackend> backends = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      backends.add(fx.backend(root, new Recorder()));
+    }
+    int n = 1000;
+    List<CompletableFuture<Ticket>> joins = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      joins.add(backends.get(i % 4).enqueue("big", "c" + i, new byte[0]).toCompletableFuture());
+    }
+    List<Ticket> tickets = new ArrayList<>();
+    for (CompletableFuture<Ticket> j : joins) {
+      tickets.add(await(j));
+    }
+    tickets.sort(java.util.Comparator.comparingLong(Ticket::token));
+    List<CompletableFuture<Void>> heads = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      heads.add(head(backends.get(Integer.parseInt(tickets.get(i).candidateId().substring(1)) % 4), tickets.get(i)));
+    }
+    await(heads.get(0));
+    // Every follower has set its one predecessor watch.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(backends.stream()
+        .mapToLong(b -> b.predecessorWatches.get()).sum()).isEqualTo(n - 1));
+    long before = wakeups(backends);
+    int handoffs = 200;
+    for (int i = 0; i < handoffs; i++) {
+      Ticket t = tickets.get(i);
+      await(backends.get(Integer.parseInt(t.candidateId().substring(1)) % 4).remove(t));
+      await(heads.get(i + 1));
+      assertThat(heads.get(i + 2)).isNotDone();
+    }
+    // Exactly one waiting node woke per handoff: no herd.
+    assertThat(wakeups(backends) - before).isEqualTo(handoffs);
+  }
+
+  private static long wakeups(List<ZkBackend> backends) {
+    return backends.stream().mapToLong(b -> b.predecessorWakeups.get()).sum();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.elector.zookeeper;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+
+/**
+ * A real standalone ZooKeeper server in this JVM, on a free loopback port, with its data in a temporary directory
+ * that {@link #close()} deletes. A short tick lets sessions of a couple of seconds exist and expire on time.
+ */
+final class ZkTestServer implements AutoCloseable {
+  static final int TICK_MILLIS = 200;
+
+  private final Path dir;
+  private ZooKeeperServer server;
+  private ServerCnxnFactory factory;
+  private int port;
+
+  private ZkTestServer(Path dir) {
+    this.dir = dir;
+  }
+
+  static ZkTestServer start() throws IOException, InterruptedException {
+    // No fsync per write: on a shared test machine it costs ~100 ms per transaction and would hide what the client
+    // does. Production servers keep it on; the handoff numbers in the report say which setting they used.
+    System.setProperty("zookeeper.forceSync", "no");
+    ZkTestServer s = new ZkTestServer(Files.createTempDirectory("elector-zk-"));
+    s.startServer(0);
+    return s;
+  }
+
+  private void startServer(int wantPort) throws IOException, InterruptedException {
+    File data = dir.toFile();
+    server = new ZooKeeperServer(data, data, TICK_MILLIS);
+    server.setMinSessionTimeout(2 * TICK_MILLIS);
+    server.setMaxSessionTimeout(60_000);
+    factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", wantPort), 1000);
+    factory.startup(server);
+    port = factory.getLocalPort();
+  }
+
+  String endpoint() {
+    return "127.0.0.1:" + port;
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** Expires the session from the server side, as if it timed out, and waits until it is gone. */
+  void expire(long sessionId) throws InterruptedException {
+    server.expire(sessionId);
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (server.getSessionTracker().isTrackingSession(sessionId)) {
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("session 0x" + Long.toHexString(sessionId) + " not expired after 10 s");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /** True while the server holds the session. */
+  boolean hasSession(long sessionId) {
+    return server.getSessionTracker().isTrackingSession(sessionId);
+  }
+
+  /** Stops the server and starts it again on the same port with the same data. */
+  void restart() throws IOException, InterruptedException {
+    stopServer();
+    startServer(port);
+  }
+
+  private void stopServer() {
+    if (factory != null) {
+      factory.shutdown();
+      factory = null;
+    }
+    if (server != null) {
+      server.shutdown();
+      server = null;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    stopServer();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
