@@ -2,6 +2,8 @@ package dev.elector.cli;
 
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
+import dev.elector.internal.Checks;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -68,7 +70,8 @@ final class CampaignCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "COMMAND '" + program + "' is not an executable file"
           + (program.indexOf('/') >= 0 ? "" : " on PATH"));
     }
-    String candidateId = id != null ? id : defaultId();
+    String candidateId = Checks.candidateId(id != null ? id : defaultId());
+    Checks.data(data.getBytes(StandardCharsets.UTF_8), config.maxDataBytes());
     PrintWriter err = spec.commandLine().getErr();
     ChildLauncher launcher = new ChildLauncher();
     if (!launcher.guardsAgainstOrphans()) {

@@ -3,6 +3,7 @@ package dev.elector.cli;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
+import dev.elector.internal.Checks;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -25,7 +26,10 @@ final class ConnectOptions {
       throw new ParameterException(spec.commandLine(),
           "Missing --connect URI (or set ELECTOR_CONNECT), e.g. --connect zookeeper://127.0.0.1:2181/my-app");
     }
-    return ClientConfig.parse(uri);
+    ClientConfig config = ClientConfig.parse(uri);
+    // The engine checks names too, but only after connecting; a typo should not wait for a connect timeout.
+    Checks.name("election name", election);
+    return config;
   }
 
   /** Connects, failing in one line (see {@link Main}) when the backend is unknown or unreachable. */

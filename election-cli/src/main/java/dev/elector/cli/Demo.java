@@ -1,6 +1,7 @@
 package dev.elector.cli;
 
 import dev.elector.Candidate;
+import dev.elector.CandidateState;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
@@ -81,7 +82,7 @@ final class Demo implements AutoCloseable {
       this.id = id;
     }
 
-    void connect() throws IOException {
+    void connect() throws IOException, InterruptedException {
       ClientConfig own = config;
       if (canCut) {
         List<String> via = new ArrayList<>();
@@ -98,12 +99,17 @@ final class Demo implements AutoCloseable {
       client.addSessionListener(callbacks, this::sessionChanged);
       candidate = client.election(election).candidate(id).data(id + ".example.net:8080").listener(callbacks, this)
           .join();
+      // Joins are asynchronous; waiting for the ticket keeps the line in the order c1, c2, … for the reader.
+      long deadline = System.nanoTime() + config.operationTimeout().toNanos();
+      while (candidate.state() == CandidateState.JOINING && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
     }
 
     private void sessionChanged(SessionState state, long sessionId) {
       SessionState before = session;
       session = state;
-      if (!watched || state == before) {
+      if (!watched || state == before || quiet) {
         return;
       }
       switch (state) {
@@ -116,6 +122,9 @@ final class Demo implements AutoCloseable {
 
     @Override
     public void elected(Leadership term) {
+      if (quiet) {
+        return;
+      }
       String how = "";
       long since = System.nanoTime() - actionNanos;
       if (actionNanos != 0) {
@@ -130,6 +139,9 @@ final class Demo implements AutoCloseable {
 
     @Override
     public void revoked(Leadership term, EndReason reason) {
+      if (quiet) {
+        return;
+      }
       timeline.event("  " + id + " steps down: " + describe(reason));
     }
 
@@ -151,18 +163,21 @@ final class Demo implements AutoCloseable {
   }
 
   private volatile boolean lastActionWasCrash;
+  /** Set once the story is told: the handoffs caused by shutting the candidates down are not part of it. */
+  private volatile boolean quiet;
 
   int run() throws Exception {
     Duration session = config.sessionTimeout();
     Duration patience = session.multipliedBy(3).plusSeconds(10);
     observer = Elections.connect(config);
     for (int i = 1; i <= size; i++) {
-      Member m = new Member("c" + i);
-      members.add(m);
-      m.connect();
+      members.add(new Member("c" + i));
     }
     timeline.event(members.stream().map(m -> m.id).collect(Collectors.joining(" "))
-        + " joined election '" + election + "', each with its own session");
+        + " join election '" + election + "', each with its own session");
+    for (Member m : members) {
+      m.connect();
+    }
     sampler.scheduleAtFixedRate(this::sample, 0, SAMPLE_PERIOD.toNanos(), TimeUnit.NANOSECONDS);
     Term current = nextLeader(Long.MIN_VALUE, patience);
     printLine();
@@ -187,9 +202,9 @@ final class Demo implements AutoCloseable {
       if (crash) {
         leader.heal();
         timeline.event("  " + leader.id + "'s network is back");
-        awaitFullLine(patience);
-        leader.watched = false;
       }
+      awaitFullLine(patience);
+      leader.watched = false;
       printLine();
     }
     summary();
@@ -227,7 +242,7 @@ final class Demo implements AutoCloseable {
       }
       Thread.sleep(50);
     }
-    throw new Failure(Main.EXIT_FAILURE, "the cut-off candidate did not rejoin within "
+    throw new Failure(Main.EXIT_FAILURE, "the last leader did not rejoin the line within "
         + DurationConverter.format(patience));
   }
 
@@ -260,6 +275,7 @@ final class Demo implements AutoCloseable {
   }
 
   private void summary() {
+    quiet = true;
     sampler.shutdown();
     timeline.heading("-- summary");
     List<Long> seen = List.copyOf(tokens);

@@ -52,7 +52,7 @@ final class EmbeddedZooKeeper implements AutoCloseable {
       factory = ServerCnxnFactory.createFactory(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 100);
       factory.startup(server);
       return new EmbeddedZooKeeper(dir, server, factory);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       shutdown(factory, server);
       deleteTree(dir);
       String why = e instanceof java.net.BindException ? "port " + port + " is already in use" : String.valueOf(e);
