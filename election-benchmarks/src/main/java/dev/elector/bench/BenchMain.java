@@ -1,0 +1,128 @@
+package dev.elector.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs the benchmark suite: starts an in-process ZooKeeper server and an etcd process, runs Elector and its peers on
+ * them in the same run, prints one table, and writes CSV files and a chart.
+ *
+ * <pre>
+ * ./mvnw -q -pl election-benchmarks -am package -DskipTests
+ * java -jar election-benchmarks/target/elector-bench.jar            # full, under ten minutes
+ * java -jar election-benchmarks/target/elector-bench.jar --quick    # about a minute
+ * </pre>
+ */
+public final class BenchMain {
+  /** Session timeout and lease TTL for every contender: short, so failover trials stay affordable. */
+  static final Duration SESSION = Duration.ofSeconds(2);
+
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    // Before any logger exists: ZooKeeper, Curator and gRPC log every expected disconnect of the fault scenarios.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.curator", "off");
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "off");
+    System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "off");
+    System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "off");
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Results res = run(o);
+    res.printTable(System.out);
+    System.exit(0);
+  }
+
+  /** Runs the suite and writes its files; returns the results (the smoke test inspects them). */
+  static Results run(Options o) throws Exception {
+    long start = System.nanoTime();
+    Results res = new Results();
+    System.out.printf(Locale.ROOT, "Elector benchmarks, %s mode, %d cores, %s%n", o.mode().name().toLowerCase(Locale.ROOT),
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+    try (ZkServer zk = new ZkServer(); EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30));
+         Lineup l = new Lineup(zk, etcd, res)) {
+      System.out.println("ZooKeeper " + zk.endpoint() + " (in-process, tick " + ZkServer.TICK_MS + " ms), etcd "
+          + etcd.endpoint() + "; session timeout / lease TTL " + SESSION.toMillis() + " ms");
+      if (o.runs("floors")) {
+        section("round trips");
+        int n = o.pick(2_000, 300, 50);
+        Duration b = Duration.ofSeconds(o.pick(6, 2, 1));
+        Floors.zookeeper(res, zk.endpoint(), n, b);
+        Floors.etcd(res, etcd.endpoint(), n, b);
+      }
+      if (o.runs("handoff")) {
+        section("handoff");
+        int warm = o.pick(20, 5, 2);
+        int n = o.pick(200, 40, 5);
+        Duration b = Duration.ofSeconds(o.pick(15, 3, 2));
+        for (Handoff.Mode mode : Handoff.Mode.values()) {
+          for (boolean churn : new boolean[] {false, true}) {
+            for (Contender c : l.zk()) {
+              res.add(Handoff.run(c, "ZooKeeper", mode, churn, warm, n, b));
+            }
+            for (Contender c : l.etcd()) {
+              res.add(Handoff.run(c, "etcd", mode, churn, warm, n, b));
+            }
+          }
+        }
+      }
+    }
+    res.writeCsv(o.out());
+    Path chart = o.out().resolve("handoff-failover.png");
+    Chart.write(chart, "Elector vs peers, same servers, same run (" + o.mode().name().toLowerCase(Locale.ROOT)
+        + " mode)", panels(res));
+    if (o.docsChart() != null && Files.exists(chart)) {
+      try {
+        Files.createDirectories(o.docsChart().toAbsolutePath().getParent());
+        Files.copy(chart, o.docsChart(), StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        System.err.println("could not copy the chart to " + o.docsChart() + ": " + e);
+      }
+    }
+    System.out.printf(Locale.ROOT, "%nFinished in %.0f s. Raw numbers: %s, %s; chart: %s%s%n%n",
+        (System.nanoTime() - start) / 1e9, o.out().resolve("raw.csv"), o.out().resolve("summary.csv"), chart,
+        o.docsChart() != null ? " (copied to " + o.docsChart() + ")" : "");
+    return res;
+  }
+
+  private static List<Chart.Panel> panels(Results res) {
+    List<Chart.Panel> p = new ArrayList<>();
+    for (String backend : List.of("ZooKeeper", "etcd")) {
+      List<Row> rows = new ArrayList<>();
+      for (Row r : res.rows()) {
+        if (r.scenario().startsWith("handoff close") && r.scenario().endsWith(backend)) {
+          rows.add(r);
+        }
+      }
+      p.add(new Chart.Panel("Handoff (leader closes) on " + backend + ": steady and churn", rows));
+    }
+    for (String backend : List.of("ZooKeeper", "etcd")) {
+      List<Row> rows = new ArrayList<>();
+      for (Row r : res.rows()) {
+        if (r.scenario().startsWith("crash failover") && r.scenario().endsWith(backend)) {
+          rows.add(r);
+        }
+      }
+      p.add(new Chart.Panel("Crash failover on " + backend + " (session timeout " + SESSION.toMillis() + " ms)",
+          rows));
+    }
+    return p;
+  }
+
+  static void section(String name) {
+    System.out.println("== " + name);
+  }
+}

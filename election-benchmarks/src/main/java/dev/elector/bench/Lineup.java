@@ -1,0 +1,67 @@
+package dev.elector.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The contenders on each server. Elector comes first on each; if it cannot be created (its backend module missing
+ * from the class path, say) its rows say why and the peers still run.
+ */
+final class Lineup implements AutoCloseable {
+  private final List<Contender> zk = new ArrayList<>();
+  private final List<Contender> etcd = new ArrayList<>();
+  final String electorZkProblem;
+  final String electorEtcdProblem;
+
+  Lineup(ZkServer zkServer, EtcdServer etcdServer, Results res) throws Exception {
+    electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkServer.endpoint(),
+        BenchMain.SESSION));
+    zk.add(new LatchContender(zkServer.endpoint(), BenchMain.SESSION));
+    zk.add(new SelectorContender(zkServer.endpoint(), BenchMain.SESSION));
+    electorEtcdProblem = add(etcd, () -> new ElectorContender("Elector", "etcd", etcdServer.endpoint(),
+        BenchMain.SESSION));
+    etcd.add(new JetcdContender(etcdServer.endpoint(), BenchMain.SESSION));
+    if (electorZkProblem != null) {
+      System.out.println("Elector on ZooKeeper is not available: " + electorZkProblem);
+    }
+    if (electorEtcdProblem != null) {
+      System.out.println("Elector on etcd is not available: " + electorEtcdProblem);
+    }
+  }
+
+  interface Factory {
+    Contender create() throws Exception;
+  }
+
+  private static String add(List<Contender> list, Factory f) {
+    try {
+      list.add(f.create());
+      return null;
+    } catch (Exception | LinkageError e) {
+      return e.toString();
+    }
+  }
+
+  List<Contender> zk() {
+    return zk;
+  }
+
+  List<Contender> etcd() {
+    return etcd;
+  }
+
+  /** Elector on ZooKeeper, or null. */
+  ElectorContender electorZk() {
+    return zk.isEmpty() || !(zk.get(0) instanceof ElectorContender e) ? null : e;
+  }
+
+  ElectorContender electorEtcd() {
+    return etcd.isEmpty() || !(etcd.get(0) instanceof ElectorContender e) ? null : e;
+  }
+
+  @Override
+  public void close() {
+    zk.forEach(Contender::close);
+    etcd.forEach(Contender::close);
+  }
+}

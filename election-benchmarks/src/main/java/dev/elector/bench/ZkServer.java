@@ -1,0 +1,60 @@
+package dev.elector.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+import org.apache.zookeeper.server.watch.WatchManagerFactory;
+
+/** A real single ZooKeeper server in this JVM, on a free loopback port, with its data in a temp dir. */
+final class ZkServer implements AutoCloseable {
+  /**
+   * Session expiry is checked in buckets of one tick, so failover can overshoot the session timeout by a tick; a
+   * short tick keeps that overshoot out of the failover figure (the minimum session is two ticks).
+   */
+  static final int TICK_MS = 100;
+
+  private final Path dir;
+  private final ZooKeeperServer server;
+  private final ServerCnxnFactory factory;
+
+  ZkServer() {
+    try {
+      dir = Files.createTempDirectory("elector-bench-zk");
+      // Counts watch notifications per receiving session for the herd scenario; must be set before the DataTree.
+      System.setProperty(WatchManagerFactory.ZOOKEEPER_WATCH_MANAGER_NAME, WatchCounter.class.getName());
+      server = new ZooKeeperServer(dir.resolve("snap").toFile(), dir.resolve("log").toFile(), TICK_MS);
+      server.setMinSessionTimeout(2 * TICK_MS);
+      server.setMaxSessionTimeout(120_000);
+      // 0 = no per-address connection limit: the scale scenario opens many sessions from 127.0.0.1.
+      factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 0);
+      factory.startup(server);
+      WatchCounter.connections = factory;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the in-process ZooKeeper server", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting ZooKeeper", e);
+    }
+  }
+
+  /** {@code 127.0.0.1:port}. */
+  String endpoint() {
+    return "127.0.0.1:" + factory.getLocalPort();
+  }
+
+  int port() {
+    return factory.getLocalPort();
+  }
+
+  @Override
+  public void close() {
+    WatchCounter.connections = null;
+    factory.shutdown();
+    server.shutdown();
+    Files2.deleteTree(dir);
+  }
+}
