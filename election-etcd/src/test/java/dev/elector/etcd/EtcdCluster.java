@@ -5,10 +5,8 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +36,6 @@ final class EtcdCluster implements AutoCloseable {
   private final Path bin;
   private final Path dir;
   private final List<Member> members = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private static final class Member {
     final String name;
@@ -150,14 +147,27 @@ final class EtcdCluster implements AutoCloseable {
 
   private boolean healthy(Member m) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.clientPort
-          + "/health")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 && r.body().contains("\"health\":\"true\"");
+      return http("GET", m, "/health").contains("\"health\":\"true\"");
     } catch (IOException e) {
       return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A small HTTP call to a member's client port (etcd's JSON gateway); java.base only, so no module to read. */
+  private static String http(String method, Member m, String path) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + m.clientPort + path).toURL()
+        .openConnection();
+    c.setConnectTimeout(1000);
+    c.setReadTimeout(2000);
+    c.setRequestMethod(method);
+    if (method.equals("POST")) {
+      c.setDoOutput(true);
+      c.getOutputStream().write("{}".getBytes(StandardCharsets.UTF_8));
+    }
+    try (var in = c.getInputStream()) {
+      return c.getResponseCode() == 200 ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : "";
+    } finally {
+      c.disconnect();
     }
   }
 
@@ -239,20 +249,15 @@ final class EtcdCluster implements AutoCloseable {
       String id = null;
       if (m.process != null && m.process.isAlive()) {
         try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.clientPort
-              + "/v3/maintenance/status")).timeout(Duration.ofSeconds(2))
-              .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
-          Matcher mi = MEMBER_ID.matcher(r.body());
-          Matcher ml = LEADER.matcher(r.body());
+          String body = http("POST", m, "/v3/maintenance/status");
+          Matcher mi = MEMBER_ID.matcher(body);
+          Matcher ml = LEADER.matcher(body);
           if (mi.find() && ml.find()) {
             id = mi.group(1);
             leader = ml.group(1);
           }
         } catch (IOException e) {
           // A member that does not answer leads nothing.
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException(e);
         }
       }
       ids.add(id);
