@@ -208,7 +208,11 @@ final class ZkBackend implements ElectionBackend {
       return;
     }
     CompletableFuture<Session> taken = new CompletableFuture<>();
-    Runnable shut = () -> taken.complete(shutDown());
+    boolean[] wasUp = {false};
+    Runnable shut = () -> {
+      wasUp[0] = up;
+      taken.complete(shutDown());
+    };
     if (Thread.currentThread() == actorThread) {
       shut.run();
     } else if (!post(shut)) {
@@ -224,12 +228,14 @@ final class ZkBackend implements ElectionBackend {
     }
     long id = s == null ? 0 : s.id;
     if (s != null && s.zk != null) {
-      try {
+      if (wasUp[0]) {
         // Closing the session makes the server delete its ephemeral tickets at once: successors need not wait for
         // the session timeout.
-        s.zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        closeHandle(s, true);
+      } else {
+        // Cut off: the close request would wait for a reconnect that may never come. The server expires the
+        // session after its timeout; close the handle in the background.
+        closeHandle(s, false);
       }
     }
     actor.execute(() -> {
@@ -413,15 +419,7 @@ final class ZkBackend implements ElectionBackend {
     deadline = System.nanoTime() - 1;
     sessionId = 0;
     current = null;
-    Thread closer = new Thread(() -> {
-      try {
-        s.zk.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "elector-zookeeper-close");
-    closer.setDaemon(true);
-    closer.start();
+    closeHandle(s, false);
     SessionLostException lost = new SessionLostException("ZooKeeper session 0x" + Long.toHexString(s.id)
         + " expired; its tickets are gone", true, KeeperException.create(Code.SESSIONEXPIRED));
     if (s.everUp) {
@@ -447,6 +445,23 @@ final class ZkBackend implements ElectionBackend {
       }
     }
     scheduleReconnect();
+  }
+
+  private void closeHandle(Session s, boolean wait) {
+    Runnable close = () -> {
+      try {
+        s.zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    if (wait) {
+      close.run();
+    } else {
+      Thread closer = new Thread(close, "elector-zookeeper-close");
+      closer.setDaemon(true);
+      closer.start();
+    }
   }
 
   private void scheduleReconnect() {
