@@ -41,6 +41,7 @@ final class EtcdCluster implements AutoCloseable {
     final String name;
     final int clientPort;
     final int peerPort;
+    final int metricsPort;
     final Path dataDir;
     final Path log;
     Process process;
@@ -49,18 +50,30 @@ final class EtcdCluster implements AutoCloseable {
       this.name = name;
       this.clientPort = clientPort;
       this.peerPort = peerPort;
+      this.metricsPort = freePort();
       this.dataDir = dataDir;
       this.log = log;
     }
   }
 
-  private EtcdCluster(Path bin, Path dir) {
+  /** Server TLS files (PEM): clients must use https and present a certificate signed by {@code ca}. */
+  record Tls(Path ca, Path cert, Path key) {}
+
+  private final Tls tls;
+
+  private EtcdCluster(Path bin, Path dir, Tls tls) {
     this.bin = bin;
     this.dir = dir;
+    this.tls = tls;
   }
 
   /** Starts a cluster of {@code size} members and waits until every member is healthy. */
   static EtcdCluster start(int size) {
+    return start(size, null);
+  }
+
+  /** Starts a cluster whose client port speaks TLS with client-certificate authentication (if {@code tls}). */
+  static EtcdCluster start(int size, Tls tls) {
     String configured = System.getenv(BIN_ENV);
     Path bin = Path.of(configured == null || configured.isBlank() ? "/usr/bin/etcd" : configured);
     if (!Files.isExecutable(bin)) {
@@ -73,7 +86,7 @@ final class EtcdCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    EtcdCluster c = new EtcdCluster(bin, dir);
+    EtcdCluster c = new EtcdCluster(bin, dir, tls);
     try {
       for (int i = 0; i < size; i++) {
         c.members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i), dir.resolve("m" + i + ".log")));
@@ -106,18 +119,25 @@ final class EtcdCluster implements AutoCloseable {
     String initialCluster = members.stream()
         .map(x -> x.name + "=http://127.0.0.1:" + x.peerPort)
         .collect(Collectors.joining(","));
-    List<String> cmd = List.of(bin.toString(),
+    String scheme = tls == null ? "http" : "https";
+    List<String> cmd = new ArrayList<>(List.of(bin.toString(),
         "--name", m.name,
         "--data-dir", m.dataDir.toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + m.clientPort,
-        "--advertise-client-urls", "http://127.0.0.1:" + m.clientPort,
+        "--listen-client-urls", scheme + "://127.0.0.1:" + m.clientPort,
+        "--advertise-client-urls", scheme + "://127.0.0.1:" + m.clientPort,
+        // Health is checked on the plain-HTTP metrics port, whatever the client port speaks.
+        "--listen-metrics-urls", "http://127.0.0.1:" + m.metricsPort,
         "--listen-peer-urls", "http://127.0.0.1:" + m.peerPort,
         "--initial-advertise-peer-urls", "http://127.0.0.1:" + m.peerPort,
         "--initial-cluster", initialCluster,
         "--initial-cluster-state", "new",
         "--initial-cluster-token", "elector-" + dir.getFileName(),
         "--logger", "zap",
-        "--log-level", "warn");
+        "--log-level", "warn"));
+    if (tls != null) {
+      cmd.addAll(List.of("--cert-file", tls.cert().toString(), "--key-file", tls.key().toString(),
+          "--trusted-ca-file", tls.ca().toString(), "--client-cert-auth"));
+    }
     try {
       m.process = new ProcessBuilder(cmd)
           .redirectErrorStream(true)
@@ -147,15 +167,15 @@ final class EtcdCluster implements AutoCloseable {
 
   private boolean healthy(Member m) {
     try {
-      return http("GET", m, "/health").contains("\"health\":\"true\"");
+      return http("GET", m.metricsPort, "/health").contains("\"health\":\"true\"");
     } catch (IOException e) {
       return false;
     }
   }
 
   /** A small HTTP call to a member's client port (etcd's JSON gateway); java.base only, so no module to read. */
-  private static String http(String method, Member m, String path) throws IOException {
-    HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + m.clientPort + path).toURL()
+  private static String http(String method, int port, String path) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
         .openConnection();
     c.setConnectTimeout(1000);
     c.setReadTimeout(2000);
@@ -249,7 +269,7 @@ final class EtcdCluster implements AutoCloseable {
       String id = null;
       if (m.process != null && m.process.isAlive()) {
         try {
-          String body = http("POST", m, "/v3/maintenance/status");
+          String body = http("POST", m.clientPort, "/v3/maintenance/status");
           Matcher mi = MEMBER_ID.matcher(body);
           Matcher ml = LEADER.matcher(body);
           if (mi.find() && ml.find()) {
