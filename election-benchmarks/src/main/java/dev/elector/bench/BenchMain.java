@@ -25,7 +25,11 @@ public final class BenchMain {
 
   private BenchMain() {}
 
+  /** Held so the level sticks: the engine warns when a partitioned client cannot remove its tickets on close. */
+  private static final java.util.logging.Logger ELECTOR_LOG = java.util.logging.Logger.getLogger("dev.elector");
+
   public static void main(String[] args) throws Exception {
+    ELECTOR_LOG.setLevel(java.util.logging.Level.SEVERE);
     // Before any logger exists: ZooKeeper, Curator and gRPC log every expected disconnect of the fault scenarios.
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
@@ -76,6 +80,27 @@ public final class BenchMain {
             for (Contender c : l.etcd()) {
               res.add(Handoff.run(c, "etcd", mode, churn, warm, n, b));
             }
+          }
+        }
+      }
+      if (o.runs("failover")) {
+        section("crash failover and partition step-down");
+        long seed = Long.getLong("bench.seed", System.nanoTime());
+        System.out.println("seed " + seed + " (rerun with -Dbench.seed=" + seed + ")");
+        int n = o.pick(20, 5, 1);
+        Duration b = Duration.ofSeconds(o.pick(120, 30, 15));
+        Failover.run(res, l.zk(), "ZooKeeper", "127.0.0.1", zk.port(), n, b, seed);
+        Failover.run(res, l.etcd(), "etcd", "127.0.0.1", etcd.port(), n, b, seed + 1);
+      }
+      if (o.runs("herd")) {
+        section("herd");
+        int candidates = o.pick(1_000, 1_000, 50);
+        int sessions = o.pick(50, 20, 5);
+        int handoffs = o.pick(50, 10, 3);
+        Duration b = Duration.ofSeconds(o.pick(60, 20, 10));
+        for (Contender c : l.zk()) {
+          if (!(c instanceof SelectorContender)) {
+            Herd.run(res, c, candidates, sessions, handoffs, b);
           }
         }
       }

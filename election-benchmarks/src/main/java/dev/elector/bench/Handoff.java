@@ -31,6 +31,7 @@ final class Handoff {
   static final int STEADY_LINE = 5;
   private static final Duration STEADY_PAUSE = Duration.ofMillis(10);
   private static final Duration WAIT = Duration.ofSeconds(10);
+  static final Duration WAIT_JOIN = Duration.ofSeconds(10);
   private static final AtomicInteger RUNS = new AtomicInteger();
 
   private Handoff() {}

@@ -62,9 +62,10 @@ final class Results {
     for (Row r : rows) {
       byScenario.computeIfAbsent(r.scenario(), k -> new ArrayList<>()).add(r);
     }
-    String fmt = "| %-40s | %-24s | %5s | %8s | %8s | %8s | %8s | %-5s | %-9s | %s%n";
+    int w = rows.stream().mapToInt(r -> r.scenario().length()).max().orElse(8);
+    String fmt = "| %-" + w + "s | %-24s | %5s | %8s | %8s | %8s | %8s | %-5s | %-9s | %s%n";
     out.printf(Locale.ROOT, fmt, "scenario", "who", "n", "p50", "p90", "p99", "max", "unit", "Elector÷", "note");
-    out.printf(Locale.ROOT, fmt, "-".repeat(40), "-".repeat(24), "-----", "--------", "--------", "--------",
+    out.printf(Locale.ROOT, fmt, "-".repeat(w), "-".repeat(24), "-----", "--------", "--------", "--------",
         "--------", "-----", "---------", "----");
     for (var e : byScenario.entrySet()) {
       List<Row> list = new ArrayList<>(e.getValue());

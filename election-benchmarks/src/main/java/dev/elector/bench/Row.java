@@ -42,11 +42,18 @@ record Row(String scenario, String who, boolean elector, Unit unit, long[] value
     if (p >= 100) {
       return max;
     }
-    Histogram h = new Histogram(Math.max(2, max), 3);
+    // Margins can be negative (a peer whose successor came before its leader stepped down): shift into range.
+    long min = Arrays.stream(values).min().orElse(0);
+    long shift = min < 0 ? -min : 0;
+    Histogram h = new Histogram(Math.max(2, max + shift), 3);
     for (long v : values) {
-      h.recordValue(Math.max(0, v));
+      h.recordValue(v + shift);
     }
-    return Math.min(h.getValueAtPercentile(p), max);
+    return Math.min(h.getValueAtPercentile(p), max + shift) - shift;
+  }
+
+  long min() {
+    return Arrays.stream(values).min().orElse(0);
   }
 
   double median() {
