@@ -1,0 +1,83 @@
+package dev.elector.bench;
+
+import dev.elector.bench.Contender.Member;
+import dev.elector.bench.Contender.Session;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * Herd: a thousand candidates in one election; per handoff, how many watch notifications the ZooKeeper server
+ * sends, counted by the server itself ({@link WatchCounter}), split into those to other sessions (candidates woken)
+ * and those to the leaving leader's own session.
+ *
+ * <p>ZooKeeper sends one notification per session and path, so a herd inside one session would look like one
+ * wake-up. The candidates are therefore spread over many sessions and joined one at a time in round-robin order,
+ * so neighbours in the line never share a session: a candidate watching more than its predecessor shows up.
+ */
+final class Herd {
+  static final String OTHERS = "herd: watch events to others per handoff";
+  static final String SELF = "herd: watch events to the leaver per handoff";
+  private static final Duration SETTLE = Duration.ofMillis(30);
+
+  private Herd() {}
+
+  static void run(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget) {
+    String scenario = OTHERS + " (" + candidates + " candidates, " + sessionsN + " sessions)";
+    String selfScenario = SELF + " (" + candidates + " candidates, " + sessionsN + " sessions)";
+    LongList others = new LongList();
+    LongList self = new LongList();
+    String note = "";
+    List<Session> sessions = new ArrayList<>();
+    Budget b = Budget.of(budget);
+    String election = "herd-" + System.nanoTime();
+    LinkedBlockingQueue<Handoff.Event> events = new LinkedBlockingQueue<>();
+    try {
+      for (int i = 0; i < sessionsN; i++) {
+        sessions.add(c.session());
+      }
+      List<Member> members = new ArrayList<>();
+      for (int i = 0; i < candidates && b.left(); i++) {
+        Session s = sessions.get(i % sessionsN);
+        Member m = s.join(election, "h" + i, (mm, t) -> events.add(new Handoff.Event(mm, t)));
+        members.add(m);
+        if (!Budget.await(Handoff.WAIT_JOIN, m::joined)) {
+          throw new IllegalStateException("candidate " + i + " did not join within " + Handoff.WAIT_JOIN);
+        }
+      }
+      if (members.size() < candidates) {
+        throw new IllegalStateException("budget reached while joining: " + members.size() + " of " + candidates);
+      }
+      Member leader = Handoff.nextOther(events, null).member();
+      Handoff.awaitLine(c, election, candidates);
+      Thread.sleep(SETTLE.toMillis());
+      for (int h = 0; h < handoffs && b.left(); h++) {
+        int idx = members.indexOf(leader);
+        Session leaderSession = sessions.get(idx % sessionsN);
+        WatchCounter.reset(leaderSession.sessionId());
+        leader.close();
+        Member next = Handoff.nextOther(events, leader).member();
+        // Every notification of the delete is sent in the same server transaction, before the successor hears;
+        // the pause catches any a second wave (a re-listing) would set off.
+        Thread.sleep(SETTLE.toMillis());
+        others.add(WatchCounter.toOthers.sum());
+        self.add(WatchCounter.toExcluded.sum());
+        leader = next;
+      }
+      if (others.size() < handoffs) {
+        note = "budget reached after " + others.size() + " of " + handoffs;
+      }
+    } catch (Exception e) {
+      note = "failed after " + others.size() + ": " + Failover.rootCause(e);
+      if (System.getProperty("bench.debug") != null) {
+        e.printStackTrace();
+      }
+    } finally {
+      WatchCounter.reset(0);
+      sessions.forEach(Handoff::quietClose);
+    }
+    res.add(scenario, c.name(), c.elector(), Unit.COUNT, others.toArray(), note);
+    res.add(selfScenario, c.name(), c.elector(), Unit.COUNT, self.toArray(), note);
+  }
+}
