@@ -1343,12 +1343,18 @@ public abstract class ElectionTck {
       Candidate[] both = {a, b};
       int leader = 0;
       s().awaitLeader("2.1", a, s().bounds.election());
+      int seen = obs.awaitFrom(0, p -> p.isPresent() && p.get().candidateId().equals("a"), s().bounds.operation()) + 1;
       for (int i = 0; i < 5; i++) {
         s().get("2.6", s().history.resign(both[leader].id(), both[leader]));
         leader = 1 - leader;
         Leadership t = s().awaitLeader("2.2", both[leader], s().bounds.handoff());
-        check(obs.awaitFrom(0, p -> p.isPresent() && p.get().token() == t.token(), s().bounds.operation()) >= 0,
-            "5.1", () -> "observer did not see token " + t.token() + "\n" + obs.describe());
+        String id = both[leader].id();
+        int from = seen;
+        seen = obs.awaitFrom(from, p -> p.isPresent() && p.get().candidateId().equals(id), s().bounds.operation());
+        obs.assertValid();
+        check(seen >= from, "5.1", () -> "observer did not see " + id + " lead (token " + t.token() + ")\n"
+            + obs.describe());
+        seen++;
       }
       long last = Long.MIN_VALUE;
       for (Optional<Participant> p : obs.seen()) {
@@ -1537,6 +1543,12 @@ public abstract class ElectionTck {
             c.heal();
             note("heal " + c);
           }
+        }
+        // Safety first: a broken history explains a stalled election better than the stall does.
+        List<String> early = new ArrayList<>(s().history.violations());
+        early.addAll(obs.violations());
+        if (!early.isEmpty()) {
+          fail(early.get(0) + "\n  actions (last 40):" + tail());
         }
         List<String> alive = active.stream().filter(l -> !s().clientOf(l).crashed()).toList();
         if (!alive.isEmpty()) {

@@ -264,7 +264,7 @@ final class Scene implements AutoCloseable {
 
     /** Rule 2.1: someone leads; also a first election on a fresh client. */
     Duration election() {
-      return sessionTimeout.multipliedBy(2).plusSeconds(5);
+      return sessionTimeout.multipliedBy(2).plusSeconds(3);
     }
 
     /** Rule 2.3: a crashed leader's successor within the session timeout plus this bound. */
@@ -274,7 +274,7 @@ final class Scene implements AutoCloseable {
 
     /** Rules 2.4 and 2.5: recovery after expiry or healing, including reconnect and rejoin backoff. */
     Duration recovery() {
-      return sessionTimeout.multipliedBy(3).plusSeconds(10);
+      return sessionTimeout.multipliedBy(3).plusSeconds(5);
     }
 
     /** Rule 1.4: a cut-off leader stops being valid by its deadline, at most this long after the cut. */

@@ -1,0 +1,597 @@
+package dev.elector.tck;
+
+import dev.elector.Candidate;
+import dev.elector.CandidateState;
+import dev.elector.ClientConfig;
+import dev.elector.Election;
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import dev.elector.ElectorTimeoutException;
+import dev.elector.EndReason;
+import dev.elector.LeaderObserver;
+import dev.elector.Leadership;
+import dev.elector.LeadershipListener;
+import dev.elector.Participant;
+import dev.elector.SessionListener;
+import dev.elector.SessionState;
+import dev.elector.Subscription;
+import dev.elector.mem.MemCluster;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Deliberately broken backends for the kit's self-tests: the in-memory backend behind decorators of the public API,
+ * each breaking one rule the way a faulty engine or backend would.
+ */
+final class Broken {
+  private Broken() {}
+
+  /** Each variant breaks one rule. */
+  enum Variant {
+    /** Every second candidate of an election campaigns in a hidden twin election: two leaders at once (1.1). */
+    TWO_LEADERS,
+    /** Tokens count down instead of up (1.2). */
+    TOKEN_GOES_BACK,
+    /** A term stays valid when the session is lost: only resign and close end it (1.3, 1.4). */
+    NO_STEP_DOWN_WHEN_PARTITIONED,
+    /** Two tickets per join (1.5). */
+    TWO_TICKETS_PER_JOIN,
+    /** resign() completes before the term ends (1.6). */
+    RESIGN_COMPLETES_EARLY,
+    /** Nobody is ever told it leads (2.1). */
+    NOBODY_LEADS,
+    /** A new leader learns it leads only two session timeouts later (2.2). */
+    SLOW_HANDOFF,
+    /** The service never expires a silent session: a crashed leader is never replaced (2.3). */
+    ZOMBIE_SESSIONS,
+    /** A candidate whose session expired drops out instead of rejoining (2.4). */
+    NO_REJOIN_AFTER_EXPIRY,
+    /** resign() does nothing (2.6). */
+    RESIGN_IGNORED,
+    /** elected is delivered twice (3.1). */
+    CALLBACK_TWICE,
+    /** Callbacks run on Elector's own thread, not the application's executor (3.2). */
+    CALLBACK_ON_WRONG_EXECUTOR,
+    /** A listener added during a term misses that term's elected (3.3). */
+    LATE_LISTENER_MISSES_TERM,
+    /** awaitLeadership returns null instead of timing out (3.4). */
+    AWAIT_NEVER_TIMES_OUT,
+    /** Every term ends with reason CLOSED (3.5). */
+    WRONG_END_REASON,
+    /** Session listeners never hear EXPIRED (3.6). */
+    SESSION_EXPIRED_NOT_REPORTED,
+    /** Calls on a closed candidate quietly succeed (4.1). */
+    USE_AFTER_CLOSE_SILENT,
+    /** Closing a client leaves its candidates running (4.2). */
+    CLIENT_CLOSE_LEAVES_CANDIDATES,
+    /** Bad names and ids are "fixed" instead of rejected (4.3). */
+    BAD_INPUT_ACCEPTED,
+    /** updateData is acknowledged but never sent (4.6). */
+    DATA_UPDATE_LOST,
+    /** Every tenth close leaves its ticket behind (4.7). */
+    CLOSE_LEAKS_TICKETS,
+    /** Observers never get their first report (5.1). */
+    OBSERVER_MISSES_CURRENT,
+    /** Observers miss "no leader" (5.2). */
+    OBSERVER_MISSES_NO_LEADER,
+    /** Observed tokens count down (5.3). */
+    OBSERVER_TOKEN_GOES_BACK,
+    /** cancel() does nothing (5.4). */
+    CANCEL_IGNORED,
+    /** participants() lists the line backwards (5.5). */
+    PARTICIPANTS_REVERSED
+  }
+
+  /** The in-memory fixture whose clients are decorated to break one rule. */
+  static final class Fixture extends MemFixture {
+    private final Variant v;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "broken-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    private final Map<Long, java.util.concurrent.ScheduledFuture<?>> zombies = new ConcurrentHashMap<>();
+
+    Fixture(Variant v) {
+      this.v = v;
+    }
+
+    @Override
+    public ElectionClient connect(ClientConfig config) {
+      return new BadClient(Elections.connect(config), v, timers);
+    }
+
+    @Override
+    public void expireSession(ElectionClient client) {
+      super.expireSession(((BadClient) client).real);
+    }
+
+    @Override
+    public void partition(ElectionClient client) {
+      ElectionClient real = ((BadClient) client).real;
+      long id = real.sessionId();
+      super.partition(real);
+      if (v == Variant.ZOMBIE_SESSIONS) {
+        // Keep renewing the silent session on the server, as a backend whose keepalives bypass the network might.
+        zombies.put(id, timers.scheduleAtFixedRate(() -> {
+          MemCluster c = MemCluster.named(endpoints().get(0));
+          c.heal(id);
+          c.silence(id);
+        }, 200, 200, TimeUnit.MILLISECONDS));
+      }
+    }
+
+    @Override
+    public void heal(ElectionClient client) {
+      ElectionClient real = ((BadClient) client).real;
+      zombies.values().forEach(f -> f.cancel(false));
+      super.heal(real);
+    }
+
+    @Override
+    public void close() {
+      timers.shutdownNow();
+    }
+  }
+
+  // ---------------------------------------------------------------- decorators
+
+  static final class BadClient implements ElectionClient {
+    final ElectionClient real;
+    final Variant v;
+    final ScheduledExecutorService timers;
+    final Map<Leadership, Leadership> terms = Collections.synchronizedMap(new IdentityHashMap<>());
+
+    BadClient(ElectionClient real, Variant v, ScheduledExecutorService timers) {
+      this.real = real;
+      this.v = v;
+      this.timers = timers;
+    }
+
+    Leadership wrap(Leadership t, BadCandidate owner) {
+      if (t == null) {
+        return null;
+      }
+      return terms.computeIfAbsent(t, x -> new BadTerm(x, this, owner));
+    }
+
+    @Override
+    public ClientConfig config() {
+      return real.config();
+    }
+
+    @Override
+    public Election election(String name) {
+      if (v == Variant.BAD_INPUT_ACCEPTED && name != null) {
+        String fixed = name.replaceAll("[^A-Za-z0-9._-]", "x");
+        fixed = fixed.isEmpty() ? "x" : fixed;
+        fixed = fixed.length() > 100 ? fixed.substring(0, 100) : fixed;
+        fixed = fixed.startsWith(".") || fixed.startsWith("-") ? "x" + fixed : fixed;
+        return new BadElection(real.election(fixed), this, name);
+      }
+      return new BadElection(real.election(name), this, name);
+    }
+
+    @Override
+    public SessionState sessionState() {
+      return real.sessionState();
+    }
+
+    @Override
+    public long sessionId() {
+      return real.sessionId();
+    }
+
+    @Override
+    public Subscription addSessionListener(Executor executor, SessionListener listener) {
+      if (v == Variant.SESSION_EXPIRED_NOT_REPORTED) {
+        return real.addSessionListener(executor, (s, id) -> {
+          if (s != SessionState.EXPIRED) {
+            listener.sessionStateChanged(s, id);
+          }
+        });
+      }
+      return real.addSessionListener(executor, listener);
+    }
+
+    @Override
+    public void close() {
+      if (v == Variant.CLIENT_CLOSE_LEAVES_CANDIDATES) {
+        timers.schedule(real::close, 3, TimeUnit.SECONDS);
+        return;
+      }
+      real.close();
+    }
+  }
+
+  static final class BadElection implements Election {
+    private static final Map<String, AtomicInteger> JOINS = new ConcurrentHashMap<>();
+    final Election real;
+    final BadClient client;
+    final String name;
+
+    BadElection(Election real, BadClient client, String name) {
+      this.real = real;
+      this.client = client;
+      this.name = name;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public Candidate.Builder candidate(String candidateId) {
+      Election target = real;
+      if (client.v == Variant.TWO_LEADERS && JOINS.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet()
+          % 2 == 0) {
+        target = client.real.election(name + "-twin");
+      }
+      String id = candidateId;
+      if (client.v == Variant.BAD_INPUT_ACCEPTED && id != null) {
+        id = id.isBlank() ? "x" : id.replaceAll("\\p{Cntrl}", "x");
+        id = id.length() > 200 ? id.substring(0, 200) : id;
+      }
+      return new BadBuilder(target, id, this);
+    }
+
+    @Override
+    public CompletionStage<Optional<Participant>> leader() {
+      return real.leader();
+    }
+
+    @Override
+    public CompletionStage<List<Participant>> participants() {
+      CompletionStage<List<Participant>> line = real.participants();
+      if (client.v == Variant.TWO_LEADERS) {
+        // Show the twin's candidates too, so the split is invisible to anyone listing the line.
+        return line.thenCombine(client.real.election(name + "-twin").participants(), (a, b) -> {
+          List<Participant> all = new ArrayList<>(a);
+          all.addAll(b);
+          return all;
+        });
+      }
+      if (client.v == Variant.PARTICIPANTS_REVERSED) {
+        return line.thenApply(l -> {
+          List<Participant> r = new ArrayList<>(l);
+          Collections.reverse(r);
+          return r;
+        });
+      }
+      return line;
+    }
+
+    @Override
+    public Subscription observe(Executor executor, LeaderObserver observer) {
+      Variant v = client.v;
+      AtomicInteger n = new AtomicInteger();
+      Subscription s = real.observe(executor, leader -> {
+        int i = n.getAndIncrement();
+        switch (v) {
+          case OBSERVER_MISSES_CURRENT -> {
+            if (i > 0) {
+              observer.leaderChanged(leader);
+            }
+          }
+          case OBSERVER_MISSES_NO_LEADER -> {
+            if (i == 0 || leader.isPresent()) {
+              observer.leaderChanged(leader);
+            }
+          }
+          case OBSERVER_TOKEN_GOES_BACK -> observer.leaderChanged(leader.map(p ->
+              new Participant(p.election(), p.candidateId(), 1_000_000 - p.token(), p.data())));
+          default -> observer.leaderChanged(leader);
+        }
+      });
+      if (v == Variant.CANCEL_IGNORED) {
+        return () -> {};
+      }
+      return s;
+    }
+  }
+
+  static final class BadBuilder implements Candidate.Builder {
+    final Election target;
+    final String id;
+    final BadElection election;
+    final List<Object[]> listeners = new ArrayList<>();
+    byte[] data = new byte[0];
+
+    BadBuilder(Election target, String id, BadElection election) {
+      this.target = target;
+      this.id = id;
+      this.election = election;
+    }
+
+    @Override
+    public Candidate.Builder data(byte[] d) {
+      this.data = d;
+      return this;
+    }
+
+    @Override
+    public Candidate.Builder data(String d) {
+      return data(d.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public Candidate.Builder listener(Executor executor, LeadershipListener listener) {
+      listeners.add(new Object[] {executor, listener});
+      return this;
+    }
+
+    @Override
+    public Candidate join() {
+      BadCandidate bad = new BadCandidate(election);
+      Candidate.Builder b = target.candidate(id).data(data);
+      for (Object[] l : listeners) {
+        b = b.listener(bad.executor((Executor) l[0]), bad.listener((LeadershipListener) l[1], false));
+      }
+      bad.real = b.join();
+      if (election.client.v == Variant.TWO_TICKETS_PER_JOIN) {
+        bad.shadow = target.candidate(id).data(data).join();
+      }
+      if (election.client.v == Variant.NO_REJOIN_AFTER_EXPIRY) {
+        bad.real.addListener(Runnable::run, new LeadershipListener() {
+          @Override
+          public void elected(Leadership term) {}
+
+          @Override
+          public void revoked(Leadership term, EndReason reason) {
+            if (reason == EndReason.SESSION_EXPIRED) {
+              election.client.timers.execute(bad.real::close);
+            }
+          }
+        });
+      }
+      return bad;
+    }
+  }
+
+  static final class BadCandidate implements Candidate {
+    private static final AtomicInteger CLOSES = new AtomicInteger();
+    final BadElection election;
+    final Variant v;
+    volatile Candidate real;
+    volatile Candidate shadow;
+    volatile boolean closed;
+
+    BadCandidate(BadElection election) {
+      this.election = election;
+      this.v = election.client.v;
+    }
+
+    Executor executor(Executor app) {
+      return v == Variant.CALLBACK_ON_WRONG_EXECUTOR ? Runnable::run : app;
+    }
+
+    LeadershipListener listener(LeadershipListener app, boolean late) {
+      AtomicInteger calls = new AtomicInteger();
+      return new LeadershipListener() {
+        @Override
+        public void elected(Leadership term) {
+          if (late && v == Variant.LATE_LISTENER_MISSES_TERM && calls.getAndIncrement() == 0) {
+            return;
+          }
+          Leadership t = election.client.wrap(term, BadCandidate.this);
+          app.elected(t);
+          if (v == Variant.CALLBACK_TWICE) {
+            app.elected(t);
+          }
+        }
+
+        @Override
+        public void revoked(Leadership term, EndReason reason) {
+          calls.incrementAndGet();
+          app.revoked(election.client.wrap(term, BadCandidate.this),
+              v == Variant.WRONG_END_REASON ? EndReason.CLOSED : reason);
+        }
+      };
+    }
+
+    boolean shows(Leadership t) {
+      if (v == Variant.NOBODY_LEADS) {
+        return false;
+      }
+      if (v == Variant.SLOW_HANDOFF) {
+        long age = System.nanoTime() - t.startedNanos();
+        return age > MemFixture.SESSION_TIMEOUT.multipliedBy(2).toNanos();
+      }
+      return true;
+    }
+
+    @Override
+    public String id() {
+      return real.id();
+    }
+
+    @Override
+    public String election() {
+      return election.name;
+    }
+
+    @Override
+    public CandidateState state() {
+      return closed && v == Variant.CLOSE_LEAKS_TICKETS ? CandidateState.CLOSED : real.state();
+    }
+
+    @Override
+    public boolean isLeader() {
+      return leadership().isPresent();
+    }
+
+    @Override
+    public Optional<Leadership> leadership() {
+      if (closed) {
+        return Optional.empty();
+      }
+      if (v == Variant.NO_STEP_DOWN_WHEN_PARTITIONED) {
+        for (Leadership t : List.copyOf(election.client.terms.values())) {
+          if (((BadTerm) t).owner == this && t.isValid()) {
+            return Optional.of(t);
+          }
+        }
+      }
+      return real.leadership().filter(this::shows).map(t -> election.client.wrap(t, this));
+    }
+
+    @Override
+    public CompletionStage<Leadership> elected() {
+      return real.elected().thenApply(t -> election.client.wrap(t, this));
+    }
+
+    @Override
+    public Leadership awaitLeadership(Duration timeout) throws InterruptedException {
+      if (v == Variant.NOBODY_LEADS || v == Variant.SLOW_HANDOFF) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+          Optional<Leadership> l = leadership();
+          if (l.isPresent()) {
+            return l.get();
+          }
+          Thread.sleep(5);
+        }
+        throw new ElectorTimeoutException("not elected within " + timeout, timeout);
+      }
+      try {
+        return election.client.wrap(real.awaitLeadership(timeout), this);
+      } catch (ElectorTimeoutException e) {
+        if (v == Variant.AWAIT_NEVER_TIMES_OUT) {
+          return null;
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    public CompletionStage<Void> resign() {
+      if (closed && v == Variant.USE_AFTER_CLOSE_SILENT) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (v == Variant.RESIGN_IGNORED) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (v == Variant.RESIGN_COMPLETES_EARLY) {
+        election.client.timers.schedule(() -> real.resign(), 300, TimeUnit.MILLISECONDS);
+        return CompletableFuture.completedFuture(null);
+      }
+      return real.resign();
+    }
+
+    @Override
+    public byte[] data() {
+      return real.data();
+    }
+
+    @Override
+    public CompletionStage<Void> updateData(byte[] data) {
+      if (closed && v == Variant.USE_AFTER_CLOSE_SILENT) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (v == Variant.DATA_UPDATE_LOST && data != null && data.length <= election.client.config().maxDataBytes()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      return real.updateData(data);
+    }
+
+    @Override
+    public Subscription addListener(Executor executor, LeadershipListener listener) {
+      return real.addListener(executor(executor), listener(listener, true));
+    }
+
+    @Override
+    public CompletionStage<Void> closeAsync() {
+      closed = true;
+      if (shadow != null) {
+        shadow.closeAsync();
+      }
+      if (v == Variant.CLOSE_LEAKS_TICKETS && CLOSES.incrementAndGet() % 10 == 0) {
+        return real.resign();
+      }
+      return real.closeAsync();
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      if (shadow != null) {
+        shadow.close();
+      }
+      if (v == Variant.CLOSE_LEAKS_TICKETS && CLOSES.incrementAndGet() % 10 == 0) {
+        real.resign().toCompletableFuture().join();
+        return;
+      }
+      real.close();
+    }
+  }
+
+  static final class BadTerm implements Leadership {
+    final Leadership real;
+    final BadClient client;
+    final BadCandidate owner;
+
+    BadTerm(Leadership real, BadClient client, BadCandidate owner) {
+      this.real = real;
+      this.client = client;
+      this.owner = owner;
+    }
+
+    @Override
+    public String election() {
+      return owner.election.name;
+    }
+
+    @Override
+    public String candidateId() {
+      return real.candidateId();
+    }
+
+    @Override
+    public long token() {
+      return client.v == Variant.TOKEN_GOES_BACK ? 1_000_000 - real.token() : real.token();
+    }
+
+    @Override
+    public long startedNanos() {
+      return real.startedNanos();
+    }
+
+    @Override
+    public boolean isValid() {
+      if (client.v == Variant.NO_STEP_DOWN_WHEN_PARTITIONED) {
+        // Ignores the session: only resign and close end the term.
+        CompletableFuture<EndReason> f = real.ended().toCompletableFuture();
+        return !owner.closed && (!f.isDone() || (f.join() != EndReason.RESIGNED && f.join() != EndReason.CLOSED));
+      }
+      return real.isValid() && owner.shows(real);
+    }
+
+    @Override
+    public CompletionStage<EndReason> ended() {
+      if (client.v == Variant.WRONG_END_REASON) {
+        return real.ended().thenApply(r -> EndReason.CLOSED);
+      }
+      return real.ended();
+    }
+
+    @Override
+    public String toString() {
+      return "Broken" + real;
+    }
+  }
+}
