@@ -77,6 +77,8 @@ final class EtcdBackend implements ElectionBackend {
   private static final int MAX_KEEPALIVES_IN_FLIGHT = 4;
   private static final long RETRY_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 2_000;
+  /** How long a line with no tickets, waits or head watches keeps its watch, for a candidate that rejoins. */
+  private static final long IDLE_MILLIS = 30_000;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -822,6 +824,29 @@ final class EtcdBackend implements ElectionBackend {
         w.phase = Phase.DONE;
         w.out.completeExceptionally(why);
       }
+      retireWhenIdle();
+    }
+
+    boolean idle() {
+      return owned.isEmpty() && waiters.isEmpty() && heads.isEmpty();
+    }
+
+    /** Closes the watch of a line nobody uses any more, after a grace period. */
+    void retireWhenIdle() {
+      if (!idle() || dead) {
+        return;
+      }
+      loop.schedule(() -> {
+        if (idle() && !dead && lines.get(election) == this) {
+          lines.remove(election);
+          dead = true;
+          watchGen = null;
+          if (watcher != null) {
+            watcher.close();
+            watcher = null;
+          }
+        }
+      }, IDLE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     void await(Ticket ticket, CompletableFuture<Void> out) {
@@ -859,6 +884,7 @@ final class EtcdBackend implements ElectionBackend {
         mirror.clear();
         byCreate.clear();
       }
+      retireWhenIdle();
     }
 
     void ensureWatch() {
@@ -1002,6 +1028,7 @@ final class EtcdBackend implements ElectionBackend {
         w = null;
       }
       Waiter waiter = w;
+      retireWhenIdle();
       if (t.sessionId() != leaseId) {
         if (waiter != null) {
           waiter.out.completeExceptionally(new SessionLostException("the etcd lease "
