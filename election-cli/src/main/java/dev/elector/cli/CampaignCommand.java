@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs COMMAND only while this process leads an election.",
       "%nCOMMAND gets ELECTOR_TOKEN (the fencing token), ELECTOR_ELECTION and ELECTOR_ID in its environment. "
-          + "When leadership is lost, COMMAND gets SIGTERM at once and SIGKILL after --grace, which is shorter than "
-          + "the session timeout, so COMMAND is gone before the service can let a successor in. When COMMAND exits "
+          + "When leadership is lost, COMMAND gets SIGTERM at once and SIGKILL after --grace, which fits in the last "
+          + "third of the session timeout, so COMMAND is gone before the service can let a successor in. When COMMAND exits "
           + "by itself, elector leaves the election and exits with COMMAND's exit code (with --requeue it goes to "
           + "the back of the line and campaigns again). SIGINT/SIGTERM stop COMMAND, leave the election and exit.",
       "%nIf elector is killed, even with SIGKILL, the kernel kills COMMAND too (setpriv --pdeathsig). Processes "
@@ -45,8 +45,8 @@ final class CampaignCommand implements Callable<Integer> {
   String data;
 
   @Option(names = "--grace", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "Time between SIGTERM and SIGKILL when leadership is lost; must be shorter than the session "
-          + "timeout (default: the smaller of 2s and a third of the session timeout).")
+      description = "Time between SIGTERM and SIGKILL when leadership is lost; must be shorter than a third of "
+          + "the session timeout (default: the smaller of 2s and a quarter of the session timeout).")
   Duration grace;
 
   @Option(names = "--requeue", description = "When COMMAND exits by itself, campaign again instead of exiting.")
@@ -59,11 +59,14 @@ final class CampaignCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ClientConfig config = connect.config(spec);
     Duration sessionTimeout = config.sessionTimeout();
-    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(3));
-    if (g.compareTo(sessionTimeout) >= 0) {
+    // A client notices lost contact up to two thirds into the session timeout; the service may elect a
+    // successor when the timeout is over. COMMAND must be dead by then, so the grace fits in the last third.
+    Duration limit = sessionTimeout.dividedBy(3);
+    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(4));
+    if (g.compareTo(limit) >= 0) {
       throw new ParameterException(spec.commandLine(), "--grace " + DurationConverter.format(g)
-          + " must be shorter than the session timeout " + DurationConverter.format(sessionTimeout)
-          + ", so COMMAND is stopped before a successor can be elected");
+          + " must be shorter than a third of the session timeout " + DurationConverter.format(sessionTimeout)
+          + " (" + DurationConverter.format(limit) + "), so COMMAND is stopped before a successor can be elected");
     }
     String program = command.get(0);
     if (ChildLauncher.findExecutable(program).isEmpty()) {
