@@ -287,6 +287,8 @@ final class ZkBackend implements ElectionBackend {
     boolean everUp;
     boolean expired;
     boolean heartbeatInFlight;
+    /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
+    long suspendedAt = System.nanoTime();
     ScheduledFuture<?> timer;
 
     @Override
@@ -379,7 +381,13 @@ final class ZkBackend implements ElectionBackend {
 
   private void onHeartbeat(Session s, long sent, int rc) {
     s.heartbeatInFlight = false;
-    if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected) {
+    alive(s, sent, rc);
+  }
+
+  /** A request sent at {@code sent} was answered with {@code rc}: if it succeeded, the session lives on. */
+  private void alive(Session s, long sent, int rc) {
+    if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected
+        || (!up && sent - s.suspendedAt < 0)) {
       return;
     }
     long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
@@ -795,9 +803,18 @@ final class ZkBackend implements ElectionBackend {
       whenUp(() -> lose(st, why));
       return;
     }
+    // Until the answer comes, the session may already be gone on the server, which may be electing a successor
+    // right now (a forced expiry does not wait for the timeout): suspend first, so no term of this session stays
+    // valid meanwhile. An external delete costs the session's other terms one round trip.
+    up = false;
+    deadline = System.nanoTime() - 1;
+    s.suspendedAt = System.nanoTime();
+    emit(SessionEvent.Kind.SUSPENDED, s.id);
+    long sent = System.nanoTime();
     s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> {
       if (rc == Code.OK.intValue()) {
         lose(st, why);
+        alive(s, sent, rc);
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
         whenUp(() -> lose(st, why));
       }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.elector.ClientConfig;
 import dev.elector.ClosedException;
 import dev.elector.Participant;
 import dev.elector.SessionLostException;
@@ -296,8 +297,12 @@ class ZkBackendTest {
   @Test
   void aThousandCandidatesWakeOneNodePerHandoff() throws Exception {
     List<ZkBackend> backends = new ArrayList<>();
+    // Long sessions: listing a 1000-long line 1000 times keeps a loaded machine busy for a while, and a
+    // 2 s session's read timeout would turn that into disconnects.
+    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(Duration.ofSeconds(20))
+        .build();
     for (int i = 0; i < 4; i++) {
-      backends.add(fx.backend(root, new Recorder()));
+      backends.add(fx.backend(config, new Recorder()));
     }
     int n = 1000;
     List<CompletableFuture<Ticket>> joins = new ArrayList<>();
@@ -315,7 +320,7 @@ class ZkBackendTest {
     }
     await(heads.get(0));
     // Every follower has set its one predecessor watch.
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(backends.stream()
+    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(backends.stream()
         .mapToLong(b -> b.predecessorWatches.get()).sum()).isEqualTo(n - 1));
     long before = wakeups(backends);
     int handoffs = 200;
