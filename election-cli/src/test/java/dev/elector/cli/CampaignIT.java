@@ -163,7 +163,6 @@ class CampaignIT {
 
       // The observer saw the three leaders in order, tokens going up.
       await().atMost(Duration.ofSeconds(10)).until(() -> observedIds(observer).contains(third.id()));
-      observer.close();
       List<String> ids = observedIds(observer);
       assertThat(ids).containsSubsequence(first.id(), second.id(), third.id());
       List<Long> tokens = observedTokens(observer);
@@ -182,6 +181,12 @@ class CampaignIT {
       assertThat(none.exitCode()).isEqualTo(3);
       assertThat(none.out()).isEmpty();
       assertThat(none.errLines()).containsExactly("elector leader: election 'failover' has no leader");
+      // The observer reports the empty line too, after the last leader (SPEC rule 5.2).
+      await().atMost(Duration.ofSeconds(10)).until(() -> observer.out().contains("\"leader\":null"));
+      List<String> lines = observer.outLines();
+      assertThat(lines.get(lines.size() - 1)).matches("\\{\"time\":\"[^\"]+\",\"leader\":null}");
+      observer.close();
+      assertThat(observer.err()).isEmpty();
     } finally {
       monitor.shutdownNow();
     }
