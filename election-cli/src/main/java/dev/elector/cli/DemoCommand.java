@@ -71,6 +71,8 @@ final class DemoCommand implements Callable<Integer> {
         // Sessions may last 2 to 20 ticks; ten ticks per session keep expiry checks fine-grained.
         Duration tick = sessionTimeout.dividedBy(10);
         zk = EmbeddedZooKeeper.start(0, tick);
+        // Ctrl-C must not leave the server's data directory behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(zk::close, "elector-demo-shutdown"));
         config = ClientConfig.builder("zookeeper").endpoints(zk.hostPort()).root("/elector-demo")
             .sessionTimeout(sessionTimeout).build();
         where = "ZooKeeper " + org.apache.zookeeper.Version.getVersion().replaceFirst("[- ].*", "")

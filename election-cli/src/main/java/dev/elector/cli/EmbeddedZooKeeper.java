@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
@@ -25,6 +26,7 @@ final class EmbeddedZooKeeper implements AutoCloseable {
   private final Path dataDir;
   private final ZooKeeperServer server;
   private final ServerCnxnFactory factory;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private EmbeddedZooKeeper(Path dataDir, ZooKeeperServer server, ServerCnxnFactory factory) {
     this.dataDir = dataDir;
@@ -84,8 +86,12 @@ final class EmbeddedZooKeeper implements AutoCloseable {
     server.expire(sessionId);
   }
 
+  /** Stops the server and deletes its data. Idempotent, so a shutdown hook may call it too. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     shutdown(factory, server);
     deleteTree(dataDir);
   }

@@ -32,6 +32,16 @@ class DemoIT {
   }
 
   @Test
+  void demoInterruptedMidwayLeavesNothingBehind() throws Exception {
+    try (Elector e = Elector.start(tmp, "demo-interrupted", Map.of(), "demo", "--rounds", "50")) {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> e.out().contains("round 1/50"));
+      e.process().destroy();
+      assertThat(e.process().waitFor(15, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(leftovers()).as("temp files left by the embedded ZooKeeper").isEmpty();
+  }
+
+  @Test
   void serverPrintsItsUriServesAndCleansUpOnSigterm() throws Exception {
     try (Elector server = Elector.start(tmp, "server", Map.of(), "server", "--port", "0")) {
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
