@@ -8,19 +8,22 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-/** The TCK's view of ZooKeeper: an in-process server, 2 s sessions, server-side expiry and restart. */
+/**
+ * The TCK's view of ZooKeeper: a three-member in-process ensemble, 2 s sessions, server-side expiry, restart of the
+ * whole ensemble and of any one member.
+ */
 final class ZkTckFixture implements TckFixture {
   private static final Duration SESSION = Duration.ofSeconds(2);
-  private ZkTestServer server;
+  private ZkTestEnsemble server;
 
   @Override
   public void start() throws Exception {
-    server = ZkTestServer.start();
+    server = ZkTestEnsemble.start(3);
   }
 
   @Override
   public List<String> endpoints() {
-    return List.of(server.endpoint());
+    return server.endpoints();
   }
 
   @Override
@@ -36,7 +39,25 @@ final class ZkTckFixture implements TckFixture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART);
+    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER);
+  }
+
+  @Override
+  public int members() {
+    return server.size();
+  }
+
+  /** Stops the member and returns once the other two serve again (after a new leader election if it led). */
+  @Override
+  public void killMember(int i) throws Exception {
+    server.stopMember(i);
+    server.awaitQuorum(server.size() - 1);
+  }
+
+  @Override
+  public void restoreMember(int i) throws Exception {
+    server.startMember(i);
+    server.awaitQuorum(server.size());
   }
 
   /**
