@@ -219,6 +219,50 @@ class CampaignIT {
   }
 
   @Test
+  void aLeaderCutOffFromTheServiceStopsItsCommandBeforeTheSuccessorStartsOne() throws Exception {
+    String election = "partition";
+    Path markers = tmp.resolve("partition.log");
+    // The trap records the stop in the same file, so the file's order is the order things happened.
+    String script = "trap 'echo \"stop $ELECTOR_ID\" >> \"" + markers + "\"; exit 0' TERM; "
+        + "echo \"start $ELECTOR_ID $ELECTOR_TOKEN $$\" >> '" + markers + "'; sleep 1000 & wait";
+    try (CuttableProxy proxy = new CuttableProxy(new java.net.InetSocketAddress("127.0.0.1", zk.port()))) {
+      String viaProxy = "zookeeper://" + proxy.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s";
+      Elector first = start("p1", "campaign", "--connect", viaProxy, "--election", election, "--id", "p1", "--",
+          "sh", "-c", script);
+      await().atMost(PATIENCE).until(() -> starts(markers).size() == 1);
+      start("p2", "campaign", "--connect", uri(), "--election", election, "--id", "p2", "--", "sh", "-c", script);
+      await().atMost(PATIENCE).pollInterval(Duration.ofMillis(300)).until(() ->
+          run("participants-p", "participants", "--connect", uri(), "--election", election).outLines().size() == 2);
+
+      proxy.cut();
+      await().atMost(PATIENCE).until(() -> starts(markers).size() == 2);
+      List<String> lines = Files.readAllLines(markers).stream().map(String::trim).toList();
+      assertThat(lines.get(0)).startsWith("start p1 ");
+      assertThat(lines.get(1)).isEqualTo("stop p1");
+      assertThat(lines.get(2)).startsWith("start p2 ");
+      assertThat(first.err()).contains("leadership lost");
+      assertThat(first.process().isAlive()).as("elector itself stays in the election").isTrue();
+      proxy.heal();
+    }
+  }
+
+  @Test
+  void aCommandThatIgnoresSigtermIsKilledAfterTheGracePeriod() throws Exception {
+    Path markers = tmp.resolve("stubborn.log");
+    // An ignored signal stays ignored across exec, so sleep itself ignores SIGTERM.
+    String script = "trap '' TERM; echo \"start $ELECTOR_ID $ELECTOR_TOKEN $$\" >> '" + markers
+        + "'; exec sleep 1000";
+    Elector e = start("stubborn", "campaign", "--connect", uri(), "--election", "stubborn", "--id", "s",
+        "--grace", "300ms", "--", "sh", "-c", script);
+    await().atMost(PATIENCE).until(() -> starts(markers).size() == 1);
+    long pid = starts(markers).get(0).pid();
+    e.process().destroy();
+    assertThat(e.process().waitFor(15, TimeUnit.SECONDS)).isTrue();
+    assertThat(Pids.alive(pid)).isFalse();
+    assertThat(e.err()).contains("COMMAND still running after 300ms: SIGKILL");
+  }
+
+  @Test
   void commandExitingByItselfEndsTheCampaignWithItsExitCodeAndItsEnvironmentNamesTheTerm() throws Exception {
     Path env = tmp.resolve("env.txt");
     Elector e = run("solo", "campaign", "--connect", uri(), "--election", "exit-code", "--id", "solo", "--",
