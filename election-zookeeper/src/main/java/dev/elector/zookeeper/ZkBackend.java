@@ -857,6 +857,9 @@ final class ZkBackend implements ElectionBackend {
     /** Issues the op's requests in {@code s}; callbacks check {@link #stale(int)}. */
     abstract void run(Session s, int attempt);
 
+    /** Called once, on the actor, when the op is accepted, before it first runs (which may wait for the session). */
+    void accepted() {}
+
     /** Its session expired: by default the op fails. */
     void expired(SessionLostException e) {
       result.completeExceptionally(e);
@@ -885,14 +888,16 @@ final class ZkBackend implements ElectionBackend {
       ops.removeIf(o -> o.result.isDone());
       ops.add(op);
       op.session = current;
+      op.accepted();
       start(op);
     })) {
       op.result.completeExceptionally(ZkErrors.closed(op.what));
     }
     if (timeout != null) {
       try {
-        actor.schedule(() -> op.result.completeExceptionally(ZkErrors.translate(op.what,
+        ScheduledFuture<?> timer = actor.schedule(() -> op.result.completeExceptionally(ZkErrors.translate(op.what,
             new TimeoutException("operationTimeout=" + timeout + " passed"))), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        op.result.whenComplete((v, e) -> timer.cancel(false));
       } catch (RejectedExecutionException e) {
         op.result.completeExceptionally(ZkErrors.closed(op.what));
       }
@@ -1070,8 +1075,9 @@ final class ZkBackend implements ElectionBackend {
       this.ticket = ticket;
     }
 
+    /** Releases a pending wait at once, even if the delete itself must wait for the connection. */
     @Override
-    void run(Session s, int a) {
+    void accepted() {
       TicketState st = tickets.get(ticket.key());
       if (st != null) {
         st.dead = true;
@@ -1080,6 +1086,10 @@ final class ZkBackend implements ElectionBackend {
           st.waiter.completeExceptionally(new TicketLostException("Ticket " + ticket.key() + " was removed"));
         }
       }
+    }
+
+    @Override
+    void run(Session s, int a) {
       if (s.id != ticket.sessionId()) {
         result.complete(null); // it went with its session
         return;

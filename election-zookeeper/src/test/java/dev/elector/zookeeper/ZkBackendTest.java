@@ -4,7 +4,6 @@ import static dev.elector.zookeeper.ZkFixture.await;
 import static dev.elector.zookeeper.ZkFixture.head;
 import static dev.elector.zookeeper.ZkFixture.join;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.elector.ClientConfig;
@@ -332,6 +331,28 @@ class ZkBackendTest {
     }
     // Exactly one waiting node woke per handoff: no herd.
     assertThat(wakeups(backends) - before).isEqualTo(handoffs);
+  }
+
+  @Test
+  void digestCredentialsGuardTheLineAndAnyoneMayReadIt() throws Exception {
+    ClientConfig app = ZkFixture.config(server.endpoint(), root).toBuilder().option("username", "app")
+        .option("password", "s3cret-pw").build();
+    ZkBackend a = fx.backend(app, new Recorder());
+    ZkBackend sameUser = fx.backend(app, new Recorder());
+    ZkBackend otherUser = fx.backend(app.toBuilder().option("username", "intruder").build(), new Recorder());
+    ZkBackend anonymous = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    await(head(a, ta));
+    Ticket tb = join(sameUser, "e", "b");
+    CompletableFuture<Void> hb = head(sameUser, tb);
+    assertThat(failure(otherUser.enqueue("e", "x", new byte[0]).toCompletableFuture()))
+        .isInstanceOf(dev.elector.AccessDeniedException.class).hasMessageNotContaining("s3cret-pw");
+    assertThat(failure(anonymous.enqueue("e", "y", new byte[0]).toCompletableFuture()))
+        .isInstanceOf(dev.elector.AccessDeniedException.class);
+    // Tools without credentials still see the line.
+    assertThat(await(anonymous.line("e"))).extracting(Participant::candidateId).containsExactly("a", "b");
+    await(a.remove(ta));
+    await(hb);
   }
 
   private static long wakeups(List<ZkBackend> backends) {

@@ -76,7 +76,7 @@ class ZkHandoffMeasurementTest {
     }
   }
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"})
   private static CompletableFuture<Long>[] newElected() {
     return new CompletableFuture[] {new CompletableFuture<Long>(), new CompletableFuture<Long>()};
   }
