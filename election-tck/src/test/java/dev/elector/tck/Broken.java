@@ -48,6 +48,8 @@ final class Broken {
     TOKEN_GOES_BACK,
     /** A term stays valid when the session is lost: only resign and close end it (1.3, 1.4). */
     NO_STEP_DOWN_WHEN_PARTITIONED,
+    /** A waiting candidate whose session expired is told it leads, on its dead ticket (1.5). */
+    PHANTOM_LEADER,
     /** Two tickets per join (1.5). */
     TWO_TICKETS_PER_JOIN,
     /** resign() completes before the term ends (1.6). */
@@ -341,21 +343,25 @@ final class Broken {
       Candidate.Builder b = target.candidate(id).data(data);
       for (Object[] l : listeners) {
         b = b.listener(bad.executor((Executor) l[0]), bad.listener((LeadershipListener) l[1], false));
+        bad.apps.add(l);
       }
       bad.real = b.join();
       if (election.client.v == Variant.TWO_TICKETS_PER_JOIN) {
         bad.shadow = target.candidate(id).data(data).join();
       }
+      if (election.client.v == Variant.PHANTOM_LEADER) {
+        // Like etcd#11051: "you are leader" arrives as stale news about the session that just died.
+        election.client.real.addSessionListener(election.client.timers, (state, id) -> {
+          if (state == SessionState.EXPIRED && !bad.real.isLeader() && !bad.closed) {
+            bad.phantom();
+          }
+        });
+      }
       if (election.client.v == Variant.NO_REJOIN_AFTER_EXPIRY) {
-        bad.real.addListener(Runnable::run, new LeadershipListener() {
-          @Override
-          public void elected(Leadership term) {}
-
-          @Override
-          public void revoked(Leadership term, EndReason reason) {
-            if (reason == EndReason.SESSION_EXPIRED) {
-              election.client.timers.execute(bad.real::close);
-            }
+        // Drops out for good when the session expires, instead of rejoining with the new session.
+        election.client.real.addSessionListener(election.client.timers, (state, id) -> {
+          if (state == SessionState.EXPIRED) {
+            bad.real.close();
           }
         });
       }
@@ -370,10 +376,29 @@ final class Broken {
     volatile Candidate real;
     volatile Candidate shadow;
     volatile boolean closed;
+    final List<Object[]> apps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile PhantomTerm phantom;
 
     BadCandidate(BadElection election) {
       this.election = election;
       this.v = election.client.v;
+    }
+
+    void phantom() {
+      PhantomTerm t = new PhantomTerm(this);
+      phantom = t;
+      for (Object[] l : apps) {
+        ((Executor) l[0]).execute(() -> ((LeadershipListener) l[1]).elected(t));
+      }
+    }
+
+    void endPhantom() {
+      PhantomTerm t = phantom;
+      if (t != null && t.ended.complete(EndReason.CLOSED)) {
+        for (Object[] l : apps) {
+          ((Executor) l[0]).execute(() -> ((LeadershipListener) l[1]).revoked(t, EndReason.CLOSED));
+        }
+      }
     }
 
     Executor executor(Executor app) {
@@ -439,6 +464,10 @@ final class Broken {
     public Optional<Leadership> leadership() {
       if (closed) {
         return Optional.empty();
+      }
+      PhantomTerm p = phantom;
+      if (p != null && p.isValid()) {
+        return Optional.of(p);
       }
       if (v == Variant.NO_STEP_DOWN_WHEN_PARTITIONED) {
         for (Leadership t : List.copyOf(election.client.terms.values())) {
@@ -517,6 +546,7 @@ final class Broken {
     @Override
     public CompletionStage<Void> closeAsync() {
       closed = true;
+      endPhantom();
       if (shadow != null) {
         shadow.closeAsync();
       }
@@ -529,6 +559,7 @@ final class Broken {
     @Override
     public void close() {
       closed = true;
+      endPhantom();
       if (shadow != null) {
         shadow.close();
       }
@@ -592,6 +623,47 @@ final class Broken {
     @Override
     public String toString() {
       return "Broken" + real;
+    }
+  }
+
+  /** A term invented for a candidate whose session is gone. */
+  static final class PhantomTerm implements Leadership {
+    final BadCandidate owner;
+    final long started = System.nanoTime();
+    final CompletableFuture<EndReason> ended = new CompletableFuture<>();
+
+    PhantomTerm(BadCandidate owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public String election() {
+      return owner.election.name;
+    }
+
+    @Override
+    public String candidateId() {
+      return owner.id();
+    }
+
+    @Override
+    public long token() {
+      return 0;
+    }
+
+    @Override
+    public long startedNanos() {
+      return started;
+    }
+
+    @Override
+    public boolean isValid() {
+      return !ended.isDone();
+    }
+
+    @Override
+    public CompletionStage<EndReason> ended() {
+      return ended;
     }
   }
 }

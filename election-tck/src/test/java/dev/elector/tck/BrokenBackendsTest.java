@@ -62,6 +62,13 @@ class BrokenBackendsTest {
     assertFails(Variant.NO_STEP_DOWN_WHEN_PARTITIONED, ElectionTck.Safety.class, "required_rule1_4_validityEndsByDeadlineWithoutEvents", "1.4");
   }
 
+  /** The kit's {@code required_rule1_5_noPhantomLeadershipAfterSessionLostWhileWaiting} fails a phantom leader. */
+  @Test
+  void rule1_5_shouldFailBy_aPhantomLeaderOnAnExpiredSession() {
+    assertFails(Variant.PHANTOM_LEADER, ElectionTck.Safety.class,
+        "required_rule1_5_noPhantomLeadershipAfterSessionLostWhileWaiting", "1.5");
+  }
+
   /** The kit's {@code required_rule1_5_connectionLossWhileJoiningLeavesNoOrphan} fails a backend with {@code TWO_TICKETS_PER_JOIN}. */
   @Test
   void rule1_5_shouldFailBy_twoTicketsPerJoin() {
