@@ -62,18 +62,21 @@ public final class BenchMain {
           + etcd.endpoint() + "; session timeout / lease TTL " + SESSION.toMillis() + " ms");
       if (o.runs("floors")) {
         section("round trips");
-        int n = o.pick(2_000, 300, 50);
+        int n = o.pick(2_000, 300, 20);
         Duration b = Duration.ofSeconds(o.pick(6, 2, 1));
         Floors.zookeeper(res, zk.endpoint(), n, b);
         Floors.etcd(res, etcd.endpoint(), n, b);
       }
       if (o.runs("handoff")) {
         section("handoff");
-        int warm = o.pick(20, 5, 2);
-        int n = o.pick(200, 40, 5);
-        Duration b = Duration.ofSeconds(o.pick(15, 3, 2));
+        int warm = o.pick(20, 5, 1);
+        int n = o.pick(200, 30, 3);
+        Duration b = Duration.ofSeconds(o.pick(15, 2, 5));
         for (Handoff.Mode mode : Handoff.Mode.values()) {
           for (boolean churn : new boolean[] {false, true}) {
+            if (o.mode() == Options.Mode.SMOKE && (mode != Handoff.Mode.CLOSE || churn)) {
+              continue;
+            }
             for (Contender c : l.zk()) {
               res.add(Handoff.run(c, "ZooKeeper", mode, churn, warm, n, b));
             }
@@ -87,16 +90,17 @@ public final class BenchMain {
         section("crash failover and partition step-down");
         long seed = Long.getLong("bench.seed", System.nanoTime());
         System.out.println("seed " + seed + " (rerun with -Dbench.seed=" + seed + ")");
-        int n = o.pick(20, 5, 1);
+        int n = o.pick(20, 3, 1);
         Duration b = Duration.ofSeconds(o.pick(120, 30, 15));
-        Failover.run(res, l.zk(), "ZooKeeper", "127.0.0.1", zk.port(), n, b, seed);
-        Failover.run(res, l.etcd(), "etcd", "127.0.0.1", etcd.port(), n, b, seed + 1);
+        Failover.run(res, List.of(
+            new Failover.Target("ZooKeeper", "127.0.0.1", zk.port(), l.zk()),
+            new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd())), n, b, seed);
       }
       if (o.runs("herd")) {
         section("herd");
-        int candidates = o.pick(1_000, 1_000, 50);
-        int sessions = o.pick(50, 20, 5);
-        int handoffs = o.pick(50, 10, 3);
+        int candidates = o.pick(1_000, 300, 50);
+        int sessions = o.pick(50, 10, 5);
+        int handoffs = o.pick(50, 5, 3);
         Duration b = Duration.ofSeconds(o.pick(60, 20, 10));
         for (Contender c : l.zk()) {
           if (!(c instanceof SelectorContender)) {
@@ -104,7 +108,29 @@ public final class BenchMain {
           }
         }
       }
+      if (o.runs("scale")) {
+        section("scale");
+        int n = o.pick(10_000, 1_000, 100);
+        int leaders = o.pick(1_000, 100, 10);
+        Duration cap = Duration.ofSeconds(o.pick(25, 5, 5));
+        long perNodeOne = Scale.serverBytesPerNode(zk.endpoint(), n, false);
+        long perNodeMany = Scale.serverBytesPerNode(zk.endpoint(), n, true);
+        System.out.println("in-process ZooKeeper server: " + perNodeOne + " B per znode in one parent, "
+            + perNodeMany + " B per znode with a parent each (subtracted from ZooKeeper contenders' heap)");
+        for (Contender c : l.zk()) {
+          if (!(c instanceof SelectorContender)) {
+            Scale.oneElection(res, c, "ZooKeeper", n, 10, leaders, cap, perNodeOne);
+            Scale.manyElections(res, c, "ZooKeeper", n, cap, perNodeMany);
+          }
+        }
+        ElectorContender ee = l.electorEtcd();
+        if (ee != null) {
+          Scale.oneElection(res, ee, "etcd", n, 10, leaders, cap, 0);
+          Scale.manyElections(res, ee, "etcd", n, cap, 0);
+        }
+      }
     }
+    Targets.evaluate(res, o.pick(1_000, 300, 50), o.pick(10_000, 1_000, 100));
     res.writeCsv(o.out());
     Path chart = o.out().resolve("handoff-failover.png");
     Chart.write(chart, "Elector vs peers, same servers, same run (" + o.mode().name().toLowerCase(Locale.ROOT)

@@ -45,6 +45,31 @@ final class Failover {
 
   private Failover() {}
 
+  /** A server and the contenders that use it. */
+  record Target(String backend, String host, int port, List<Contender> contenders) {}
+
+  /** Runs the targets side by side, each on a thread of its own. */
+  static void run(Results res, List<Target> targets, int trials, Duration budget, long seed) throws Exception {
+    ExecutorService ex = Executors.newCachedThreadPool(daemon("failover-target"));
+    try {
+      List<Future<Results>> fs = new ArrayList<>();
+      long s = seed;
+      for (Target t : targets) {
+        long ts = s++;
+        fs.add(ex.submit(() -> {
+          Results r = new Results(false);
+          run(r, t.contenders(), t.backend(), t.host(), t.port(), trials, budget, ts);
+          return r;
+        }));
+      }
+      for (Future<Results> f : fs) {
+        f.get().rows().forEach(res::add);
+      }
+    } finally {
+      ex.shutdownNow();
+    }
+  }
+
   /** Runs {@code trials} batches (or as many as the budget allows) and adds three rows per contender. */
   static void run(Results res, List<Contender> contenders, String backend, String host, int port, int trials,
       Duration budget, long seed) throws Exception {

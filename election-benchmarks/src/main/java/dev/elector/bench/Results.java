@@ -16,9 +16,22 @@ import java.util.Optional;
 final class Results {
   private final List<Row> rows = new ArrayList<>();
   private final List<String> targets = new ArrayList<>();
+  private final boolean echo;
+
+  Results() {
+    this(true);
+  }
+
+  /** @param echo whether each row is printed as it is added */
+  Results(boolean echo) {
+    this.echo = echo;
+  }
 
   synchronized void add(Row row) {
     rows.add(row);
+    if (!echo) {
+      return;
+    }
     System.out.printf(Locale.ROOT, "  %-44s %-26s %s%n", row.scenario(), row.who(), summary(row));
   }
 

@@ -1,0 +1,63 @@
+package dev.elector.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the harness end to end at smoke size: both servers start, every contender (Elector included) completes a few
+ * handoffs, and the table's files are written. No timing is asserted: figures are the benchmark's output, not a
+ * test's verdict.
+ */
+class HarnessSmokeTest {
+  @TempDir
+  Path out;
+
+  @Test
+  void smokeRunMeasuresEveryContenderAndWritesItsFiles() throws Exception {
+    Results res = BenchMain.run(Options.parse("--smoke", "--only", "floors,handoff", "--out", out.toString()));
+
+    List<Row> rows = res.rows();
+    assertThat(rows).extracting(Row::scenario)
+        .contains(Floors.ZK_READ, Floors.ZK_WRITE, Floors.ETCD_READ, Floors.ETCD_WRITE);
+    String steadyZk = Handoff.scenario(Handoff.Mode.CLOSE, false, "ZooKeeper");
+    String steadyEtcd = Handoff.scenario(Handoff.Mode.CLOSE, false, "etcd");
+    for (String who : List.of("Elector", "Curator LeaderLatch", "Curator LeaderSelector")) {
+      assertThat(res.find(steadyZk, who)).as(who + " on ZooKeeper")
+          .hasValueSatisfying(r -> assertThat(r.values()).as(r.note()).isNotEmpty().doesNotContain(0L));
+    }
+    for (String who : List.of("Elector", "jetcd Election")) {
+      assertThat(res.find(steadyEtcd, who)).as(who + " on etcd")
+          .hasValueSatisfying(r -> assertThat(r.values()).as(r.note()).isNotEmpty().doesNotContain(0L));
+    }
+    assertThat(Files.readAllLines(out.resolve("raw.csv")).size()).isGreaterThan(rows.size());
+    assertThat(Files.readAllLines(out.resolve("summary.csv"))).hasSize(rows.size() + 1);
+    assertThat(Files.size(out.resolve("handoff-failover.png"))).isGreaterThan(10_000);
+  }
+
+  @Test
+  void percentilesComeFromTheRawValuesAndHandleNegativeMargins() {
+    long[] v = new long[100];
+    for (int i = 0; i < 100; i++) {
+      v[i] = (i + 1) * 1_000_000L - 20_000_000L;
+    }
+    Row r = new Row("s", "who", true, Unit.NANOS, v, "");
+    assertThat(r.min()).isEqualTo(-19_000_000L);
+    assertThat(r.percentile(100)).isEqualTo(80_000_000d);
+    assertThat(r.median()).isBetween(29_900_000d, 30_100_000d);
+    assertThat(r.percentile(99)).isBetween(78_900_000d, 79_100_000d);
+  }
+
+  @Test
+  void unknownOptionsAndGroupsAreRejectedByName() {
+    assertThatThrownBy(() -> Options.parse("--fast")).hasMessageContaining("unknown option '--fast'");
+    assertThatThrownBy(() -> Options.parse("--only", "handof")).hasMessageContaining("unknown group 'handof'");
+    assertThat(Options.parse("--quick").docsChart()).isNull();
+    assertThat(Options.parse().docsChart()).isEqualTo(Path.of("docs", "benchmarks.png"));
+  }
+}
