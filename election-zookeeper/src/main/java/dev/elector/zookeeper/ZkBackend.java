@@ -989,6 +989,23 @@ final class ZkBackend implements ElectionBackend {
     }
 
     void find(Session s, int a) {
+      // The reconnect moved the session to this connection, so the leader now refuses the lost create if it had
+      // not been applied yet; sync makes the server we talk to apply everything the leader has, so the listing
+      // shows the node if and only if it exists.
+      s.zk.sync(parent, (rc, path, ctx) -> post(() -> {
+        if (stale(a)) {
+          return;
+        }
+        Code code = Code.get(rc);
+        if (code == Code.OK || code == Code.NONODE) {
+          list(s, a);
+        } else {
+          failed(code, path);
+        }
+      }), null);
+    }
+
+    void list(Session s, int a) {
       s.zk.getChildren(parent, false, (rc, path, ctx, children) -> post(() -> {
         if (stale(a)) {
           return;
