@@ -39,12 +39,15 @@ final class ObserveCommand implements Callable<Integer> {
     ElectionClient client = ConnectOptions.connect(config);
     ExecutorService printer = Executors.newSingleThreadExecutor(Threads.daemon("elector-observe"));
     CountDownLatch stopped = new CountDownLatch(1);
+    // The first report is the current state; only changes after it are worth a line.
+    SessionState[] last = {SessionState.CONNECTED};
     Subscription sessions = client.addSessionListener(printer, (state, id) -> {
-      if (state != SessionState.CONNECTED) {
+      if (state != last[0]) {
         err.println("elector observe: session " + state.name().toLowerCase(java.util.Locale.ROOT)
             + (state == SessionState.SUSPENDED ? "; the leader shown last may be stale" : ""));
         err.flush();
       }
+      last[0] = state;
     });
     Subscription leaders = client.election(connect.election).observe(printer, leader -> {
       Instant now = Instant.now();

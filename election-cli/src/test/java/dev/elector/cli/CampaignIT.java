@@ -20,12 +20,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code elector campaign}, {@code leader}, {@code participants} and {@code observe} as separate processes against
  * a real ZooKeeper server started by this test.
  */
+@EnabledOnOs(value = OS.LINUX, disabledReason = "checks processes through /proc and needs setpriv")
 class CampaignIT {
   private static final Duration SESSION = Duration.ofSeconds(2);
   private static final Duration PATIENCE = SESSION.plusSeconds(20);
