@@ -765,7 +765,7 @@ final class EtcdBackend implements ElectionBackend {
   // One election's line: a single shared watch on its prefix, the waiters of our tickets and the head watchers.
 
   /** Where a waiter stands. */
-  private enum Phase { SYNC, READING, WAITING, DONE }
+  private enum Phase { SYNC, READING, WAITING, COMPLETING, DONE }
 
   private final class Waiter {
     final Ticket ticket;
@@ -985,9 +985,11 @@ final class EtcdBackend implements ElectionBackend {
             for (KeyValue k : r.getKvs()) {
               present.add(k.getKey().toString(UTF_8));
             }
-            for (String key : List.copyOf(owned.keySet())) {
-              if (!present.contains(key)) {
-                ownKeyDeleted(key);
+            long revision = r.getHeader().getRevision();
+            for (Ticket t : List.copyOf(owned.values())) {
+              // A ticket created after this read's revision cannot be in it: it is not missing.
+              if (t.token() <= revision && !present.contains(t.key())) {
+                ownKeyDeleted(t.key());
               }
             }
           });
@@ -998,10 +1000,10 @@ final class EtcdBackend implements ElectionBackend {
         if (w.phase == Phase.READING) {
           w.deletedDuringRead.add(key);
         } else if (w.phase == Phase.WAITING && key.equals(w.predecessor)) {
-          if (w.predecessorWasHead) {
+          if (w.predecessorWasHead && fresh()) {
             // Nothing with a smaller create revision can appear later: we are first, no read needed. Our own
             // key is alive: the watch delivers events in revision order and has shown no delete of it.
-            complete(w);
+            completeSoon(w);
           } else {
             read(w);
           }
@@ -1044,6 +1046,8 @@ final class EtcdBackend implements ElectionBackend {
           }
           return;
         }
+        // Belt and braces: the engine forgets a lost ticket, so it must really be gone (a no-op if it is).
+        cleanUp(key, t.sessionId());
         try {
           listener.ticketLost(t);
         } catch (RuntimeException e) {
@@ -1104,8 +1108,8 @@ final class EtcdBackend implements ElectionBackend {
       String pred = before.get(0).getKey().toString(UTF_8);
       boolean wasHead = !gets.get(1).isMore();
       if (w.deletedDuringRead.contains(pred)) {
-        if (wasHead) {
-          complete(w);
+        if (wasHead && fresh()) {
+          completeSoon(w);
         } else {
           read(w);
         }
@@ -1115,6 +1119,28 @@ final class EtcdBackend implements ElectionBackend {
       w.predecessor = pred;
       w.predecessorWasHead = wasHead;
       w.phase = Phase.WAITING;
+    }
+
+    /**
+     * Whether the event stream can be trusted to show a delete of our own key before any later news: the lease was
+     * renewed lately and nothing is overdue. After a cut-off (even one shorter than the deadline) held-back events
+     * arrive in a burst, and our lease may have been revoked on the server meanwhile; then we read instead.
+     */
+    boolean fresh() {
+      return state == State.CONNECTED && System.nanoTime() - lastAckedSend < renewEveryNanos + retryEveryNanos;
+    }
+
+    /**
+     * Completes after the loop's queue drains, so that a watch response that arrived in the same burst (the delete
+     * of our own key, say) is handled first and cancels this.
+     */
+    void completeSoon(Waiter w) {
+      w.phase = Phase.COMPLETING;
+      onLoop.execute(() -> {
+        if (w.phase == Phase.COMPLETING && !dead) {
+          complete(w);
+        }
+      });
     }
 
     void complete(Waiter w) {
