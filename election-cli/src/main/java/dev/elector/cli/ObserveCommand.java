@@ -53,6 +53,10 @@ final class ObserveCommand implements Callable<Integer> {
       Instant now = Instant.now();
       out.println(json ? Format.leaderJson(now, leader) : Format.leaderText(now, leader));
       out.flush();
+      if (out.checkError()) {
+        // Nobody reads any more (observe | head -3): stop instead of watching for no one.
+        stopped.countDown();
+      }
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       leaders.cancel();
@@ -60,8 +64,9 @@ final class ObserveCommand implements Callable<Integer> {
       client.close();
       stopped.countDown();
     }, "elector-observe-shutdown"));
-    // Runs until SIGINT/SIGTERM; the hook above cleans up while this thread waits.
+    // Runs until SIGINT/SIGTERM (the hook above cleans up while this thread waits) or until stdout is closed.
     stopped.await();
+    leaders.cancel();
     return 0;
   }
 }
