@@ -334,6 +334,25 @@ class ZkBackendTest {
   }
 
   @Test
+  void theHeartbeatKeepsTheDeadlineAheadWhileConnected() throws Exception {
+    Duration session = ZkFixture.SESSION;
+    ZkBackend a = fx.backend(root, new Recorder());
+    long end = System.nanoTime() + session.multipliedBy(2).toNanos();
+    long minAhead = Long.MAX_VALUE;
+    while (System.nanoTime() - end < 0) {
+      long ahead = a.sessionDeadline() - System.nanoTime();
+      minAhead = Math.min(minAhead, ahead);
+      Thread.sleep(5);
+    }
+    // Two session timeouts long, the deadline never fell behind: the heartbeat renews it from send times.
+    assertThat(minAhead).isPositive();
+    // And it never lies beyond one timeout from now: it is computed from a request already sent.
+    assertThat(a.sessionDeadline() - System.nanoTime()).isLessThanOrEqualTo(session.toNanos());
+    System.out.printf("deadline lead while connected: at least %.0f ms of a %d ms session%n", minAhead / 1e6,
+        session.toMillis());
+  }
+
+  @Test
   void digestCredentialsGuardTheLineAndAnyoneMayReadIt() throws Exception {
     ClientConfig app = ZkFixture.config(server.endpoint(), root).toBuilder().option("username", "app")
         .option("password", "s3cret-pw").build();
