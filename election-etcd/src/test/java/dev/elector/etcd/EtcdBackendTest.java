@@ -277,6 +277,26 @@ class EtcdBackendTest {
   }
 
   @Test
+  void aSuccessorThatStartsWaitingJustBeforeTheLeaderLeavesIsElectedWithoutWaitingForALease() throws Exception {
+    // A 10 s lease: a successor elected within 2 s was handed over to, not left to wait for an expiry.
+    ElectionBackend a = connect(new Recorder(), Duration.ofSeconds(10), etcd.endpoints());
+    ElectionBackend b = connect(new Recorder(), Duration.ofSeconds(10), etcd.endpoints());
+    Ticket head = get(a.enqueue("churn", "a", new byte[0]));
+    get(a.awaitHead(head));
+    ElectionBackend owner = a;
+    for (int i = 0; i < 20; i++) {
+      ElectionBackend next = owner == a ? b : a;
+      Ticket t = get(next.enqueue("churn", "x" + i, new byte[0]));
+      CompletableFuture<Void> elected = next.awaitHead(t).toCompletableFuture();
+      owner.remove(head);
+      elected.get(2, TimeUnit.SECONDS);
+      assertThat(get(next.line("churn"))).extracting(Participant::token).containsExactly(t.token());
+      head = t;
+      owner = next;
+    }
+  }
+
+  @Test
   void updateReplacesTheDataAndFailsForAGoneTicket() throws Exception {
     ElectionBackend a = connect(new Recorder());
     Ticket ta = get(a.enqueue("e", "a", "x".getBytes(UTF_8)));

@@ -80,6 +80,19 @@ final class EtcdCluster implements AutoCloseable {
       throw new IllegalStateException("no etcd binary at " + bin + " (set " + BIN_ENV + " to its path, or "
           + "install it: apt-get install -y etcd-server)");
     }
+    // A free port can be taken by another process between our probe and etcd's bind: try again with new ports.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return tryStart(bin, size, tls);
+      } catch (IllegalStateException e) {
+        if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("address already in use")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static EtcdCluster tryStart(Path bin, int size, Tls tls) {
     Path dir;
     try {
       dir = Files.createTempDirectory("elector-etcd-");
@@ -104,14 +117,22 @@ final class EtcdCluster implements AutoCloseable {
     }
   }
 
+  private static final java.util.Set<Integer> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A port free now and not handed out before in this JVM (the OS may offer a just-closed port again). */
   private static int freePort() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (int i = 0; i < 100; i++) {
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        if (USED.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    throw new IllegalStateException("no free loopback port found");
   }
 
   private void launch(int i) {
