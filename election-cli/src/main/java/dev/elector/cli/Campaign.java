@@ -141,7 +141,7 @@ final class Campaign implements LeadershipListener {
       if (pending == term) {
         pending = null;
       }
-      if (child != null && child.term == term) {
+      if (child != null && child.term == term && !child.stopping) {
         stop(child, "leadership lost (" + describe(reason) + ")");
       } else {
         note("term with token " + term.token() + " ended (" + describe(reason) + ")");
@@ -195,7 +195,9 @@ final class Campaign implements LeadershipListener {
     c.process.destroy();
     tree.forEach(ProcessHandle::destroy);
     c.killer = timer.schedule(() -> {
-      if (c.process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive)) {
+      // Only COMMAND itself is reported: its orphaned children may linger as zombies under a PID 1 that does not
+      // reap, and would look alive here.
+      if (c.process.isAlive()) {
         note("COMMAND still running after " + DurationConverter.format(grace) + ": SIGKILL");
       }
       c.process.descendants().forEach(ProcessHandle::destroyForcibly);
