@@ -106,8 +106,11 @@ class ZkBackendTest {
 
   @Test
   void closingTheLeadersBackendHandsOffAtOnce() throws Exception {
-    ZkBackend a = fx.backend(root, new Recorder());
-    ZkBackend b = fx.backend(root, new Recorder());
+    // Long sessions make "at once" unmistakable: without the close, the successor would wait 8 s for the expiry.
+    Duration session = Duration.ofSeconds(8);
+    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(session).build();
+    ZkBackend a = fx.backend(config, new Recorder());
+    ZkBackend b = fx.backend(config, new Recorder());
     Ticket ta = join(a, "e", "a");
     Ticket tb = join(b, "e", "b");
     await(head(a, ta));
@@ -115,7 +118,7 @@ class ZkBackendTest {
     long start = System.nanoTime();
     a.close();
     // Closing deletes the ephemeral node at once; a session timeout must not be needed (rule 2.2).
-    hb.get(ZkFixture.SESSION.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    hb.get(session.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
     System.out.printf("handoff on close: %.1f ms%n", (System.nanoTime() - start) / 1e6);
     assertThat(tb.token()).isGreaterThan(ta.token());
   }

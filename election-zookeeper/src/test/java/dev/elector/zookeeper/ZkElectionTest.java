@@ -49,7 +49,8 @@ class ZkElectionTest {
 
   @BeforeEach
   void setUp() {
-    uri = "zookeeper://" + server.endpoint() + "/api-test-" + ROOTS.incrementAndGet() + "?sessionTimeout=2s";
+    // 6 s: long enough that a loaded machine does not suspend sessions in the middle of an assertion.
+    uri = "zookeeper://" + server.endpoint() + "/api-test-" + ROOTS.incrementAndGet() + "?sessionTimeout=6s";
   }
 
   @AfterEach

@@ -110,7 +110,8 @@ class ZkFaultTest {
   @Test
   void aBlipSuspendsThenRecoversTheSameSessionAndPlace() throws Exception {
     Recorder ra = new Recorder();
-    ZkBackend a = viaProxy(ra, Duration.ofSeconds(4));
+    // A long session, so that the blip (and a loaded machine) stays well inside it.
+    ZkBackend a = viaProxy(ra, Duration.ofSeconds(10));
     ZkBackend b = fx.backend(root, new Recorder());
     Ticket ta = join(a, "e", "a");
     await(head(a, ta));
