@@ -22,10 +22,11 @@ class DemoIT {
       String out = e.out();
       assertThat(out).contains("5 candidates, 4 rounds", "round 1/4", "round 4/4", "resigns", "crashes",
           "is cut off", "never two valid leaders at once", "stopped ZooKeeper");
-      // 1 first leader + 4 rounds, each naming the new leader with a token.
-      List<String> leads = e.outLines().stream().filter(l -> l.matches("\\s*\\d+\\.\\d\\ds  \\* c\\d+ leads with token \\d+.*"))
-          .toList();
-      assertThat(leads).hasSize(5);
+      // The first leader and one per round, each with a token; a machine so loaded that a session expires by
+      // itself may add more.
+      List<String> leads = e.outLines().stream()
+          .filter(l -> l.matches("\\s*\\d+\\.\\d\\ds  \\* c\\d+ leads with token \\d+.*")).toList();
+      assertThat(leads).hasSizeGreaterThanOrEqualTo(5);
       assertThat(e.err()).as("nothing on stderr").isEmpty();
     }
     assertThat(leftovers()).as("temp files left by the embedded ZooKeeper").isEmpty();
