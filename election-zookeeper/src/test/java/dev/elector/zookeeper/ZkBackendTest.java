@@ -377,6 +377,34 @@ class ZkBackendTest {
     await(hb);
   }
 
+  @Test
+  void closeLeavesNoThreadBehind() throws Exception {
+    long before = clientThreads();
+    for (int i = 0; i < 5; i++) {
+      Recorder r = new Recorder();
+      ZkBackend b = fx.backend(root, r);
+      Ticket t = join(b, "e", "c" + i);
+      await(head(b, t));
+      b.watchHead("e", new HeadListener() {
+        @Override
+        public void headChanged(Optional<Participant> head) {}
+
+        @Override
+        public void failed(Throwable cause) {}
+      });
+      b.close();
+    }
+    await().atMost(ZkFixture.WAIT).untilAsserted(() -> assertThat(clientThreads()).isEqualTo(before));
+    assertThat(await(fx.backend(root, new Recorder()).line("e"))).isEmpty();
+  }
+
+  /** Threads of ZooKeeper clients and of this backend. */
+  private static long clientThreads() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(n -> n.contains("-SendThread(") || n.endsWith("-EventThread") || n.startsWith("elector-zookeeper"))
+        .count();
+  }
+
   private static long wakeups(List<ZkBackend> backends) {
     return backends.stream().mapToLong(b -> b.predecessorWakeups.get()).sum();
   }
