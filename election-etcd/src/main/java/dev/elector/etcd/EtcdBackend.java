@@ -97,6 +97,8 @@ final class EtcdBackend implements ElectionBackend {
   private final long renewEveryNanos;
   private final long retryEveryNanos;
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** The lease at close, for the CLOSED event. */
+  private volatile long lastLease;
 
   private volatile long leaseId;
   private volatile long deadline;
@@ -714,9 +716,11 @@ final class EtcdBackend implements ElectionBackend {
     }
     CompletableFuture<Long> closed = new CompletableFuture<>();
     runOnLoop(() -> {
-      long lease = leaseId;
+      // A suspended session cannot reach etcd: revoking would only wait out the timeout; the lease expires anyway.
+      long lease = state == State.CONNECTED ? leaseId : 0;
       deadline = System.nanoTime() - 1;
       state = State.CLOSED;
+      lastLease = leaseId;
       leaseId = 0;
       ClosedException ex = new ClosedException("the etcd backend is closed");
       for (Line line : lines.values()) {
@@ -745,7 +749,7 @@ final class EtcdBackend implements ElectionBackend {
       }
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    long closedLease = lease;
+    long closedLease = lease != 0 ? lease : lastLease;
     runOnLoop(() -> {
       emit(Kind.CLOSED, closedLease);
       done.complete(null);

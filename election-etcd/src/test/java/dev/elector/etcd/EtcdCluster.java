@@ -95,7 +95,7 @@ final class EtcdCluster implements AutoCloseable {
   private static EtcdCluster tryStart(Path bin, int size, Tls tls) {
     Path dir;
     try {
-      dir = Files.createTempDirectory("elector-etcd-");
+      dir = Files.createTempDirectory(dataRoot(), "elector-etcd-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -115,6 +115,19 @@ final class EtcdCluster implements AutoCloseable {
       c.close();
       throw e;
     }
+  }
+
+  /**
+   * Where data directories go: {@code ELECTOR_ETCD_DATA_DIR} if set, else tmpfs ({@code /dev/shm}) when there is one,
+   * so that etcd's fsyncs do not make the suite slow and jittery on a busy shared disk, else the temp directory.
+   */
+  private static Path dataRoot() {
+    String configured = System.getenv("ELECTOR_ETCD_DATA_DIR");
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured);
+    }
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static final java.util.Set<Integer> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
