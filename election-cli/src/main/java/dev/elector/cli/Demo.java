@@ -18,12 +18,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
  * printed from the candidates' own callbacks, and a check that no two terms were ever valid at once.
  */
 final class Demo implements AutoCloseable {
-  /** How often every candidate's {@code isLeader()} is sampled to catch two valid terms at once. */
+  /** How often every candidate's term is sampled to catch two valid terms at once. */
   private static final Duration SAMPLE_PERIOD = Duration.ofMillis(2);
   private static final Duration PAUSE_BETWEEN_ROUNDS = Duration.ofMillis(400);
 

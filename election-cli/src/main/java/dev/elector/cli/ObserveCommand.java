@@ -28,7 +28,7 @@ final class ObserveCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ConnectOptions connect;
 
-  @Option(names = "--json", description = "Print JSON lines: {\"time\":…,\"leader\":{\"id\":…,\"token\":…,\"data\":…}|null}.")
+  @Option(names = "--json", description = "Print JSON lines; \"leader\" is null when there is none.")
   boolean json;
 
   @Override
