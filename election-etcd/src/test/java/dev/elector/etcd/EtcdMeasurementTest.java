@@ -118,15 +118,19 @@ class EtcdMeasurementTest {
 
   @Test
   void crashFailoverAgainstTheLeaseTtlAndDeadlineLead() throws Exception {
+    crashFailover(Duration.ofSeconds(2), 3);
+    crashFailover(Duration.ofSeconds(4), 2);
+  }
+
+  private void crashFailover(Duration ttl, int runs) throws Exception {
     String root = "/" + EtcdCluster.unique("m");
-    int runs = 3;
     long[] failover = new long[runs];
     long[] deadlineAfterCut = new long[runs];
     long[] keyGoneAfterDeadline = new long[runs];
     for (int run = 0; run < runs; run++) {
       try (FaultProxy p = FaultProxy.start("127.0.0.1", Integer.parseInt(etcd.endpoint(0).split(":")[1]))) {
-        ElectionBackend a = connect(root, List.of(p.endpoint()), TTL);
-        ElectionBackend b = connect(root, etcd.endpoints(), TTL);
+        ElectionBackend a = connect(root, List.of(p.endpoint()), ttl);
+        ElectionBackend b = connect(root, etcd.endpoints(), ttl);
         try {
           Ticket ta = get(a.enqueue("crash", "a", new byte[0]));
           get(a.awaitHead(ta));
@@ -134,7 +138,7 @@ class EtcdMeasurementTest {
           CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
           // Cut right after a renewal went out, the usual worst case for a leader: its deadline is nearly full.
           long before = a.sessionDeadline();
-          long waitUntil = System.nanoTime() + TTL.toNanos();
+          long waitUntil = System.nanoTime() + ttl.toNanos();
           while (a.sessionDeadline() == before && System.nanoTime() - waitUntil < 0) {
             Thread.onSpinWait();
           }
@@ -143,7 +147,7 @@ class EtcdMeasurementTest {
           long localDeadline = a.sessionDeadline();
           ByteSequence key = ByteSequence.from(ta.key(), UTF_8);
           long gone = -1;
-          long end = System.nanoTime() + TTL.toNanos() + Duration.ofSeconds(5).toNanos();
+          long end = System.nanoTime() + ttl.toNanos() + Duration.ofSeconds(5).toNanos();
           while (System.nanoTime() - end < 0) {
             if (admin.getKVClient().get(key).get(2, TimeUnit.SECONDS).getKvs().isEmpty()) {
               gone = System.nanoTime();
@@ -163,11 +167,12 @@ class EtcdMeasurementTest {
         }
       }
     }
-    System.out.println("MEASURE crash failover with lease TTL " + TTL.toMillis() + " ms (cut -> successor elected): "
+    System.out.println("MEASURE crash failover with lease TTL " + ttl.toMillis() + " ms (cut -> successor elected): "
         + stats(failover));
-    System.out.println("MEASURE local deadline after the cut: " + stats(deadlineAfterCut));
-    System.out.println("MEASURE server deleted the key this long after the local deadline: "
-        + stats(keyGoneAfterDeadline));
+    System.out.println("MEASURE TTL " + ttl.toMillis() + " ms: local deadline after the cut: "
+        + stats(deadlineAfterCut));
+    System.out.println("MEASURE TTL " + ttl.toMillis() + " ms: server deleted the key this long after the local "
+        + "deadline: " + stats(keyGoneAfterDeadline));
     for (long lead : keyGoneAfterDeadline) {
       assertThat(lead).as("rule 1.3: the local deadline passes before the server expires the lease").isPositive();
     }
