@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -1248,7 +1249,7 @@ public abstract class ElectionTck {
       assertHistory();
     }
 
-    private void runAll(List<String> labels, java.util.function.Consumer<String> action) throws Exception {
+    private void runAll(List<String> labels, Consumer<String> action) throws Exception {
       ExecutorService pool = Executors.newFixedThreadPool(8);
       try {
         List<CompletableFuture<Void>> fs = new ArrayList<>();

@@ -19,6 +19,7 @@ public final class ObserverLog implements LeaderObserver {
   private final List<Long> times = new ArrayList<>();
   private final List<String> violations = new ArrayList<>();
   private long cancelledAt;
+  private String cancelRule = "5.4";
   private Subscription subscription;
 
   public ObserverLog(String name) {
@@ -36,8 +37,8 @@ public final class ObserverLog implements LeaderObserver {
     long now = System.nanoTime();
     synchronized (this) {
       if (cancelledAt != 0 && now - cancelledAt > 0) {
-        violations.add("rule 5.4: observer " + name + " received " + show(leader) + " after cancel() returned\n"
-            + describe());
+        violations.add("rule " + cancelRule + ": observer " + name + " received " + show(leader) + " after "
+            + (cancelRule.equals("5.4") ? "cancel()" : "its client's close()") + " returned\n" + describe());
       }
       if (!seen.isEmpty()) {
         Optional<Participant> last = lastLeader();
@@ -82,6 +83,7 @@ public final class ObserverLog implements LeaderObserver {
   /** Records that the observer's client was closed now: from here on it must receive nothing (rule 4.2, 5.4). */
   public synchronized void closedNow() {
     cancelledAt = System.nanoTime();
+    cancelRule = "4.2";
   }
 
   /** Everything received so far, in order. */

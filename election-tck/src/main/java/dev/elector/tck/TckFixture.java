@@ -74,7 +74,12 @@ public interface TckFixture extends AutoCloseable {
 
   /**
    * Expires the client's session on the server, using {@link ElectionClient#sessionId()}, as if it had timed out.
-   * Returns once the server has expired it. Needed for {@link Capability#EXPIRE_SESSION}.
+   * Returns once the server has expired it; must not wait for the client to hear of it. Needed for
+   * {@link Capability#EXPIRE_SESSION}.
+   *
+   * <p>When the kit can partition, it calls this only on a client it has cut off and whose candidates have stepped
+   * down, then heals the client: an expiry forced on a client still in contact could elect a successor before the
+   * client can know, which no backend can prevent (SPEC rule 1.3).
    */
   default void expireSession(ElectionClient client) throws Exception {
     throw new UnsupportedOperationException("expireSession: capability EXPIRE_SESSION not declared");
