@@ -82,6 +82,33 @@ class ZkFaultTest {
   }
 
   @Test
+  void theSessionDeadlinePassesBeforeTheServerExpiresTheSession() throws Exception {
+    ZkBackend a = viaProxy(new Recorder(), ZkFixture.SESSION);
+    long id = a.sessionId();
+    proxy.partition();
+    // The deadline only moves forward while answers arrive; keep the latest value it took.
+    long deadline = a.sessionDeadline();
+    long end = System.nanoTime() + ZkFixture.WAIT.toNanos();
+    long expiredAt;
+    while (true) {
+      long d = a.sessionDeadline();
+      if (d - deadline > 0) {
+        deadline = d;
+      }
+      if (!server.hasSession(id)) {
+        expiredAt = System.nanoTime();
+        break;
+      }
+      assertThat(end - System.nanoTime()).as("session still on the server after 10 s").isPositive();
+      Thread.sleep(1);
+    }
+    System.out.printf("deadline passed %.0f ms before the server expired the session%n",
+        (expiredAt - deadline) / 1e6);
+    // Rule 1.3: the client stopped believing in its session before the server could elect anyone else.
+    assertThat(expiredAt - deadline).isPositive();
+  }
+
+  @Test
   void aConnectionLossDuringCreateLeavesExactlyOneNode() throws Exception {
     ZkBackend a = viaProxy(new Recorder(), Duration.ofSeconds(4));
     ZooKeeper op = fx.raw();
