@@ -1,6 +1,5 @@
 package dev.elector.zookeeper;
 
-import dev.elector.AccessDeniedException;
 import dev.elector.BackendUnavailableException;
 import dev.elector.ClientConfig;
 import dev.elector.ElectorException;
@@ -131,8 +130,8 @@ final class ZkBackend implements ElectionBackend {
     } catch (TimeoutException e) {
       b.silent = true;
       b.close();
-      throw new BackendUnavailableException("Could not open a ZooKeeper session with " + config.endpoints()
-          + " within connectTimeout=" + config.connectTimeout() + ": no server answered", e);
+      throw ZkErrors.translate("Opening a ZooKeeper session with " + config.endpoints(),
+          new TimeoutException("no session within connectTimeout=" + config.connectTimeout()));
     } catch (ExecutionException e) {
       b.silent = true;
       b.close();
@@ -355,8 +354,8 @@ final class ZkBackend implements ElectionBackend {
       case Expired -> expire(s);
       case AuthFailed -> {
         if (!firstUp.isDone()) {
-          firstUp.completeExceptionally(new AccessDeniedException(
-              "ZooKeeper at " + config.endpoints() + " refused authentication", null));
+          firstUp.completeExceptionally(ZkErrors.translate("Authenticating with ZooKeeper at "
+              + config.endpoints(), KeeperException.create(Code.AUTHFAILED)));
         }
       }
       default -> {
@@ -428,8 +427,8 @@ final class ZkBackend implements ElectionBackend {
     sessionId = 0;
     current = null;
     closeHandle(s, false);
-    SessionLostException lost = new SessionLostException("ZooKeeper session 0x" + Long.toHexString(s.id)
-        + " expired; its tickets are gone", true, KeeperException.create(Code.SESSIONEXPIRED));
+    SessionLostException lost = (SessionLostException) ZkErrors.translate("ZooKeeper session 0x"
+        + Long.toHexString(s.id) + " (its tickets are gone)", KeeperException.create(Code.SESSIONEXPIRED));
     if (s.everUp) {
       emit(SessionEvent.Kind.EXPIRED, s.id);
     }
