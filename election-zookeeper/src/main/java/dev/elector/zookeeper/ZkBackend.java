@@ -571,6 +571,8 @@ final class ZkBackend implements ElectionBackend {
     String watching;
     boolean watchingFirst;
     boolean watchingOwn;
+    /** False while the watch on our own node is being set again (after a data change used it up). */
+    boolean ownWatched = true;
     boolean parked;
     /** Our node was seen deleted; waiting to learn whether our session is alive (then it is lost) or not. */
     boolean dying;
@@ -758,7 +760,9 @@ final class ZkBackend implements ElectionBackend {
     // A predecessor of our own session that we did not remove may have gone because the server is closing our
     // session (a forced expiry deletes all its nodes while the connection still delivers events, in any order):
     // then a round trip must prove the session alive before we lead.
-    boolean safe = !st.watchingOwn || removing.contains(pred);
+    // Likewise while our own node's watch is being set again: a delete of our node in that gap would not be seen
+    // before this event.
+    boolean safe = st.ownWatched && (!st.watchingOwn || removing.contains(pred));
     if (st.watchingFirst && safe) {
       // Fast handoff: the predecessor was first when we listed the line, and ZooKeeper only appends larger
       // sequence numbers, so we are first now. No listing, no re-read of our node: our node's own watch would have
@@ -774,12 +778,15 @@ final class ZkBackend implements ElectionBackend {
     if (st.dead) {
       return;
     }
+    st.ownWatched = false;
     if (!up || st.session != current) {
       whenUp(() -> watchOwn(st));
       return;
     }
     st.session.zk.getData(st.ticket.key(), st, (rc, p, ctx, data, stat) -> post(() -> {
-      if (rc == Code.NONODE.intValue()) {
+      if (rc == Code.OK.intValue()) {
+        st.ownWatched = true;
+      } else if (rc == Code.NONODE.intValue()) {
         confirmLost(st, "its node was deleted by another client");
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
         whenUp(() -> watchOwn(st));
