@@ -27,9 +27,12 @@ public final class BenchMain {
 
   /** Held so the level sticks: the engine warns when a partitioned client cannot remove its tickets on close. */
   private static final java.util.logging.Logger ELECTOR_LOG = java.util.logging.Logger.getLogger("dev.elector");
+  /** gRPC warns through java.util.logging when etcd throttles keepalive pings (a client setting, not a failure). */
+  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
   public static void main(String[] args) throws Exception {
     ELECTOR_LOG.setLevel(java.util.logging.Level.SEVERE);
+    GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     // Before any logger exists: ZooKeeper, Curator and gRPC log every expected disconnect of the fault scenarios.
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
@@ -53,6 +56,8 @@ public final class BenchMain {
   /** Runs the suite and writes its files; returns the results (the smoke test inspects them). */
   static Results run(Options o) throws Exception {
     long start = System.nanoTime();
+    // The whole run's budget: the last groups (herd, scale) shrink their caps to what is left of it.
+    Budget run = Budget.of(Duration.ofSeconds(o.pick(540, 75, 60)));
     Results res = new Results();
     System.out.printf(Locale.ROOT, "Elector benchmarks, %s mode, %d cores, %s%n", o.mode().name().toLowerCase(Locale.ROOT),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
@@ -71,7 +76,7 @@ public final class BenchMain {
         section("handoff");
         int warm = o.pick(20, 5, 1);
         int n = o.pick(200, 30, 3);
-        Duration b = Duration.ofSeconds(o.pick(15, 2, 5));
+        Duration b = Duration.ofSeconds(o.pick(25, 2, 5));
         for (Handoff.Mode mode : Handoff.Mode.values()) {
           for (boolean churn : new boolean[] {false, true}) {
             if (o.mode() == Options.Mode.SMOKE && (mode != Handoff.Mode.CLOSE || churn)) {
@@ -101,7 +106,7 @@ public final class BenchMain {
         int candidates = o.pick(1_000, 300, 50);
         int sessions = o.pick(50, 10, 5);
         int handoffs = o.pick(50, 5, 3);
-        Duration b = Duration.ofSeconds(o.pick(60, 20, 10));
+        Duration b = min(Duration.ofSeconds(o.pick(60, 20, 10)), run.remaining().dividedBy(o.runs("scale") ? 5 : 2));
         for (Contender c : l.zk()) {
           if (!(c instanceof SelectorContender)) {
             Herd.run(res, c, candidates, sessions, handoffs, b);
@@ -112,9 +117,11 @@ public final class BenchMain {
         section("scale");
         int n = o.pick(10_000, 1_000, 100);
         int leaders = o.pick(1_000, 100, 10);
-        Duration cap = Duration.ofSeconds(o.pick(25, 5, 5));
+        // Six capped phases, each with a join and a rolling part, plus collections and closing.
+        Duration cap = min(Duration.ofSeconds(o.pick(25, 5, 5)), run.remaining().dividedBy(14));
         long perNodeOne = Scale.serverBytesPerNode(zk.endpoint(), n, false);
         long perNodeMany = Scale.serverBytesPerNode(zk.endpoint(), n, true);
+        System.out.println("cap per scale phase " + cap.toSeconds() + " s");
         System.out.println("in-process ZooKeeper server: " + perNodeOne + " B per znode in one parent, "
             + perNodeMany + " B per znode with a parent each (subtracted from ZooKeeper contenders' heap)");
         for (Contender c : l.zk()) {
@@ -171,6 +178,11 @@ public final class BenchMain {
           rows));
     }
     return p;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    Duration m = a.compareTo(b) <= 0 ? a : b;
+    return m.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : m;
   }
 
   static void section(String name) {

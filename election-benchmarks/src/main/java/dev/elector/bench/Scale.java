@@ -158,6 +158,7 @@ final class Scale {
       res.add(joinOne(n, sessionsN, backend), c.name(), c.elector(), Unit.NANOS, new long[] {joinNanos}, "");
       long heap1 = usedHeap();
       long gross = (heap1 - heap0) / n;
+      pauseForHeapDump(c.name() + " " + backend);
       res.add(heapOne(n, backend), c.name(), c.elector(), Unit.BYTES, new long[] {Math.max(0, gross - serverBytes)},
           serverBytes > 0 ? String.format(Locale.ROOT, "%d gross less %d the in-process server holds per znode",
               gross, serverBytes) : "etcd is out of process: client only");
@@ -226,6 +227,15 @@ final class Scale {
       if (session != null) {
         Handoff.quietClose(session);
       }
+    }
+  }
+
+  /** With -Dbench.pauseAfterJoin=SECONDS, waits after joining so a heap histogram can be taken (jmap). */
+  private static void pauseForHeapDump(String what) throws InterruptedException {
+    long secs = Long.getLong("bench.pauseAfterJoin", 0);
+    if (secs > 0) {
+      System.out.println("pausing " + secs + " s after joining (" + what + ") for a heap histogram");
+      Thread.sleep(secs * 1000);
     }
   }
 
