@@ -105,7 +105,6 @@ final class EtcdBackend implements ElectionBackend {
   private volatile State state = State.EXPIRED;
 
   // Loop-confined.
-  private long grantedTtlNanos;
   private long lastAckedSend;
   private long lastSend;
   private int keepAlivesInFlight;
@@ -247,8 +246,7 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   private void sessionGranted(LeaseGrantResponse r, long sendTime) {
-    grantedTtlNanos = TimeUnit.SECONDS.toNanos(r.getTTL());
-    deadline = sendTime + grantedTtlNanos - marginNanos;
+    deadline = sendTime + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
     lastAckedSend = sendTime;
     lastSend = sendTime;
     keepAlivesInFlight = 0;
