@@ -85,6 +85,13 @@ final class TckClient {
     }
   }
 
+  /** Adds one-way latency to every connection of the client (TCP fixtures; a no-op otherwise). Heal removes it. */
+  void latency(java.time.Duration oneWay) {
+    if (fixture.tcp()) {
+      proxies.forEach(p -> p.latency(oneWay));
+    }
+  }
+
   boolean partitioned() {
     return partitioned;
   }
