@@ -1593,6 +1593,7 @@ public abstract class ElectionTck {
     private final List<String> active = new ArrayList<>();
     private int labels;
     private int crashes;
+    private int actions;
     private final java.util.Map<TckClient, Long> expiring = new java.util.HashMap<>();
     private final StringBuilder log = new StringBuilder();
 
@@ -1640,6 +1641,8 @@ public abstract class ElectionTck {
           fail(v.get(0) + "\n  actions (last 40):" + tail());
         }
         check(!s().history.terms().isEmpty(), "2.1", () -> "no term was recorded in " + length);
+        System.out.println("random run: " + actions + " actions, " + s().history.terms().size() + " terms, "
+            + labels + " candidates, " + crashes + " crashed clients, history valid");
       } catch (AssertionError ae) {
         throw new AssertionError(ae.getMessage() + (ae.getMessage().contains("actions (last") ? ""
             : "\n  actions (last 40):" + tail()), ae);
@@ -1731,6 +1734,7 @@ public abstract class ElectionTck {
     }
 
     private void note(String action) {
+      actions++;
       log.append(String.format("%n    %8.1f ms  %s", (System.nanoTime() % 100_000_000_000L) / 1e6, action));
     }
 
