@@ -175,6 +175,33 @@ class ZkElectionTest {
   }
 
   @Test
+  void aLeaderWhoseNodeAnOperatorDeletesStepsDownAndRejoins() throws Exception {
+    ElectionClient a = client();
+    ElectionClient b = client();
+    Candidate x = a.election("ops").join("x");
+    Leadership tx = lead(x);
+    Candidate y = b.election("ops").join("y");
+    await().atMost(Duration.ofSeconds(10)).until(() -> y.state() == CandidateState.WAITING);
+    String root = uri.substring(uri.indexOf('/', "zookeeper://".length()), uri.indexOf('?'));
+    try (ZkFixture fx = new ZkFixture(server)) {
+      org.apache.zookeeper.ZooKeeper op = fx.raw();
+      String first = ZkBackend.inLine(op.getChildren(root + "/ops", false)).get(0);
+      op.delete(root + "/ops/" + first, -1);
+    }
+    Leadership ty = lead(y);
+    assertThat(ty.token()).isGreaterThan(tx.token());
+    assertThat(tx.isValid()).isFalse();
+    // The backend cannot tell an operator's delete from the server closing its session without a round trip, so
+    // it suspends first: the term ends with the suspension or the lost ticket.
+    assertThat(tx.ended().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isIn(EndReason.SESSION_SUSPENDED, EndReason.TICKET_LOST);
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(b.election("ops").participants()
+        .toCompletableFuture().get(5, TimeUnit.SECONDS)).extracting(Participant::candidateId)
+        .containsExactly("y", "x"));
+    assertThat(a.sessionState()).isEqualTo(SessionState.CONNECTED);
+  }
+
+  @Test
   void anUnreachableServerFailsWithinTheConnectTimeoutNamingTheEndpoint() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
