@@ -1,0 +1,122 @@
+package dev.elector.zookeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.elector.Candidate;
+import dev.elector.ClientConfig;
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import dev.elector.Subscription;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.zookeeper.server.command.FourLetterCommands;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Resource hygiene (issue 8): after clients with candidates, resigns and observers are closed, nothing they used is
+ * left behind — no client or engine thread in this JVM, and, counted by the server itself ({@code mntr}), no
+ * connection, watch or ephemeral node.
+ */
+class ZkHygieneTest {
+  private static final Pattern MNTR = Pattern.compile("^(zk_\\w+)\\s+(\\S+)$", Pattern.MULTILINE);
+
+  private ZkTestServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    // mntr is off by default; the whitelist is read once per JVM, so read it again after setting it.
+    System.setProperty("zookeeper.4lw.commands.whitelist", "srvr,mntr");
+    FourLetterCommands.resetWhiteList();
+    server = ZkTestServer.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void closedClientsLeaveNoThreadConnectionWatchOrNodeBehind() throws Exception {
+    Map<String, Long> before = counts();
+    ClientConfig config = ZkFixture.config(server.endpoint(), "/hygiene");
+    List<ElectionClient> clients = new ArrayList<>();
+    List<Candidate> candidates = new ArrayList<>();
+    List<Subscription> observers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ElectionClient c = Elections.connect(config);
+      clients.add(c);
+      for (int j = 0; j < 5; j++) {
+        candidates.add(c.election("e" + (j % 2)).join("c" + i + "-" + j));
+      }
+      observers.add(c.election("e0").observe(Runnable::run, leader -> {}));
+    }
+    // Let the lines settle and hand over a few times, so watches are set, fired and set again.
+    for (int round = 0; round < 4; round++) {
+      for (Candidate c : candidates) {
+        if (c.isLeader()) {
+          c.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+      }
+      await().atMost(ZkFixture.WAIT).until(() -> candidates.stream().filter(Candidate::isLeader).count() == 2);
+    }
+    Map<String, Long> during = counts();
+    assertThat(during.get("threads")).as("threads while clients are open").isGreaterThan(before.get("threads"));
+    assertThat(during.get("zk_num_alive_connections")).isGreaterThanOrEqualTo(before.get("zk_num_alive_connections") + 3);
+    assertThat(during.get("zk_watch_count")).isGreaterThan(before.get("zk_watch_count"));
+    assertThat(during.get("zk_ephemerals_count")).isEqualTo(before.get("zk_ephemerals_count") + 15);
+
+    // Half the candidates close on their own, the rest with their client; one observer is cancelled first.
+    observers.get(0).cancel();
+    for (int i = 0; i < candidates.size(); i += 2) {
+      candidates.get(i).close();
+    }
+    clients.forEach(ElectionClient::close);
+
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+        .untilAsserted(() -> {
+          Map<String, Long> now = counts();
+          // Threads: at most as many as before, since a client of an earlier test class may still be finishing its
+          // close when "before" is taken. The server is this test's own, so its counts must be equal.
+          assertThat(now.get("threads")).as("client and engine threads").isLessThanOrEqualTo(before.get("threads"));
+          now.remove("threads");
+          Map<String, Long> server = new LinkedHashMap<>(before);
+          server.remove("threads");
+          assertThat(now).as("server-side connections, watches, ephemeral nodes").isEqualTo(server);
+        });
+    Map<String, Long> after = counts();
+    System.out.printf("ZooKeeper hygiene: before %s, with 3 clients/15 candidates/3 observers %s, after close %s%n",
+        before, during, after);
+  }
+
+  /** This JVM's client-side threads plus the server's own view of connections, watches and ephemeral nodes. */
+  private Map<String, Long> counts() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    out.put("threads", Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(n -> n.startsWith("elector-") || n.contains("-SendThread(") || n.endsWith("-EventThread"))
+        .count());
+    String mntr = ZkEnsembleFaultTest.fourLetter(server.endpoint(), "mntr");
+    Matcher m = MNTR.matcher(mntr);
+    Map<String, String> values = new LinkedHashMap<>();
+    while (m.find()) {
+      values.put(m.group(1), m.group(2));
+    }
+    for (String key : List.of("zk_num_alive_connections", "zk_watch_count", "zk_ephemerals_count")) {
+      String v = values.get(key);
+      if (v == null) {
+        throw new IllegalStateException("mntr has no " + key + ": " + mntr);
+      }
+      // The mntr connection itself is counted; it is there in every sample, so equal counts mean nothing leaked.
+      out.put(key, Long.parseLong(v));
+    }
+    return out;
+  }
+}
