@@ -20,8 +20,19 @@ final class Chart {
   private static final int W = 800;
   private static final int H = 520;
 
-  /** One panel: a title and the rows it plots. */
-  record Panel(String title, List<Row> rows) {}
+  /** One panel: a title, the rows it plots, and whether the latency axis is logarithmic. */
+  record Panel(String title, List<Row> rows, boolean log) {}
+
+  /** One colour per contender across panels; churn variants are dashed. */
+  private static Color color(String who) {
+    return switch (who) {
+      case "Elector" -> new Color(0x1F, 0x5F, 0xD0);
+      case "Curator LeaderLatch" -> new Color(0xE0, 0x8A, 0x10);
+      case "Curator LeaderSelector" -> new Color(0x9A, 0x3F, 0xC8);
+      case "jetcd Election" -> new Color(0x2E, 0x9E, 0x4A);
+      default -> Color.DARK_GRAY;
+    };
+  }
 
   private Chart() {}
 
@@ -65,13 +76,16 @@ final class Chart {
 
   private static XYChart chart(Panel p) {
     XYChart c = new XYChartBuilder().width(W).height(H).title(p.title())
-        .xAxisTitle("latency (ms, log scale)").yAxisTitle("fraction of trials at or below").build();
-    c.getStyler().setXAxisLogarithmic(true);
+        .xAxisTitle(p.log() ? "latency (ms, log scale)" : "latency (ms)")
+        .yAxisTitle("fraction of trials at or below").build();
+    c.getStyler().setXAxisLogarithmic(p.log());
+    c.getStyler().setYAxisDecimalPattern("0.0");
+    c.getStyler().setYAxisTickMarkSpacingHint(60);
     c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
     c.getStyler().setChartBackgroundColor(Color.WHITE);
     c.getStyler().setYAxisMin(0.0);
     c.getStyler().setYAxisMax(1.0);
-    c.getStyler().setXAxisDecimalPattern("0.##");
+    c.getStyler().setXAxisDecimalPattern(p.log() ? "0.##" : "0");
     for (Row r : p.rows()) {
       if (r.empty()) {
         continue;
@@ -89,8 +103,10 @@ final class Chart {
           + " (p50 " + r.unit().format(r.median()) + " ms)";
       var s = c.addSeries(label, x, y);
       s.setMarker(SeriesMarkers.NONE);
-      if (r.elector()) {
-        s.setLineWidth(3f);
+      s.setLineColor(color(r.who()));
+      s.setLineWidth(r.elector() ? 3f : 2f);
+      if (r.scenario().contains("churn")) {
+        s.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
       }
     }
     return c;

@@ -29,7 +29,8 @@ final class Handoff {
   }
 
   static final int STEADY_LINE = 5;
-  private static final Duration STEADY_PAUSE = Duration.ofMillis(10);
+  /** Quiet time before each steady handoff; -Dbench.steadyPauseMs changes it to see how idle threads wake. */
+  private static final Duration STEADY_PAUSE = Duration.ofMillis(Long.getLong("bench.steadyPauseMs", 10));
   private static final Duration WAIT = Duration.ofSeconds(10);
   static final Duration WAIT_JOIN = Duration.ofSeconds(10);
   private static final AtomicInteger RUNS = new AtomicInteger();

@@ -15,11 +15,11 @@ final class Lineup implements AutoCloseable {
 
   Lineup(ZkServer zkServer, EtcdServer etcdServer, Results res) throws Exception {
     electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkServer.endpoint(),
-        BenchMain.SESSION));
+        BenchMain.SESSION, zkLines(zkServer.endpoint())));
     zk.add(new LatchContender(zkServer.endpoint(), BenchMain.SESSION));
     zk.add(new SelectorContender(zkServer.endpoint(), BenchMain.SESSION));
     electorEtcdProblem = add(etcd, () -> new ElectorContender("Elector", "etcd", etcdServer.endpoint(),
-        BenchMain.SESSION));
+        BenchMain.SESSION, etcdLines(etcdServer.endpoint())));
     etcd.add(new JetcdContender(etcdServer.endpoint(), BenchMain.SESSION));
     if (electorZkProblem != null) {
       System.out.println("Elector on ZooKeeper is not available: " + electorZkProblem);
@@ -27,6 +27,46 @@ final class Lineup implements AutoCloseable {
     if (electorEtcdProblem != null) {
       System.out.println("Elector on etcd is not available: " + electorEtcdProblem);
     }
+  }
+
+  private static ElectorContender.LineReader zkLines(String endpoint) throws Exception {
+    org.apache.zookeeper.ZooKeeper zk = Floors.zk(endpoint);
+    return new ElectorContender.LineReader() {
+      @Override
+      public int count(String path) throws Exception {
+        try {
+          return zk.getChildren(path, false).size();
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+          return 0;
+        }
+      }
+
+      @Override
+      public void close() {
+        try {
+          zk.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+  }
+
+  private static ElectorContender.LineReader etcdLines(String endpoint) {
+    io.etcd.jetcd.Client c = JetcdContender.client(endpoint);
+    return new ElectorContender.LineReader() {
+      @Override
+      public int count(String path) throws Exception {
+        return (int) c.getKVClient().get(JetcdContender.bytes(path + "/"),
+            io.etcd.jetcd.options.GetOption.builder().isPrefix(true).withCountOnly(true).build())
+            .get(10, java.util.concurrent.TimeUnit.SECONDS).getCount();
+      }
+
+      @Override
+      public void close() {
+        c.close();
+      }
+    };
   }
 
   interface Factory {

@@ -20,6 +20,8 @@ final class ZkServer implements AutoCloseable {
   private final Path dir;
   private final ZooKeeperServer server;
   private final ServerCnxnFactory factory;
+  /** Deletes the data dir if the run is interrupted. */
+  private final Thread hook;
 
   ZkServer() {
     try {
@@ -33,6 +35,8 @@ final class ZkServer implements AutoCloseable {
       factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 0);
       factory.startup(server);
       WatchCounter.connections = factory;
+      hook = new Thread(() -> Files2.deleteTree(dir), "zk-dir-cleaner");
+      Runtime.getRuntime().addShutdownHook(hook);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the in-process ZooKeeper server", e);
     } catch (InterruptedException e) {
@@ -56,5 +60,10 @@ final class ZkServer implements AutoCloseable {
     factory.shutdown();
     server.shutdown();
     Files2.deleteTree(dir);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // The hook is running or has run.
+    }
   }
 }
