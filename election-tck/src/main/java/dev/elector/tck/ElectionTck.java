@@ -1595,6 +1595,7 @@ public abstract class ElectionTck {
     private int crashes;
     private int actions;
     private final java.util.Map<TckClient, Long> expiring = new java.util.HashMap<>();
+    private final java.util.Map<TckClient, Long> healAt = new java.util.HashMap<>();
     private final StringBuilder log = new StringBuilder();
 
     RandomRun(long seed, Duration length) {
@@ -1650,8 +1651,16 @@ public abstract class ElectionTck {
     }
 
     private void step() throws Exception {
+      for (TckClient c : new ArrayList<>(live)) {
+        Long at = healAt.get(c);
+        if (at != null && System.nanoTime() - at > 0) {
+          heal(c);
+        }
+      }
       int r = random.nextInt(100);
       List<TckClient> healthy = live.stream().filter(c -> !c.partitioned()).toList();
+      // Faults only while at least two clients are healthy, so the election keeps moving.
+      boolean mayCut = has(Capability.PARTITION) && healthy.size() > 2;
       if (r < 30 || active.size() < 2) {
         if (active.size() < 8 && !healthy.isEmpty()) {
           TckClient c = healthy.get(random.nextInt(healthy.size()));
@@ -1675,26 +1684,29 @@ public abstract class ElectionTck {
           active.remove(l);
         }
       } else if (r < 70) {
-        if (crashes < 2 && has(Capability.PARTITION) && !healthy.isEmpty()) {
+        if (crashes < 2 && mayCut) {
           TckClient c = healthy.get(random.nextInt(healthy.size()));
           crashes++;
           c.crash();
           live.remove(c);
+          active.removeIf(l -> s().clientOf(l) == c);
           live.add(s().client());
           note("crash " + c);
         }
       } else if (r < 78) {
-        if (has(Capability.EXPIRE_SESSION) && has(Capability.PARTITION) && !healthy.isEmpty()) {
-          // An expiry as after a timeout: cut off now, expired on the server when healed after the timeout.
+        if (has(Capability.EXPIRE_SESSION) && mayCut) {
+          // An expiry as after a timeout: cut off now, expired on the server once stepped down, then healed.
           TckClient c = healthy.get(random.nextInt(healthy.size()));
           c.partition();
           expiring.put(c, System.nanoTime());
+          healAt.put(c, System.nanoTime() + cutLength(1.0));
           note("partition " + c + " to expire its session");
         }
       } else if (r < 88) {
-        if (has(Capability.PARTITION) && !healthy.isEmpty()) {
+        if (mayCut) {
           TckClient c = healthy.get(random.nextInt(healthy.size()));
           c.partition();
+          healAt.put(c, System.nanoTime() + cutLength(2.0));
           note("partition " + c);
         }
       } else if (r < 93) {
@@ -1704,19 +1716,20 @@ public abstract class ElectionTck {
           c.latency(d);
           note("latency " + d.toMillis() + " ms one way on " + c);
         }
-      } else {
-        List<TckClient> cut = live.stream().filter(TckClient::partitioned).toList();
-        if (!cut.isEmpty()) {
-          heal(cut.get(random.nextInt(cut.size())));
-        } else if (!healthy.isEmpty()) {
-          TckClient c = healthy.get(random.nextInt(healthy.size()));
-          c.heal(); // clears latency
-          note("clear latency on " + c);
-        }
+      } else if (!healthy.isEmpty()) {
+        TckClient c = healthy.get(random.nextInt(healthy.size()));
+        c.heal(); // clears latency
+        note("clear latency on " + c);
       }
     }
 
+    /** A partition's length: up to {@code maxTimeouts} session timeouts, shorter or longer than the timeout. */
+    private long cutLength(double maxTimeouts) {
+      return (long) (fixture.sessionTimeout().toNanos() * (0.2 + random.nextDouble() * (maxTimeouts - 0.2)));
+    }
+
     private void heal(TckClient c) throws Exception {
+      healAt.remove(c);
       if (expiring.remove(c) != null) {
         awaitSteppedDown(c);
         if (c.client.sessionId() != 0) { // 0: the client already knows its session is gone
@@ -1730,7 +1743,17 @@ public abstract class ElectionTck {
 
     private String pick(List<TckClient> healthy) {
       List<String> ok = active.stream().filter(l -> healthy.contains(s().clientOf(l))).toList();
-      return ok.isEmpty() ? null : ok.get(random.nextInt(ok.size()));
+      if (ok.isEmpty()) {
+        return null;
+      }
+      if (random.nextBoolean()) { // half the time the leader, so terms change hands often
+        for (String l : ok) {
+          if (s().candidate(l).isLeader()) {
+            return l;
+          }
+        }
+      }
+      return ok.get(random.nextInt(ok.size()));
     }
 
     private void note(String action) {
