@@ -1623,8 +1623,11 @@ public abstract class ElectionTck {
         // Safety first: a broken history explains a stalled election better than the stall does.
         List<String> early = new ArrayList<>(s().history.violations());
         early.addAll(obs.violations());
+        early.sort(java.util.Comparator.comparing(History::ruleKey));
         if (!early.isEmpty()) {
-          fail(early.get(0) + "\n  actions (last 40):" + tail());
+          fail(early.get(0) + (early.size() > 1 ? "\n  (" + (early.size() - 1) + " more violation(s), first lines: "
+              + early.subList(1, Math.min(early.size(), 6)).stream().map(v -> v.lines().findFirst().orElse(""))
+              .toList() + ")" : "") + "\n  actions (last 40):" + tail());
         }
         List<String> alive = active.stream().filter(l -> !s().clientOf(l).crashed()).toList();
         if (!alive.isEmpty()) {
@@ -1638,6 +1641,7 @@ public abstract class ElectionTck {
         s().history.awaitQuiescence(s().bounds.operation());
         List<String> v = new ArrayList<>(s().history.violations());
         v.addAll(obs.violations());
+        v.sort(java.util.Comparator.comparing(History::ruleKey));
         if (!v.isEmpty()) {
           fail(v.get(0) + "\n  actions (last 40):" + tail());
         }

@@ -209,13 +209,23 @@ public final class History implements AutoCloseable {
     return terms().stream().filter(t -> t.label().equals(label)).toList();
   }
 
-  /** Violations found so far plus those of a full check now; empty when the history is valid. */
+  /**
+   * Violations found so far plus those of a full check now, ordered by rule number (1.1 first); empty when the
+   * history is valid.
+   */
   public List<String> violations() {
     synchronized (lock) {
       List<String> out = new ArrayList<>(violations);
       out.addAll(checkLocked());
+      out.sort(Comparator.comparing(History::ruleKey));
       return out;
     }
+  }
+
+  /** "rule 1.10: …" sorts after "rule 1.9: …". */
+  static String ruleKey(String violation) {
+    var m = java.util.regex.Pattern.compile("^rule (\\d+)\\.(\\d+)").matcher(violation);
+    return m.find() ? String.format("%03d.%03d", Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))) : "999";
   }
 
   /**
