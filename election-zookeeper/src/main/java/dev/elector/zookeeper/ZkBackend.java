@@ -46,6 +46,7 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -67,8 +68,12 @@ final class ZkBackend implements ElectionBackend {
   private final ClientConfig config;
   private final BackendListener listener;
   private final String connectString;
+  /** ACL of ticket nodes. */
   private final List<ACL> acl;
+  /** ACL of the root and election nodes Elector creates (ZooKeeper checks CREATE and DELETE of a child here). */
+  private final List<ACL> parentAcl;
   private final byte[] digest;
+  private final byte[] groupDigest;
   private final ScheduledThreadPoolExecutor actor;
   private volatile Thread actorThread;
 
@@ -102,14 +107,33 @@ final class ZkBackend implements ElectionBackend {
     this.listener = listener;
     this.connectString = String.join(",", config.endpoints());
     var user = config.option("username");
-    if (user.isPresent()) {
+    var group = config.option("group");
+    if (user.isPresent() && group.isPresent()) {
+      String member = user.get() + ":" + config.option("password").orElse("");
+      String shared = group.get() + ":" + config.option("groupPassword").orElse("");
+      digest = member.getBytes(StandardCharsets.UTF_8);
+      groupDigest = shared.getBytes(StandardCharsets.UTF_8);
+      // Explicit ids, not AUTH_IDS: a session authenticated as member and group would give the group ALL.
+      Id self = digestId(member);
+      Id everyone = digestId(shared);
+      // A ticket: only its creator may change it; the application's members may read it.
+      acl = List.of(new ACL(ZooDefs.Perms.ALL, self), new ACL(ZooDefs.Perms.READ, everyone));
+      // A parent: members create tickets in it and, since ZooKeeper checks a delete against the parent, remove
+      // their own on resign; no one else may create, delete or read there.
+      parentAcl = List.of(new ACL(ZooDefs.Perms.ALL, self), new ACL(
+          ZooDefs.Perms.CREATE | ZooDefs.Perms.DELETE | ZooDefs.Perms.READ, everyone));
+    } else if (user.isPresent()) {
       digest = (user.get() + ":" + config.option("password").orElse("")).getBytes(StandardCharsets.UTF_8);
+      groupDigest = null;
       // The creator (every client with the same credentials) may do anything; anyone may read the line.
       acl = List.of(new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
           new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+      parentAcl = acl;
     } else {
       digest = null;
+      groupDigest = null;
       acl = ZooDefs.Ids.OPEN_ACL_UNSAFE;
+      parentAcl = acl;
     }
     actor = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "elector-zookeeper-" + THREADS.incrementAndGet());
@@ -118,6 +142,18 @@ final class ZkBackend implements ElectionBackend {
       return t;
     });
     actor.setRemoveOnCancelPolicy(true);
+  }
+
+  /** ZooKeeper's digest ACL id for {@code user:password}: {@code user:base64(sha1(user:password))}. */
+  static Id digestId(String userAndPassword) {
+    try {
+      byte[] sha1 = java.security.MessageDigest.getInstance("SHA-1")
+          .digest(userAndPassword.getBytes(StandardCharsets.UTF_8));
+      String user = userAndPassword.substring(0, userAndPassword.indexOf(':'));
+      return new Id("digest", user + ":" + java.util.Base64.getEncoder().encodeToString(sha1));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is required of every JDK", e);
+    }
   }
 
   /** Opens a backend with a live session, waiting at most the connect timeout. */
@@ -309,6 +345,9 @@ final class ZkBackend implements ElectionBackend {
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
       if (digest != null) {
         s.zk.addAuthInfo("digest", digest);
+      }
+      if (groupDigest != null) {
+        s.zk.addAuthInfo("digest", groupDigest);
       }
     } catch (IOException | RuntimeException e) {
       current = null;
@@ -1051,7 +1090,7 @@ final class ZkBackend implements ElectionBackend {
         return;
       }
       // Containers: the server removes an election's node once its last ticket is gone.
-      s.zk.create(paths.get(i), new byte[0], acl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
+      s.zk.create(paths.get(i), new byte[0], parentAcl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
         if (stale(a)) {
           return;
         }

@@ -16,6 +16,19 @@ import java.util.regex.Pattern;
  * scheme; nodes Elector creates then carry the ACL "all rights for this user, read for anyone", so only clients with
  * the same credentials can join or change a line while tools without credentials can still read it.
  *
+ * <p>When each member of the application has its own identity, add {@code group} and {@code groupPassword} (both or
+ * neither, and only with {@code username}/{@code password}): a digest identity every member of the application shares.
+ * Each session then authenticates as its member and as the group, and the ACLs become:
+ * <ul>
+ *   <li>a ticket node: all rights for the member that created it, read for the group — only its creator may change
+ *       its data or ACL;
+ *   <li>the root and election nodes: all rights for their creator; create, delete and read for the group — every
+ *       member may join and read the line and the leader; nobody outside the group may create, delete or read.
+ * </ul>
+ * ZooKeeper checks the right to delete a node against its parent, so a member of the group could delete another
+ * member's ticket with a raw client (Elector never does); clients outside the group cannot. Credentials never appear
+ * in messages or logs. SASL (Kerberos) is not offered.
+ *
  * <p>The session timeout is a request: the server clamps it into {@code [2, 20] × tickTime} (4 s to 40 s with the
  * default {@code tickTime} of 2 s). Elector computes session deadlines from the negotiated value and logs it when it
  * differs from the one asked for.
@@ -42,7 +55,7 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
 
   @Override
   public Set<String> options() {
-    return Set.of("username", "password");
+    return Set.of("username", "password", "group", "groupPassword");
   }
 
   @Override
@@ -66,6 +79,24 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
     }
     if (password.isPresent() && password.get().isEmpty()) {
       throw new InvalidInputException("option password", "(redacted)", "must not be empty");
+    }
+    var group = config.option("group");
+    var groupPassword = config.option("groupPassword");
+    if (group.isPresent() != groupPassword.isPresent()) {
+      throw new InvalidInputException(group.isPresent() ? "option groupPassword" : "option group", null,
+          "group and groupPassword must be given together (the digest identity all members share)");
+    }
+    if (group.isPresent() && user.isEmpty()) {
+      throw new InvalidInputException("option group", group.get(),
+          "needs username and password too: the group grants members access, the username makes a ticket its own");
+    }
+    if (group.isPresent() && (group.get().isEmpty() || group.get().indexOf(':') >= 0
+        || group.get().equals(user.get()))) {
+      throw new InvalidInputException("option group", group.get(),
+          "must be non-empty, contain no ':' and differ from username");
+    }
+    if (groupPassword.isPresent() && groupPassword.get().isEmpty()) {
+      throw new InvalidInputException("option groupPassword", "(redacted)", "must not be empty");
     }
   }
 
