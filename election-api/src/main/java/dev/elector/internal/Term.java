@@ -14,6 +14,7 @@ final class Term implements Leadership {
   private final long sessionId;
   private final long startedNanos;
   private volatile EndReason endReason;
+  private volatile boolean lapsed;
   /** Completed on the callback pool, so application continuations never run on the engine thread. */
   private final CompletableFuture<EndReason> ended = new CompletableFuture<>();
 
@@ -50,9 +51,21 @@ final class Term implements Leadership {
     return sessionId;
   }
 
+  /**
+   * Once false, false for good (SPEC rule 1.4): a renewal sent before the deadline but answered after it would
+   * otherwise revive a term the application may already have seen end. A candidate that is still first after such
+   * a lapse leads again in a new term (with the same token, rule 1.2).
+   */
   @Override
   public boolean isValid() {
-    return endReason == null && client.sessionAlive(sessionId);
+    if (endReason != null || lapsed) {
+      return false;
+    }
+    if (client.sessionAlive(sessionId)) {
+      return true;
+    }
+    lapsed = true;
+    return false;
   }
 
   @Override

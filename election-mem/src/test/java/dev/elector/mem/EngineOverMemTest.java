@@ -378,4 +378,35 @@ class EngineOverMemTest {
     cs.get(1).awaitLeadership(WAIT);
     assertThat(MemCluster.named(cluster).wakeups() - before).isEqualTo(1);
   }
+
+  @Test
+  void aTermThatLapsedStaysEndedEvenIfARenewalArrivesLate() throws Exception {
+    ElectionClient client = client(Duration.ofMillis(500));
+    Candidate a = client.election("lapse").join("a");
+    for (int round = 0; round < 10; round++) {
+      Leadership term = a.awaitLeadership(WAIT);
+      long id = client.sessionId();
+      MemCluster.named(cluster).silence(id);
+      await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> !term.isValid());
+      MemCluster.named(cluster).heal(id); // renewals flow again at once
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+      while (System.nanoTime() - until < 0) {
+        assertThat(term.isValid()).as("round %d: a lapsed term came back", round).isFalse();
+      }
+      assertThat(term.ended().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo(EndReason.DEADLINE_PASSED);
+    }
+  }
+
+  @Test
+  void healAfterTheServerExpiredTheSessionReconnectsWithANewOne() throws Exception {
+    ElectionClient client = client(Duration.ofMillis(500));
+    Candidate a = client.election("heal-expired").join("a");
+    Leadership term = a.awaitLeadership(WAIT);
+    long id = client.sessionId();
+    MemCluster.named(cluster).partition(id);
+    await().atMost(WAIT).until(() -> !MemCluster.named(cluster).sessions().contains(id));
+    MemCluster.named(cluster).heal(id);
+    await().atMost(WAIT).until(() -> client.sessionState() == SessionState.CONNECTED && client.sessionId() != id);
+    assertThat(a.awaitLeadership(WAIT).token()).isGreaterThan(term.token());
+  }
 }
