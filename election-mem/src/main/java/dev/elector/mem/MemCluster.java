@@ -57,6 +57,8 @@ public final class MemCluster {
   private final Object lock = new Object();
   private long revision;
   private final Map<Long, Session> sessions = new HashMap<>();
+  /** Clients cut off from the server, by session id, kept even after the server expired the session. */
+  private final Map<Long, MemBackend> cutOffClients = new HashMap<>();
   private final Map<String, TreeMap<Long, Entry>> lines = new HashMap<>();
   private final Map<String, Entry> byKey = new HashMap<>();
   /** Waiters by the key of the predecessor they watch. */
@@ -131,6 +133,7 @@ public final class MemCluster {
         return;
       }
       s.cutOff = true;
+      cutOffClients.put(sessionId, s.client);
       s.expiry = TIMERS.schedule(() -> {
         synchronized (lock) {
           if (s.cutOff && !s.expired) {
@@ -144,19 +147,22 @@ public final class MemCluster {
 
   /** Restores contact; the client then learns whether its session survived. */
   public void heal(long sessionId) {
-    Session s;
+    MemBackend client;
     synchronized (lock) {
-      s = sessions.get(sessionId);
-      if (s == null) {
-        return;
+      // The session may be gone already (expired while cut off): the client must still be reconnected, to learn so.
+      client = cutOffClients.remove(sessionId);
+      Session s = sessions.get(sessionId);
+      if (s != null) {
+        if (s.expiry != null) {
+          s.expiry.cancel(false);
+          s.expiry = null;
+        }
+        s.cutOff = false;
       }
-      if (s.expiry != null) {
-        s.expiry.cancel(false);
-        s.expiry = null;
-      }
-      s.cutOff = false;
     }
-    s.client.heal();
+    if (client != null) {
+      client.heal();
+    }
   }
 
   /** Deletes the candidate's tickets in the named election (under any root), as an operator would. */

@@ -3,8 +3,6 @@ package dev.elector.tck;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.mem.MemCluster;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -67,59 +65,19 @@ class MemFixture implements TckFixture {
 
   @Override
   public void partition(ElectionClient client) {
-    MemCluster mem = MemCluster.named(cluster);
     long id = client.sessionId();
-    cut.put(client, new Cut(id, backendOf(mem, id)));
-    mem.silence(id);
+    cut.put(client, new Cut(id));
+    MemCluster.named(cluster).silence(id);
   }
 
   @Override
   public void heal(ElectionClient client) {
-    MemCluster mem = MemCluster.named(cluster);
     Cut c = cut.remove(client);
-    if (c == null) {
-      mem.heal(client.sessionId());
-    } else if (mem.sessions().contains(c.sessionId) || c.backend == null) {
-      mem.heal(c.sessionId);
-    } else {
-      // MemCluster.heal returns early once the server has expired the session, so the client would stay cut off
-      // for good (reported to the lead). Until that is fixed, reach the client's backend as heal() should.
-      invoke(c.backend, "heal");
-    }
+    // The session cut off, even if the server has expired it since: the client learns which when healed.
+    MemCluster.named(cluster).heal(c != null ? c.sessionId : client.sessionId());
   }
 
-  private record Cut(long sessionId, Object backend) {}
-
-  /** The MemBackend holding the session, found the way MemCluster.heal would find it, or null. */
-  private static Object backendOf(MemCluster mem, long sessionId) {
-    try {
-      Field lockField = MemCluster.class.getDeclaredField("lock");
-      Field sessionsField = MemCluster.class.getDeclaredField("sessions");
-      lockField.setAccessible(true);
-      sessionsField.setAccessible(true);
-      synchronized (lockField.get(mem)) {
-        Object session = ((Map<?, ?>) sessionsField.get(mem)).get(sessionId);
-        if (session == null) {
-          return null;
-        }
-        Field clientField = session.getClass().getDeclaredField("client");
-        clientField.setAccessible(true);
-        return clientField.get(session);
-      }
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null; // the mem backend changed shape: fall back to MemCluster.heal
-    }
-  }
-
-  private static void invoke(Object target, String method) {
-    try {
-      Method m = target.getClass().getDeclaredMethod(method);
-      m.setAccessible(true);
-      m.invoke(target);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot heal mem client " + target, e);
-    }
-  }
+  private record Cut(long sessionId) {}
 
   @Override
   public void close() {}
