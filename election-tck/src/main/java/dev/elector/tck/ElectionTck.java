@@ -133,12 +133,18 @@ public abstract class ElectionTck {
     }
   }
 
-  /** Waits until no candidate of the cut-off client leads: its session deadline has passed. */
+  /**
+   * Waits until no candidate of the cut-off client leads and the client itself no longer reports a connected
+   * session: its session deadline has passed or it noticed the lost contact. Only then can a real service have
+   * expired the session; expiring it earlier lets a waiting candidate act on held-back events while its deadline
+   * is still ahead, which no timeout-driven expiry can produce.
+   */
   private void awaitSteppedDown(TckClient c) throws InterruptedException {
     long cut = System.nanoTime();
-    s().await("1.4", () -> "a candidate of " + c + " still leads " + ms(System.nanoTime() - cut)
-        + " after its client was cut off", s().bounds.stepDown(), () -> s().labels().stream()
-        .filter(l -> s().clientOf(l) == c).noneMatch(l -> s().candidate(l).isLeader()));
+    s().await("1.4", () -> "a candidate of " + c + " still leads, or its session still reports CONNECTED, "
+        + ms(System.nanoTime() - cut) + " after its client was cut off", s().bounds.stepDown(),
+        () -> c.client.sessionState() != SessionState.CONNECTED && s().labels().stream()
+            .filter(l -> s().clientOf(l) == c).noneMatch(l -> s().candidate(l).isLeader()));
   }
 
   private Scene s() {
