@@ -76,16 +76,22 @@ public final class BenchMain {
         section("handoff");
         int warm = o.pick(20, 5, 1);
         int n = o.pick(200, 30, 3);
-        Duration b = Duration.ofSeconds(o.pick(25, 2, 5));
+        // A third of what is left of the run, shared out run by run: fast runs leave more for slow ones (jetcd's
+        // churn handoffs take about 100 ms each).
+        Budget section = Budget.of(run.remaining().dividedBy(3));
+        int runsLeft = o.mode() == Options.Mode.SMOKE ? l.zk().size() + l.etcd().size()
+            : 4 * (l.zk().size() + l.etcd().size());
         for (Handoff.Mode mode : Handoff.Mode.values()) {
           for (boolean churn : new boolean[] {false, true}) {
             if (o.mode() == Options.Mode.SMOKE && (mode != Handoff.Mode.CLOSE || churn)) {
               continue;
             }
             for (Contender c : l.zk()) {
+              Duration b = min(Duration.ofSeconds(o.pick(25, 3, 5)), section.remaining().dividedBy(runsLeft--));
               res.add(Handoff.run(c, "ZooKeeper", mode, churn, warm, n, b));
             }
             for (Contender c : l.etcd()) {
+              Duration b = min(Duration.ofSeconds(o.pick(25, 3, 5)), section.remaining().dividedBy(runsLeft--));
               res.add(Handoff.run(c, "etcd", mode, churn, warm, n, b));
             }
           }
@@ -96,7 +102,7 @@ public final class BenchMain {
         long seed = Long.getLong("bench.seed", System.nanoTime());
         System.out.println("seed " + seed + " (rerun with -Dbench.seed=" + seed + ")");
         int n = o.pick(20, 3, 1);
-        Duration b = Duration.ofSeconds(o.pick(120, 30, 15));
+        Duration b = min(Duration.ofSeconds(o.pick(120, 30, 15)), run.remaining().multipliedBy(2).dividedBy(5));
         Failover.run(res, List.of(
             new Failover.Target("ZooKeeper", "127.0.0.1", zk.port(), l.zk()),
             new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd())), n, b, seed);
@@ -106,7 +112,7 @@ public final class BenchMain {
         int candidates = o.pick(1_000, 300, 50);
         int sessions = o.pick(50, 10, 5);
         int handoffs = o.pick(50, 5, 3);
-        Duration b = min(Duration.ofSeconds(o.pick(60, 20, 10)), run.remaining().dividedBy(o.runs("scale") ? 5 : 2));
+        Duration b = min(Duration.ofSeconds(o.pick(60, 20, 10)), run.remaining().dividedBy(o.runs("scale") ? 6 : 2));
         for (Contender c : l.zk()) {
           if (!(c instanceof SelectorContender)) {
             Herd.run(res, c, candidates, sessions, handoffs, b);
@@ -119,10 +125,17 @@ public final class BenchMain {
         int leaders = o.pick(1_000, 100, 10);
         // Six capped phases, each with a join and a rolling part, plus collections and closing.
         Duration cap = min(Duration.ofSeconds(o.pick(25, 5, 5)), run.remaining().dividedBy(14));
-        if (o.full() && cap.compareTo(Duration.ofSeconds(15)) < 0) {
+        if (o.full() && cap.compareTo(Duration.ofSeconds(12)) < 0) {
           // Below this no contender can reach 10,000; a loaded machine may then overrun the ten minutes.
-          cap = Duration.ofSeconds(15);
+          cap = Duration.ofSeconds(12);
         }
+        Scale.quiesce = () -> {
+          try {
+            zk.awaitIdle(Duration.ofSeconds(30));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
         long perNodeOne = Scale.serverBytesPerNode(zk.endpoint(), n, false);
         long perNodeMany = Scale.serverBytesPerNode(zk.endpoint(), n, true);
         System.out.println("cap per scale phase " + cap.toSeconds() + " s");

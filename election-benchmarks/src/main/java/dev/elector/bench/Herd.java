@@ -88,7 +88,7 @@ final class Herd {
       }
     } finally {
       WatchCounter.reset(0);
-      sessions.forEach(Handoff::quietClose);
+      Scale.closeAll(sessions);
     }
     res.add(scenario, c.name(), c.elector(), Unit.COUNT, others.toArray(), note);
     res.add(selfScenario, c.name(), c.elector(), Unit.COUNT, self.toArray(), note);

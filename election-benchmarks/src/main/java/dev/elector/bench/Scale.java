@@ -27,6 +27,8 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class Scale {
   private static final AtomicInteger RUNS = new AtomicInteger();
+  /** Waits until the servers have finished the previous phase's work; set by the runner. */
+  static volatile Runnable quiesce = () -> {};
 
   private Scale() {}
 
@@ -62,16 +64,26 @@ final class Scale {
     try {
       String base = "/scale-baseline-" + RUNS.incrementAndGet();
       zk.create(base, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      long before = usedHeap();
       Semaphore inFlight = new Semaphore(1_000);
+      if (separateParents) {
+        CountDownLatch parents = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+          inFlight.acquire();
+          zk.create(base + "/e" + i, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
+              (rc, path, ctx, name) -> {
+                inFlight.release();
+                parents.countDown();
+              }, null);
+        }
+        if (!parents.await(120, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("baseline parents were not created");
+        }
+      }
+      long before = settledHeap();
       CountDownLatch done = new CountDownLatch(n);
       byte[] data = "candidate-0000".getBytes();
       for (int i = 0; i < n; i++) {
-        String parent = base;
-        if (separateParents) {
-          parent = base + "/e" + i;
-          zk.create(parent, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER);
-        }
+        String parent = separateParents ? base + "/e" + i : base;
         inFlight.acquire();
         // Name and data about the size the recipes use: a uuid, a marker and a sequence number; the candidate id.
         zk.create(parent + "/0f6e2a3c-5b7d-4e1f-9a8b-7c6d5e4f3a2b-n_", data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
@@ -133,6 +145,7 @@ final class Scale {
       for (int i = 0; i < sessionsN; i++) {
         sessions.add(c.session());
       }
+      quiesce.run();
       long heap0 = settledHeap();
       Budget b = Budget.of(cap);
       long t0 = System.nanoTime();
@@ -198,6 +211,7 @@ final class Scale {
     try {
       session = c.session();
       List<Member> members = new ArrayList<>(n);
+      quiesce.run();
       long heap0 = settledHeap();
       Budget b = Budget.of(cap);
       long t0 = System.nanoTime();
@@ -262,6 +276,20 @@ final class Scale {
 
   /** Closes sessions side by side: a client closing with thousands of tickets may wait its operation timeout. */
   static void closeAll(List<Session> sessions) {
-    sessions.parallelStream().forEach(Handoff::quietClose);
+    List<Thread> closers = new ArrayList<>();
+    for (Session s : sessions) {
+      Thread t = new Thread(() -> Handoff.quietClose(s), "session-closer");
+      t.setDaemon(true);
+      t.start();
+      closers.add(t);
+    }
+    for (Thread t : closers) {
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 }

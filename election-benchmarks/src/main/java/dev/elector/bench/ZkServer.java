@@ -50,6 +50,19 @@ final class ZkServer implements AutoCloseable {
     return "127.0.0.1:" + factory.getLocalPort();
   }
 
+  /**
+   * Waits until the server has no request in flight, at most {@code timeout}: a closed client's queued requests
+   * (thousands of line reads after a capped scale phase) are still served and would slow the next phase.
+   */
+  void awaitIdle(java.time.Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    int quiet = 0;
+    while (quiet < 5 && System.nanoTime() - end < 0) {
+      quiet = server.getInflight() == 0 && server.serverStats().getOutstandingRequests() == 0 ? quiet + 1 : 0;
+      Thread.sleep(20);
+    }
+  }
+
   int port() {
     return factory.getLocalPort();
   }
