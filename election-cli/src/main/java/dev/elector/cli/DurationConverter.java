@@ -1,41 +1,28 @@
 package dev.elector.cli;
 
+import dev.elector.InvalidInputException;
+import dev.elector.internal.Checks;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /** Durations as URIs take them: {@code 500ms}, {@code 2s}, {@code 1m}, {@code 1h}, or ISO-8601 ({@code PT2S}). */
 final class DurationConverter implements ITypeConverter<Duration> {
-  private static final Pattern SHORT = Pattern.compile("(\\d{1,12})(ms|s|m|h)");
-
   @Override
   public Duration convert(String value) {
     return parse(value);
   }
 
+  /** Parses as URIs do ({@link Checks#parseDuration}), and rejects negative durations. */
   static Duration parse(String value) {
-    String t = value.strip().toLowerCase(Locale.ROOT);
-    Matcher m = SHORT.matcher(t);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      };
-    }
     try {
-      Duration d = Duration.parse(value.strip());
+      Duration d = Checks.parseDuration("duration", value);
       if (!d.isNegative()) {
         return d;
       }
-    } catch (DateTimeParseException e) {
-      // fall through to the message below
+    } catch (InvalidInputException e) {
+      // fall through to picocli's message below
     }
     throw new TypeConversionException("'" + value + "' is not a duration such as 500ms, 2s, 1m or PT2S");
   }
