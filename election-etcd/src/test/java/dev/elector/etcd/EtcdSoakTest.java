@@ -130,7 +130,9 @@ class EtcdSoakTest {
         .isLessThan(HEAP_BOUND_BYTES);
     assertThat(threadsEnd - threadsStart).as("thread growth over the steady phase, seed=%d", seed)
         .isLessThanOrEqualTo(THREAD_BOUND);
-    // And once every client is closed, none of their threads (callback workers included) is left.
+    // And once every client is closed, none of their threads (callback workers included) is left. The proxies'
+    // own threads are the test tool's, not the client's: a FaultProxy reader can stay blocked on a full queue after
+    // close (reported to the TCK), so they are printed, not asserted.
     clients.forEach(ElectionClient::close);
     proxies.forEach(FaultProxy::close);
     long deadline = System.nanoTime() + RECOVERY.toNanos();
@@ -140,6 +142,8 @@ class EtcdSoakTest {
       }
       Thread.sleep(20);
     }
+    System.out.printf("soak: client threads after close: 0; fault-proxy threads still alive: %d%n",
+        Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("fault-proxy-")).count());
   }
 
   private void join(int election, int client) {
@@ -276,7 +280,7 @@ class EtcdSoakTest {
   private static long clientThreads() {
     return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
         .filter(n -> n.startsWith("elector-") || n.startsWith("vert.x-") || n.startsWith("vertx-")
-            || n.startsWith("jetcd-") || n.startsWith("fault-proxy-"))
+            || n.startsWith("jetcd-"))
         .count();
   }
 
