@@ -308,21 +308,34 @@ public final class FaultProxy implements AutoCloseable {
             n = in.read(buf);
           } catch (IOException e) {
             // A reset travels like an end of stream: it waits behind a partition and the latency too.
-            queue.put(new Chunk(null, System.nanoTime(), true));
+            hand(queue, new Chunk(null, System.nanoTime(), true));
             return;
           }
           if (n < 0) {
-            queue.put(new Chunk(null, System.nanoTime(), false));
+            hand(queue, new Chunk(null, System.nanoTime(), false));
             return;
           }
-          if (n > 0) {
-            queue.put(new Chunk(Arrays.copyOf(buf, n), System.nanoTime(), false));
+          if (n > 0 && !hand(queue, new Chunk(Arrays.copyOf(buf, n), System.nanoTime(), false))) {
+            return;
           }
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         close();
       }
+    }
+
+    /**
+     * Hands a chunk to the writer, giving up once the connection is closed: the writer stops reading the queue
+     * then, and a plain {@code put} on a full queue would keep this reader thread alive for good.
+     */
+    private boolean hand(BlockingQueue<Chunk> queue, Chunk c) throws InterruptedException {
+      while (!closed) {
+        if (queue.offer(c, 100, TimeUnit.MILLISECONDS)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private void write(BlockingQueue<Chunk> queue, OutputStream out, Socket to) {
