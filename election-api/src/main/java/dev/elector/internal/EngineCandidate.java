@@ -1,5 +1,6 @@
 package dev.elector.internal;
 
+import dev.elector.AccessDeniedException;
 import dev.elector.Candidate;
 import dev.elector.CandidateState;
 import dev.elector.ClosedException;
@@ -47,6 +48,8 @@ final class EngineCandidate implements Candidate {
   private final CompletableFuture<Void> termEndedOnClose = new CompletableFuture<>();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private volatile boolean closing;
+  /** Why the backend refused this candidate for good (for example no permission); null if it did not. */
+  private volatile ElectorException refusal;
 
   // Engine-thread state.
   private Ticket ticket;
@@ -100,20 +103,20 @@ final class EngineCandidate implements Candidate {
   public CompletionStage<Leadership> elected() {
     CompletableFuture<Leadership> f = new CompletableFuture<>();
     if (closing) {
-      f.completeExceptionally(closedException());
+      f.completeExceptionally(stopped());
       return f;
     }
     client.post(() -> {
       Term t = term;
       if (closing) {
-        client.onCallbacks(() -> f.completeExceptionally(closedException()));
+        client.onCallbacks(() -> f.completeExceptionally(stopped()));
       } else if (t != null && t.isValid()) {
         client.onCallbacks(() -> f.complete(t));
       } else {
         electedWaiters.removeIf(CompletableFuture::isDone);
         electedWaiters.add(f);
       }
-    }, () -> f.completeExceptionally(closedException()));
+    }, () -> f.completeExceptionally(stopped()));
     return f;
   }
 
@@ -136,10 +139,10 @@ final class EngineCandidate implements Candidate {
   public CompletionStage<Void> resign() {
     CompletableFuture<Void> f = new CompletableFuture<>();
     if (closing) {
-      f.completeExceptionally(closedException());
+      f.completeExceptionally(stopped());
       return f;
     }
-    client.post(() -> doResign(f), () -> f.completeExceptionally(closedException()));
+    client.post(() -> doResign(f), () -> f.completeExceptionally(stopped()));
     return f;
   }
 
@@ -153,7 +156,7 @@ final class EngineCandidate implements Candidate {
     byte[] copy = Checks.data(newData, client.config().maxDataBytes());
     CompletableFuture<Void> f = new CompletableFuture<>();
     if (closing) {
-      f.completeExceptionally(closedException());
+      f.completeExceptionally(stopped());
       return f;
     }
     data = copy;
@@ -173,7 +176,7 @@ final class EngineCandidate implements Candidate {
           client.onCallbacks(() -> f.completeExceptionally(EngineClient.asElector(cause)));
         }
       });
-    }, () -> f.completeExceptionally(closedException()));
+    }, () -> f.completeExceptionally(stopped()));
     return f;
   }
 
@@ -183,7 +186,7 @@ final class EngineCandidate implements Candidate {
       throw new dev.elector.InvalidInputException("listener and executor", null, "must not be null");
     }
     if (closing) {
-      throw closedException();
+      throw stopped();
     }
     ListenerSub sub = new ListenerSub(new SerialExecutor(executor), listener);
     client.post(() -> {
@@ -237,6 +240,12 @@ final class EngineCandidate implements Candidate {
 
   private ClosedException closedException() {
     return new ClosedException("Candidate '" + id + "' of election '" + election + "' is closed");
+  }
+
+  /** The error for use after the candidate stopped: the backend's refusal if that is why, else "closed". */
+  private ElectorException stopped() {
+    ElectorException r = refusal;
+    return r != null ? r : closedException();
   }
 
   // ---------------------------------------------------------------- engine thread
@@ -317,6 +326,12 @@ final class EngineCandidate implements Candidate {
       suspend();
     } else if (cause instanceof ClosedException) {
       state = CandidateState.CLOSED;
+    } else if (cause instanceof AccessDeniedException denied) {
+      // Retrying cannot help and would hide the misconfiguration: stop, and tell whoever waits for a term.
+      LOG.log(System.Logger.Level.WARNING, "Candidate ''{0}'' of election ''{1}'' was refused while {2} and stops:"
+          + " {3}", id, election, doing, denied.getMessage());
+      refusal = denied;
+      doClose();
     } else {
       LOG.log(System.Logger.Level.WARNING, "Candidate ''{0}'' of election ''{1}'' failed while {2}; retrying: {3}",
           id, election, doing, cause);
@@ -424,7 +439,7 @@ final class EngineCandidate implements Candidate {
 
   private void doResign(CompletableFuture<Void> f) {
     if (closing) {
-      client.onCallbacks(() -> f.completeExceptionally(closedException()));
+      client.onCallbacks(() -> f.completeExceptionally(stopped()));
       return;
     }
     Term tm = term;
@@ -451,7 +466,7 @@ final class EngineCandidate implements Candidate {
         }
       }
       completeAfter(tm, f);
-    }, () -> f.completeExceptionally(closedException())));
+    }, () -> f.completeExceptionally(stopped())));
   }
 
   /** Completes {@code f} after {@code tm}'s ended stage, so "resign completed" implies "term ended" (rule 1.6). */
@@ -472,7 +487,7 @@ final class EngineCandidate implements Candidate {
     Term tm = term;
     endTerm(EndReason.CLOSED);
     for (CompletableFuture<Leadership> w : electedWaiters) {
-      client.onCallbacks(() -> w.completeExceptionally(closedException()));
+      client.onCallbacks(() -> w.completeExceptionally(stopped()));
     }
     electedWaiters.clear();
     state = CandidateState.CLOSED;

@@ -9,7 +9,6 @@ import dev.elector.Candidate;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
-import dev.elector.ElectorTimeoutException;
 import dev.elector.spi.ElectionBackend;
 import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.ByteSequence;
@@ -151,7 +150,10 @@ class EtcdAclTest {
       }
       try (ElectionClient stranger = Elections.connect(config("/app", "other", OTHER_PW));
           Candidate s = stranger.election("e").join("intruder")) {
-        assertThatThrownBy(() -> s.awaitLeadership(Duration.ofSeconds(2))).isInstanceOf(ElectorTimeoutException.class);
+        // Refused for good: the candidate stops and says why, rather than retrying in silence.
+        assertThatThrownBy(() -> s.awaitLeadership(Duration.ofSeconds(10))).isInstanceOf(AccessDeniedException.class)
+            .hasMessageNotContaining(OTHER_PW);
+        assertThat(s.state()).isEqualTo(dev.elector.CandidateState.CLOSED);
       }
       assertThat(app.election("e").participants().toCompletableFuture().get(5, TimeUnit.SECONDS)).hasSize(1);
     } finally {

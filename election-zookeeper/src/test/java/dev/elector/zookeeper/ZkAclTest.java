@@ -162,8 +162,10 @@ class ZkAclTest {
       // Through the public API: the candidate never gets in line, and what is logged names the denial.
       try (ElectionClient api = Elections.connect(member("eve", WRONG_PW + "e", WRONG_PW));
           Candidate c = api.election("e").join("eve")) {
-        assertThatThrownBy(() -> c.awaitLeadership(Duration.ofSeconds(2)))
-            .isInstanceOf(dev.elector.ElectorTimeoutException.class);
+        // Refused for good: the candidate stops and says why, rather than retrying in silence.
+        assertThatThrownBy(() -> c.awaitLeadership(Duration.ofSeconds(10)))
+            .isInstanceOf(AccessDeniedException.class).hasMessageNotContaining(WRONG_PW);
+        assertThat(c.state()).isEqualTo(dev.elector.CandidateState.CLOSED);
         assertThat(alice.line("e").toCompletableFuture().get(5, TimeUnit.SECONDS))
             .extracting(Participant::candidateId).containsExactly("a");
       }
