@@ -134,17 +134,19 @@ public abstract class ElectionTck {
   }
 
   /**
-   * Waits until no candidate of the cut-off client leads and the client itself no longer reports a connected
-   * session: its session deadline has passed or it noticed the lost contact. Only then can a real service have
-   * expired the session; expiring it earlier lets a waiting candidate act on held-back events while its deadline
-   * is still ahead, which no timeout-driven expiry can produce.
+   * Waits until no candidate of the cut-off client leads and its session deadline has certainly passed: the client
+   * no longer reports a connected session, or a whole session timeout has gone by since the cut (a deadline lies at
+   * most one timeout after the last renewal sent, and none was sent after the cut). Only then can a real service
+   * have expired the session; expiring it earlier lets a waiting candidate act on held-back events while its
+   * deadline is still ahead, which no timeout-driven expiry can produce.
    */
   private void awaitSteppedDown(TckClient c) throws InterruptedException {
     long cut = System.nanoTime();
-    s().await("1.4", () -> "a candidate of " + c + " still leads, or its session still reports CONNECTED, "
-        + ms(System.nanoTime() - cut) + " after its client was cut off", s().bounds.stepDown(),
-        () -> c.client.sessionState() != SessionState.CONNECTED && s().labels().stream()
-            .filter(l -> s().clientOf(l) == c).noneMatch(l -> s().candidate(l).isLeader()));
+    long timeout = fixture.sessionTimeout().toNanos();
+    s().await("1.4", () -> "a candidate of " + c + " still leads " + ms(System.nanoTime() - cut)
+        + " after its client was cut off", s().bounds.stepDown(),
+        () -> (c.client.sessionState() != SessionState.CONNECTED || System.nanoTime() - cut >= timeout)
+            && s().labels().stream().filter(l -> s().clientOf(l) == c).noneMatch(l -> s().candidate(l).isLeader()));
   }
 
   private Scene s() {
