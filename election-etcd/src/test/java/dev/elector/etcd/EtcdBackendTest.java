@@ -271,9 +271,26 @@ class EtcdBackendTest {
     await().atMost(WAIT).until(() -> seen.size() == 5);
     assertThat(seen.get(4)).isEmpty();
     w.cancel();
+    // A second watch on the same session shares the cancelled one's event stream: once it has seen c become the
+    // head, any late delivery to the cancelled watch would have happened too.
+    List<Optional<Participant>> later = new CopyOnWriteArrayList<>();
+    HeadWatch w2 = o.watchHead("e", new HeadListener() {
+      @Override
+      public void headChanged(Optional<Participant> head) {
+        later.add(head);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        later.add(null);
+      }
+    });
+    await().atMost(WAIT).until(() -> later.size() == 1);
     get(a.enqueue("e", "c", new byte[0]));
-    Thread.sleep(300); // nothing may arrive after cancel: give a late call the time to show up
-    assertThat(seen).hasSize(5);
+    await().atMost(WAIT).until(() -> later.stream().anyMatch(h -> h != null && h.isPresent()
+        && h.get().candidateId().equals("c")));
+    w2.cancel();
+    assertThat(seen).as("nothing after cancel").hasSize(5);
   }
 
   @Test
