@@ -483,6 +483,9 @@ final class EngineCandidate implements Candidate {
       return;
     }
     closing = true;
+    // The state reads CLOSED before anyone is woken below: an application that sees elected() fail must not then
+    // find the candidate still JOINING.
+    state = CandidateState.CLOSED;
     gen++;
     Term tm = term;
     endTerm(EndReason.CLOSED);
@@ -490,7 +493,6 @@ final class EngineCandidate implements Candidate {
       client.onCallbacks(() -> w.completeExceptionally(stopped()));
     }
     electedWaiters.clear();
-    state = CandidateState.CLOSED;
     Ticket t = ticket;
     ticket = null;
     client.forget(this);
