@@ -17,7 +17,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -89,6 +89,8 @@ final class ZkBackend implements ElectionBackend {
   final AtomicLong predecessorWatches = new AtomicLong();
   /** Creates that were found again by their uuid after a connection loss instead of being made twice. */
   final AtomicLong recoveredCreates = new AtomicLong();
+  /** Listings of an election's line sent for waiting tickets: shared by every ticket that waits for the same one. */
+  final AtomicLong lineListings = new AtomicLong();
 
   // Actor-confined state.
   private Session current;
@@ -96,7 +98,8 @@ final class ZkBackend implements ElectionBackend {
   private int reconnectFailures;
   private final Map<String, TicketState> tickets = new HashMap<>();
   private final Set<HeadWatchImpl> headWatches = new HashSet<>();
-  private final List<Op<?>> ops = new ArrayList<>();
+  /** Ops not yet completed: each leaves the set as it completes (a scan per submit would be quadratic). */
+  private final Set<Op<?>> ops = new HashSet<>();
   private final List<Runnable> whenUp = new ArrayList<>();
   /** Ticket paths this backend is deleting: their deletion is no sign of our session closing. */
   private final Set<String> removing = new HashSet<>();
@@ -322,6 +325,8 @@ final class ZkBackend implements ElectionBackend {
     boolean everUp;
     boolean expired;
     boolean heartbeatInFlight;
+    /** The line listings of this session, by election node path; an entry lives while a listing is wanted. */
+    final Map<String, Lister> listers = new HashMap<>();
     /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
     long suspendedAt = System.nanoTime();
     ScheduledFuture<?> timer;
@@ -562,29 +567,110 @@ final class ZkBackend implements ElectionBackend {
     return config.root().equals("/") ? "/" + election : config.root() + "/" + election;
   }
 
-  /** The sequence number ZooKeeper appended, or -1 if the name is not a ticket's. */
+  /**
+   * The sequence number ZooKeeper appended ({@code ...-n_} and ten digits), or -1 if the name is not a ticket's.
+   * Parsed in place: it runs for every child of every listing.
+   */
   static long sequence(String name) {
-    int i = name.lastIndexOf(SEQ_MARK);
-    if (i < 0 || name.length() - i - SEQ_MARK.length() != 10) {
+    int digits = name.length() - 10;
+    if (digits < SEQ_MARK.length() || !name.startsWith(SEQ_MARK, digits - SEQ_MARK.length())) {
       return -1;
     }
-    try {
-      return Long.parseLong(name.substring(i + SEQ_MARK.length()));
-    } catch (NumberFormatException e) {
-      return -1;
+    long n = 0;
+    for (int i = digits; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1; // also a negative counter ("-000000001"), which ZooKeeper writes after an int overflow
+      }
+      n = n * 10 + (c - '0');
     }
+    return n;
   }
 
   /** The ticket names among {@code children}, in line order: by sequence number, never by the whole name. */
   static List<String> inLine(List<String> children) {
-    List<String> line = new ArrayList<>(children.size());
-    for (String c : children) {
-      if (sequence(c) >= 0) {
-        line.add(c);
-      }
+    return List.of(Line.of(children).names);
+  }
+
+  /**
+   * An election's tickets in line order, parsed and sorted once per listing and shared by every ticket that waits
+   * for that listing: at 10,000 tickets a sort (or a scan) per waiting ticket would be quadratic.
+   */
+  static final class Line {
+    final String[] names;
+    final long[] seqs;
+
+    private Line(String[] names, long[] seqs) {
+      this.names = names;
+      this.seqs = seqs;
     }
-    line.sort(Comparator.comparingLong(ZkBackend::sequence));
-    return line;
+
+    static Line of(List<String> children) {
+      int n = children.size();
+      // Sort (sequence, index) pairs packed in one long, with no object per child: sequence * n + index is unique
+      // and orders by sequence first; it cannot overflow (sequences have ten digits, a listing far fewer than 10^8
+      // children since the reply must fit in jute.maxbuffer).
+      long[] keys = new long[n];
+      int m = 0;
+      for (int i = 0; i < n; i++) {
+        long seq = sequence(children.get(i));
+        if (seq >= 0) {
+          keys[m++] = seq * n + i;
+        }
+      }
+      Arrays.sort(keys, 0, m);
+      String[] names = new String[m];
+      long[] seqs = new long[m];
+      for (int j = 0; j < m; j++) {
+        seqs[j] = keys[j] / n;
+        names[j] = children.get((int) (keys[j] % n));
+      }
+      return new Line(names, seqs);
+    }
+
+    /** The name first in line among {@code children}, or null: one pass, no sort, for the head watch. */
+    static String head(List<String> children) {
+      String best = null;
+      long bestSeq = Long.MAX_VALUE;
+      for (String c : children) {
+        long seq = sequence(c);
+        if (seq >= 0 && seq < bestSeq) {
+          best = c;
+          bestSeq = seq;
+        }
+      }
+      return best;
+    }
+
+    /**
+     * The position of the ticket whose node is {@code key} (its sequence number {@code seq}), or -1. The name must
+     * match too: after the election node was deleted and recreated, another ticket may hold the same number.
+     */
+    int indexOf(String key, long seq) {
+      int i = Arrays.binarySearch(seqs, seq);
+      if (i < 0) {
+        return -1;
+      }
+      while (i > 0 && seqs[i - 1] == seq) {
+        i--;
+      }
+      for (; i < seqs.length && seqs[i] == seq; i++) {
+        if (isNodeOf(key, names[i])) {
+          return i;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** True if {@code key} is the path of the child {@code name} (compared in place, no concatenation). */
+  static boolean isNodeOf(String key, String name) {
+    int at = key.length() - name.length();
+    return at > 0 && key.charAt(at - 1) == '/' && key.startsWith(name, at);
+  }
+
+  private static String parentOf(String key) {
+    return key.substring(0, key.lastIndexOf('/'));
   }
 
   private static Participant participant(String election, String name, byte[] bytes, Stat stat) {
@@ -598,13 +684,16 @@ final class ZkBackend implements ElectionBackend {
 
   // ------------------------------------------------------------------------------------------------- tickets
 
-  /** A ticket of the current session: the watch on its own node and its pending {@link #awaitHead}. */
+  /**
+   * A ticket of the current session: the watch on its own node and its pending {@link #awaitHead}. Kept small, one
+   * per waiting candidate: the node's name, parent and uuid are not copied here but read from {@code ticket.key()}
+   * when needed.
+   */
   private final class TicketState implements Watcher {
     final Session session;
-    final String parent;
-    final String uuid;
     Ticket ticket;
-    String name;
+    /** The sequence number of our node, where a listing is searched for it. */
+    long seq;
     CompletableFuture<Void> waiter;
     int gen;
     String watching;
@@ -616,11 +705,13 @@ final class ZkBackend implements ElectionBackend {
     /** Our node was seen deleted; waiting to learn whether our session is alive (then it is lost) or not. */
     boolean dying;
     boolean dead;
+    /** Waiting in its {@link Lister} for the next listing to be sent. */
+    boolean queued;
+    /** A create of ours was retried after a connection loss, so a twin node with our uuid may turn up in line. */
+    boolean mayHaveTwin;
 
-    TicketState(Session session, String parent, String uuid) {
+    TicketState(Session session) {
       this.session = session;
-      this.parent = parent;
-      this.uuid = uuid;
     }
 
     @Override
@@ -668,7 +759,7 @@ final class ZkBackend implements ElectionBackend {
     }
   }
 
-  /** Lists the line and either leads or watches the predecessor. */
+  /** Lists the line (in a listing shared with the session's other waiting tickets) and leads or watches. */
   private void evaluate(TicketState st) {
     if (!st.waiting()) {
       return;
@@ -677,16 +768,93 @@ final class ZkBackend implements ElectionBackend {
       park(st);
       return;
     }
-    int g = st.gen;
-    st.session.zk.getChildren(st.parent, false,
-        (rc, path, ctx, children) -> post(() -> onLine(st, g, rc, children)), null);
+    if (st.queued) {
+      return; // the listing it waits for has not been sent yet, so it answers this wait too
+    }
+    String parent = parentOf(st.ticket.key());
+    Lister l = st.session.listers.get(parent);
+    if (l == null) {
+      l = new Lister(st.session, parent);
+      st.session.listers.put(parent, l);
+    }
+    st.queued = true;
+    l.next.add(st);
+    if (!l.inFlight) {
+      sendListing(l);
+    }
   }
 
-  private void onLine(TicketState st, int g, int rc, List<String> children) {
-    if (g != st.gen || !st.waiting()) {
+  /**
+   * The line listings of one election node in one session. Each waiting ticket needs the line to find its
+   * predecessor; one getChildren per ticket made N tickets cost N listings of up to N names each, all answered
+   * by the server one after another, so joining was quadratic (issue 7). Instead at most one listing per session
+   * and election node is in flight, and its reply serves every ticket that waited for it.
+   *
+   * <p>A ticket that needs the line while a listing is in flight waits for the next one, never the one in flight:
+   * that listing may have been sent before the ticket's create was acknowledged, and then it need not contain the
+   * ticket, which would read as lost; likewise it may predate a predecessor's deletion that sent the ticket here.
+   * A listing sent after the ask reflects everything this session saw acknowledged before it (the server answers a
+   * session's requests in order, from one server of the ensemble), which is all the old per-ticket listing gave.
+   * Listings are not shared between sessions: another session may talk to a server that is behind ours.
+   */
+  private static final class Lister {
+    final Session session;
+    final String parent;
+    /** Tickets waiting for the next listing to be sent. */
+    List<TicketState> next = new ArrayList<>();
+    boolean inFlight;
+
+    Lister(Session session, String parent) {
+      this.session = session;
+      this.parent = parent;
+    }
+  }
+
+  private void sendListing(Lister l) {
+    List<TicketState> batch = l.next;
+    if (batch.isEmpty()) {
+      l.session.listers.remove(l.parent, l); // nothing wanted: no entry kept per election ever listed
       return;
     }
+    l.next = new ArrayList<>();
+    for (TicketState st : batch) {
+      st.queued = false;
+    }
+    if (!up || l.session != current) {
+      // The session went down after these tickets asked: evaluate parks each until it is up again.
+      l.session.listers.remove(l.parent, l);
+      batch.forEach(this::evaluate);
+      return;
+    }
+    // Each ticket's wait generation as of this send: a wait that a later awaitHead superseded ignores the reply.
+    int[] gens = new int[batch.size()];
+    for (int i = 0; i < gens.length; i++) {
+      gens[i] = batch.get(i).gen;
+    }
+    l.inFlight = true;
+    lineListings.incrementAndGet();
+    Session s = l.session;
+    s.zk.getChildren(l.parent, false,
+        (rc, path, ctx, children) -> post(() -> onListing(l, batch, gens, rc, children)), null);
+  }
+
+  private void onListing(Lister l, List<TicketState> batch, int[] gens, int rc, List<String> children) {
+    l.inFlight = false;
     Code code = Code.get(rc);
+    Line line = code == Code.OK ? Line.of(children) : null;
+    for (int i = 0; i < gens.length; i++) {
+      TicketState st = batch.get(i);
+      // queued: it asked again after this listing was sent, and the next listing answers it.
+      if (gens[i] == st.gen && st.waiting() && !st.queued) {
+        onLine(st, gens[i], code, line);
+      }
+    }
+    if (l.session == current) {
+      sendListing(l); // the tickets that asked while this one was in flight
+    }
+  }
+
+  private void onLine(TicketState st, int g, Code code, Line line) {
     switch (code) {
       case OK -> {}
       case CONNECTIONLOSS -> {
@@ -701,31 +869,46 @@ final class ZkBackend implements ElectionBackend {
         return;
       }
       default -> {
-        st.waiter.completeExceptionally(ZkErrors.translate("Waiting for the head of " + st.parent, code, st.parent));
+        String parent = parentOf(st.ticket.key());
+        st.waiter.completeExceptionally(ZkErrors.translate("Waiting for the head of " + parent, code, parent));
         return;
       }
     }
-    List<String> line = inLine(children);
-    int idx = line.indexOf(st.name);
+    String key = st.ticket.key();
+    int idx = line.indexOf(key, st.seq);
     if (idx < 0) {
+      // The listing was sent after our create was acknowledged (see Lister), so a ticket missing from it is gone.
       confirmLost(st, "it is no longer in line");
       return;
     }
-    for (String other : line) {
-      if (other.startsWith(st.uuid + SEQ_MARK) && !other.equals(st.name)) {
-        // A duplicate of this ticket, created by a retry whose first create the server applied late: remove it.
-        st.session.zk.delete(st.parent + "/" + other, -1, (rc2, p, ctx) -> {}, null);
-      }
+    if (st.mayHaveTwin) {
+      removeTwins(st, line);
     }
     if (idx == 0) {
       headReached(st);
       return;
     }
-    String pred = st.parent + "/" + line.get(idx - 1);
+    String pred = parentOf(key) + "/" + line.names[idx - 1];
     boolean first = idx == 1;
     // getData, not exists: exists on a node that is already gone would leave a creation watch behind for good.
     st.session.zk.getData(pred, st, (rc2, p, ctx, data, stat) -> post(() -> onPredecessor(st, g, pred, first, rc2,
         stat)), null);
+  }
+
+  /**
+   * Removes duplicates of this ticket: a retried create whose first attempt the server applied late leaves a second
+   * node with the same uuid. Only a ticket whose create was retried can have one, so only those scan the line.
+   */
+  private void removeTwins(TicketState st, Line line) {
+    String key = st.ticket.key();
+    String own = key.substring(key.lastIndexOf('/') + 1);
+    String prefix = own.substring(0, own.length() - 10); // "<uuid>-n_"
+    String parent = parentOf(key);
+    for (String other : line.names) {
+      if (other.startsWith(prefix) && !other.equals(own)) {
+        st.session.zk.delete(parent + "/" + other, -1, (rc2, p, ctx) -> {}, null);
+      }
+    }
   }
 
   private void onPredecessor(TicketState st, int g, String pred, boolean first, int rc, Stat stat) {
@@ -930,8 +1113,16 @@ final class ZkBackend implements ElectionBackend {
         op.result.completeExceptionally(ZkErrors.closed(op.what));
         return;
       }
-      ops.removeIf(o -> o.result.isDone());
       ops.add(op);
+      // Completions run on the actor (callbacks post to it, the timeout below is scheduled on it); a stage completed
+      // elsewhere by its holder still leaves the set on the actor.
+      op.result.whenComplete((v, e) -> {
+        if (Thread.currentThread() == actorThread) {
+          ops.remove(op);
+        } else {
+          post(() -> ops.remove(op));
+        }
+      });
       op.session = current;
       op.accepted();
       start(op);
@@ -988,6 +1179,8 @@ final class ZkBackend implements ElectionBackend {
     final byte[] bytes;
     TicketState st;
     boolean sent;
+    /** A create was sent whose outcome the connection loss hid: it may still be applied after our retry. */
+    boolean uncertain;
     int parentAttempts;
 
     EnqueueOp(String election, String candidateId, byte[] bytes) {
@@ -1001,9 +1194,10 @@ final class ZkBackend implements ElectionBackend {
     @Override
     void run(Session s, int a) {
       if (st == null) {
-        st = new TicketState(s, parent, uuid);
+        st = new TicketState(s);
       }
       if (sent) {
+        uncertain = true;
         find(s, a);
       } else {
         create(s, a);
@@ -1122,7 +1316,8 @@ final class ZkBackend implements ElectionBackend {
           return;
         }
         st.ticket = new Ticket(election, candidateId, p, stat.getCzxid(), s.id);
-        st.name = p.substring(p.lastIndexOf('/') + 1);
+        st.seq = sequence(p);
+        st.mayHaveTwin = uncertain;
         tickets.put(p, st);
         result.complete(st.ticket);
       }), null);
@@ -1408,12 +1603,11 @@ final class ZkBackend implements ElectionBackend {
     }
     Code code = Code.get(rc);
     if (code == Code.OK) {
-      List<String> line = inLine(children);
-      if (line.isEmpty()) {
+      String name = Line.head(children);
+      if (name == null) {
         headDone(w, Optional.empty());
         return;
       }
-      String name = line.get(0);
       if (name.equals(w.headName) && !w.headStale && w.headValue != null) {
         headDone(w, Optional.of(w.headValue));
         return;

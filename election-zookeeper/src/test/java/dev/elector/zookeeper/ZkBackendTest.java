@@ -337,6 +337,72 @@ class ZkBackendTest {
   }
 
   @Test
+  void twoThousandJoiningCandidatesShareLineListings() throws Exception {
+    List<ZkBackend> backends = new ArrayList<>();
+    List<Recorder> recorders = new ArrayList<>();
+    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(Duration.ofSeconds(20))
+        .build();
+    int sessions = 4;
+    for (int i = 0; i < sessions; i++) {
+      Recorder r = new Recorder();
+      recorders.add(r);
+      backends.add(fx.backend(config, r));
+    }
+    int n = 2000;
+    List<CompletableFuture<Ticket>> joins = new ArrayList<>();
+    List<CompletableFuture<Void>> heads = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ZkBackend b = backends.get(i % sessions);
+      CompletableFuture<Ticket> j = b.enqueue("crowd", "c" + i, new byte[0]).toCompletableFuture();
+      joins.add(j);
+      // Each waits as soon as its own create is acknowledged, as the engine does: most ask while a listing of the
+      // line is in flight, which (sent before their create was acknowledged) need not contain them.
+      heads.add(j.thenCompose(t -> b.awaitHead(t)).toCompletableFuture());
+    }
+    List<Ticket> tickets = new ArrayList<>();
+    for (CompletableFuture<Ticket> j : joins) {
+      tickets.add(j.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    }
+    tickets.sort(java.util.Comparator.comparingLong(Ticket::token));
+    int headIndex = Integer.parseInt(tickets.get(0).candidateId().substring(1));
+    heads.get(headIndex).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    // Every other ticket found its place and watches its predecessor: none was taken for lost by a listing that
+    // predates it, and exactly one leads.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(backends.stream()
+        .mapToLong(b -> b.predecessorWatches.get()).sum()).isEqualTo(n - 1));
+    assertThat(heads.stream().filter(CompletableFuture::isDone)).hasSize(1);
+    for (Recorder r : recorders) {
+      assertThat(r.lost()).isEmpty();
+      assertThat(r.kinds()).containsExactly(Kind.CONNECTED);
+    }
+    long listings = backends.stream().mapToLong(b -> b.lineListings.get()).sum();
+    System.out.printf("%d tickets on %d sessions found their place with %d listings of the line%n", n, sessions,
+        listings);
+    // One listing per ticket would be n; shared listings are far fewer.
+    assertThat(listings).isLessThan(n / 4);
+    // The line still hands off in order.
+    Ticket first = tickets.get(0);
+    await(backends.get(headIndex % sessions).remove(first));
+    int nextIndex = Integer.parseInt(tickets.get(1).candidateId().substring(1));
+    heads.get(nextIndex).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(heads.get(Integer.parseInt(tickets.get(2).candidateId().substring(1)))).isNotDone();
+  }
+
+  @Test
+  void theLineIsParsedAndSortedBySequenceNumber() {
+    List<String> children = List.of("b-n_0000000010", "a-n_0000000002", "lock", "x-n_00000000x1", "c-n_-000000001",
+        "z-n_0000000003", "q-n_12");
+    assertThat(ZkBackend.inLine(children)).containsExactly("a-n_0000000002", "z-n_0000000003", "b-n_0000000010");
+    assertThat(ZkBackend.Line.head(children)).isEqualTo("a-n_0000000002");
+    assertThat(ZkBackend.Line.head(List.of("lock"))).isNull();
+    ZkBackend.Line line = ZkBackend.Line.of(children);
+    assertThat(line.indexOf("/r/e/z-n_0000000003", 3)).isEqualTo(1);
+    // Same number, other node (the election node was recreated): not ours.
+    assertThat(line.indexOf("/r/e/y-n_0000000003", 3)).isEqualTo(-1);
+    assertThat(line.indexOf("/r/e/a-n_0000000004", 4)).isEqualTo(-1);
+  }
+
+  @Test
   void theHeartbeatKeepsTheDeadlineAheadWhileConnected() throws Exception {
     Duration session = ZkFixture.SESSION;
     ZkBackend a = fx.backend(root, new Recorder());
