@@ -1182,6 +1182,8 @@ final class ZkBackend implements ElectionBackend {
     /** A create was sent whose outcome the connection loss hid: it may still be applied after our retry. */
     boolean uncertain;
     int parentAttempts;
+    /** NONODE answers while creating the election node's ancestors (each missing one costs one). */
+    int missingAncestors;
 
     EnqueueOp(String election, String candidateId, byte[] bytes) {
       super("Joining election '" + election + "' as candidate '" + candidateId + "'");
@@ -1275,7 +1277,9 @@ final class ZkBackend implements ElectionBackend {
         paths.add(parent.substring(0, i));
       }
       paths.add(parent);
-      createChain(s, a, paths, 0, then);
+      // The election node first: usually only it is missing (a new election under an existing root), and starting at
+      // the root would cost a request per ancestor for every new election.
+      createChain(s, a, paths, paths.size() - 1, then);
     }
 
     void createChain(Session s, int a, List<String> paths, int i, Runnable then) {
@@ -1291,8 +1295,8 @@ final class ZkBackend implements ElectionBackend {
         Code code = Code.get(rc);
         if (code == Code.OK || code == Code.NODEEXISTS) {
           createChain(s, a, paths, i + 1, then);
-        } else if (code == Code.NONODE && ++parentAttempts <= 5) {
-          createChain(s, a, paths, 0, then); // an ancestor was removed meanwhile
+        } else if (code == Code.NONODE && i > 0 && ++missingAncestors <= 5 + paths.size()) {
+          createChain(s, a, paths, i - 1, then); // its parent is missing (or was removed meanwhile): that one first
         } else {
           failed(code, path);
         }

@@ -210,6 +210,42 @@ class ZkScaleMeasurementTest {
     }
   }
 
+  /**
+   * The backend's and the ZooKeeper client's share of the heap per waiting ticket, without the engine: tickets
+   * joined and waiting (each watching its predecessor and its own node) through the SPI alone.
+   */
+  @Test
+  void backendHeapPerWaitingTicketAtTheSpi() throws Exception {
+    long serverPerNode = SERVER_PROCESS ? 0 : serverBytesPerZnode(CANDIDATES);
+    dev.elector.ClientConfig config = ZkFixture.config(endpoint, "/scale-spi").toBuilder()
+        .sessionTimeout(Duration.ofSeconds(10)).build();
+    List<ZkBackend> backends = new ArrayList<>();
+    try {
+      for (int i = 0; i < SESSIONS; i++) {
+        backends.add((ZkBackend) new ZooKeeperElectionProvider().connect(config, new Recorder()));
+      }
+      List<java.util.concurrent.CompletableFuture<Void>> heads = new ArrayList<>(CANDIDATES);
+      long heap0 = usedHeap();
+      for (int i = 0; i < CANDIDATES; i++) {
+        ZkBackend b = backends.get(i % SESSIONS);
+        heads.add(b.enqueue("scale", "c" + i, new byte[0]).thenCompose(b::awaitHead).toCompletableFuture());
+      }
+      long deadline = System.nanoTime() + CAP.toNanos();
+      while (backends.stream().mapToLong(b -> b.predecessorWatches.get()).sum() < CANDIDATES - 1) {
+        assertThat(System.nanoTime() - deadline).as("every ticket watches its predecessor within %s", CAP)
+            .isNegative();
+        Thread.sleep(20);
+      }
+      assertThat(heads.stream().filter(java.util.concurrent.CompletableFuture::isDone)).hasSize(1);
+      long perTicket = (usedHeap() - heap0) / CANDIDATES - serverPerNode;
+      System.out.printf(Locale.ROOT, "MEASURE SPI: heap per waiting ticket (backend and ZooKeeper client, no engine) "
+          + "%,d bytes%s%n", perTicket, SERVER_PROCESS ? "" : ", less " + serverPerNode + " per znode of the server");
+      histogram("with " + CANDIDATES + " tickets waiting at the SPI");
+    } finally {
+      backends.forEach(ZkBackend::close);
+    }
+  }
+
   @Test
   void manyElectionsWithOneCandidateEachOnOneSession() throws Exception {
     String uri = "zookeeper://" + endpoint + "/scale-many?sessionTimeout=10s";
