@@ -77,8 +77,17 @@ final class EtcdBackend implements ElectionBackend {
   private static final int MAX_KEEPALIVES_IN_FLIGHT = 4;
   private static final long RETRY_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 2_000;
-  /** How long a line with no tickets, waits or head watches keeps its watch, for a candidate that rejoins. */
-  private static final long IDLE_MILLIS = 30_000;
+  /**
+   * Requests (joins, reads, deletes) in flight per session; more wait in a queue on the loop. Thousands of
+   * concurrent calls on the session's one HTTP/2 connection delay the lease renewals, which do not queue here, until
+   * the session is lost: 10,000 elections joined at once on one session used to expire it.
+   */
+  private static final int MAX_OPS_IN_FLIGHT = 32;
+  /**
+   * The largest answer accepted (gRPC's default is 4 MiB): one read of a line of 10,000 tickets, keys only, is
+   * about 1 MB, and an observer reads the whole line with values.
+   */
+  private static final int MAX_INBOUND_BYTES = 64 * 1024 * 1024;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -110,6 +119,18 @@ final class EtcdBackend implements ElectionBackend {
   private int keepAlivesInFlight;
   private int regrantAttempt;
   private final Map<String, Line> lines = new HashMap<>();
+  private int opsInFlight;
+  private final java.util.ArrayDeque<QueuedOp> opQueue = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<QueuedOp> urgentQueue = new java.util.ArrayDeque<>();
+  /** When etcd last answered a call of ours: queued calls wait while it keeps answering. */
+  private long lastAnswer = System.nanoTime();
+  /** The session's one watch, on the root prefix, shared by every line; see {@link #startWatch}. */
+  private Watch.Watcher watcher;
+  private Object watchGen;
+  private boolean synced;
+  private int watchFailures;
+  /** "{root}/": every election's keys are below it. */
+  private final String rootPrefix;
 
   private EtcdBackend(ClientConfig config, BackendListener listener, Client client) {
     this.config = config;
@@ -137,6 +158,7 @@ final class EtcdBackend implements ElectionBackend {
     this.marginNanos = margin(ttl);
     this.renewEveryNanos = ttl / 3;
     this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
+    this.rootPrefix = (config.root().equals("/") ? "" : config.root()) + "/";
   }
 
   /** The lease TTL: the session timeout rounded up to whole seconds, etcd's unit. */
@@ -184,6 +206,7 @@ final class EtcdBackend implements ElectionBackend {
         .retryDelay(100)
         .retryMaxDelay(500)
         .retryMaxDuration(config.operationTimeout())
+        .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .interceptor(new DeadlineInterceptor(config.operationTimeout(), Duration.ofMillis(Math.max(500, ttl / 3))));
     config.option(EtcdElectionProvider.USERNAME).ifPresent(u -> b.user(ByteSequence.from(u, UTF_8)));
     config.option(EtcdElectionProvider.PASSWORD).ifPresent(p -> b.password(ByteSequence.from(p, UTF_8)));
@@ -226,6 +249,8 @@ final class EtcdBackend implements ElectionBackend {
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.execute(() -> {
       sessionGranted(granted, send);
+      // Started now rather than with the first line, so that it is synced by the time the first candidate waits.
+      ensureWatch();
       loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
       started.complete(null);
     });
@@ -258,6 +283,7 @@ final class EtcdBackend implements ElectionBackend {
 
   private void tick() {
     try {
+      expireQueued();
       if (state != State.CONNECTED && state != State.SUSPENDED) {
         return;
       }
@@ -346,7 +372,8 @@ final class EtcdBackend implements ElectionBackend {
     emit(Kind.EXPIRED, lease);
     SessionLostException lost =
         new SessionLostException("the etcd lease " + Long.toHexString(lease) + " expired", true, cause);
-    for (Line line : lines.values()) {
+    // The session's watch is not tied to the lease: it stays, and serves the lines of the next lease.
+    for (Line line : List.copyOf(lines.values())) {
       line.kill(lost);
     }
     lines.clear();
@@ -364,7 +391,7 @@ final class EtcdBackend implements ElectionBackend {
         return;
       }
       long send = System.nanoTime();
-      io("granting a new lease", () -> leases.grant(ttlSeconds)).whenComplete((r, e) -> {
+      io("granting a new lease", () -> leases.grant(ttlSeconds), true).whenComplete((r, e) -> {
         if (state == State.CLOSED) {
           if (r != null) {
             leases.revoke(r.getID());
@@ -379,6 +406,21 @@ final class EtcdBackend implements ElectionBackend {
         sessionGranted(r, send);
       });
     }, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** The index of the first element of the sorted {@code a} that is not below {@code v}. */
+  private static int lowerBound(long[] a, long v) {
+    int lo = 0;
+    int hi = a.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (a[mid] < v) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   private static long backoff(int attempt) {
@@ -399,7 +441,66 @@ final class EtcdBackend implements ElectionBackend {
 
   /** Runs a jetcd call bounded by the operation timeout; completes on the loop with a translated error. */
   private <T> CompletableFuture<T> io(String what, Supplier<CompletableFuture<T>> call) {
+    return io(what, call, false);
+  }
+
+  /** A call waiting for one of the {@link #MAX_OPS_IN_FLIGHT} slots. */
+  private record QueuedOp(long queued, Runnable send, Runnable expire) {}
+
+  /**
+   * Runs a jetcd call bounded by the operation timeout; completes on the loop with a translated error. At most
+   * {@link #MAX_OPS_IN_FLIGHT} calls are in flight; the {@code urgent} ones (a leader leaving, a waiter's read, a
+   * new lease) go before the others, so that a handoff or the first leader of a line does not wait behind thousands
+   * of joins. A queued call fails once it has waited the operation timeout with no answer from etcd meanwhile: an
+   * unreachable etcd still fails every call within the timeout, while a busy one that keeps answering is given the
+   * time to work through the queue (a deadline counted from queueing made queued joins time out and come back as
+   * retries, a queue that never drained). Called on the loop.
+   */
+  private <T> CompletableFuture<T> io(String what, Supplier<CompletableFuture<T>> call, boolean urgent) {
     CompletableFuture<T> out = new CompletableFuture<>();
+    if (state == State.CLOSED) {
+      // The loop may be gone: nothing may touch the queue from another thread.
+      out.completeExceptionally(new ClosedException(what + " failed: the etcd backend is closed"));
+      return out;
+    }
+    QueuedOp op = new QueuedOp(System.nanoTime(), () -> send(what, call, out),
+        () -> out.completeExceptionally(error(new TimeoutException(), what)));
+    (urgent ? urgentQueue : opQueue).addLast(op);
+    pumpOps();
+    return out;
+  }
+
+  private void pumpOps() {
+    while (opsInFlight < MAX_OPS_IN_FLIGHT && !(urgentQueue.isEmpty() && opQueue.isEmpty())) {
+      (urgentQueue.isEmpty() ? opQueue : urgentQueue).pollFirst().send().run();
+    }
+  }
+
+  /** Fails the queued calls that waited the operation timeout without etcd answering anything meanwhile. */
+  private void expireQueued() {
+    long now = System.nanoTime();
+    long limit = opTimeout.toNanos();
+    for (java.util.ArrayDeque<QueuedOp> q : List.of(urgentQueue, opQueue)) {
+      QueuedOp op;
+      while ((op = q.peekFirst()) != null && now - Math.max(op.queued(), lastAnswer) > limit) {
+        q.pollFirst();
+        op.expire().run();
+      }
+    }
+  }
+
+  /** The backend is closed: nothing queued will be sent. */
+  private void failQueued() {
+    for (java.util.ArrayDeque<QueuedOp> q : List.of(urgentQueue, opQueue)) {
+      QueuedOp op;
+      while ((op = q.pollFirst()) != null) {
+        op.expire().run();
+      }
+    }
+  }
+
+  private <T> void send(String what, Supplier<CompletableFuture<T>> call, CompletableFuture<T> out) {
+    opsInFlight++;
     CompletableFuture<T> f;
     try {
       f = call.get();
@@ -407,13 +508,17 @@ final class EtcdBackend implements ElectionBackend {
       f = CompletableFuture.failedFuture(e);
     }
     f.orTimeout(opTimeout.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((r, e) -> {
+      opsInFlight--;
+      if (e == null || !retryable(e)) {
+        lastAnswer = System.nanoTime();
+      }
       if (e == null) {
         out.complete(r);
       } else {
         out.completeExceptionally(error(e, what));
       }
+      pumpOps();
     }, onLoop);
-    return out;
   }
 
   private ElectorException error(Throwable e, String what) {
@@ -599,7 +704,7 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   private void deleteTicket(Ticket ticket, String what, long started, CompletableFuture<Void> out) {
-    io(what, () -> kv.delete(bytes(ticket.key()))).whenComplete((r, e) -> {
+    io(what, () -> kv.delete(bytes(ticket.key())), true).whenComplete((r, e) -> {
       if (e == null) {
         out.complete(null);
       } else if (retryable(e) && ticket.sessionId() == leaseId && state != State.CLOSED
@@ -721,10 +826,12 @@ final class EtcdBackend implements ElectionBackend {
       lastLease = leaseId;
       leaseId = 0;
       ClosedException ex = new ClosedException("the etcd backend is closed");
-      for (Line line : lines.values()) {
+      for (Line line : List.copyOf(lines.values())) {
         line.kill(ex);
       }
       lines.clear();
+      stopWatch();
+      failQueued();
       closed.complete(lease);
     });
     long lease;
@@ -764,7 +871,101 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // One election's line: a single shared watch on its prefix, the waiters of our tickets and the head watchers.
+  // The session's one watch, on the root prefix, shared by every line.
+
+  /**
+   * Starts the session's watch if none runs. One watch per session rather than one per election: jetcd opens a gRPC
+   * stream per watch, and 10,000 elections on one session meant 10,000 streams on one HTTP/2 connection, which
+   * starved the lease renewals until the session expired. The price: this session receives every event under its
+   * root, including those of elections it has no candidate or observer in (they are dropped after reading the
+   * key), so applications with unrelated busy elections should give them separate roots.
+   */
+  private void ensureWatch() {
+    if (watcher == null && state != State.CLOSED) {
+      startWatch();
+    }
+  }
+
+  private void startWatch() {
+    Object gen = new Object();
+    watchGen = gen;
+    synced = false;
+    // Revision 0 starts the watch at the store's current revision, so etcd serves it as a synced watcher and
+    // pushes each event as it commits. A watch starting at an older revision is "unsynced" and is fed by a loop
+    // that runs every 100 ms: each handoff would wait for that tick.
+    WatchOption option = WatchOption.builder().isPrefix(true).withCreateNotify(true).withRequireLeader(true)
+        .build();
+    try {
+      watcher = watches.watch(bytes(rootPrefix), option, Watch.listener(
+          r -> onLoop.execute(() -> onWatch(gen, r)),
+          e -> onLoop.execute(() -> onWatchBroken(gen, e)),
+          () -> onLoop.execute(() -> onWatchBroken(gen, null))));
+    } catch (RuntimeException e) {
+      onWatchBroken(gen, e);
+    }
+  }
+
+  private void stopWatch() {
+    watchGen = null;
+    synced = false;
+    Watch.Watcher w = watcher;
+    watcher = null;
+    if (w != null) {
+      w.close();
+    }
+  }
+
+  private void onWatchBroken(Object gen, Throwable e) {
+    if (gen != watchGen || state == State.CLOSED) {
+      return;
+    }
+    LOG.log(System.Logger.Level.DEBUG, "watch on " + rootPrefix + " broke; starting a new one", e);
+    // Closing stops jetcd's own resume, which would restart from an old revision (an unsynced watcher).
+    stopWatch();
+    for (Line line : List.copyOf(lines.values())) {
+      line.unsync();
+    }
+    watchFailures++;
+    loop.schedule(() -> {
+      if (state != State.CLOSED && watcher == null) {
+        startWatch();
+      }
+    }, backoff(watchFailures), TimeUnit.MILLISECONDS);
+  }
+
+  private void onWatch(Object gen, WatchResponse r) {
+    if (gen != watchGen || state == State.CLOSED) {
+      return;
+    }
+    if (r.isCreatedNotify()) {
+      synced = true;
+      watchFailures = 0;
+      // Events after this revision reach us; a ticket created at or before it may have been deleted unseen.
+      long revision = r.getHeader().getRevision();
+      for (Line line : List.copyOf(lines.values())) {
+        line.resync(revision);
+      }
+      return;
+    }
+    for (WatchEvent ev : r.getEvents()) {
+      if (gen != watchGen) {
+        return;
+      }
+      String key = ev.getKeyValue().getKey().toString(UTF_8);
+      int slash = key.indexOf('/', rootPrefix.length());
+      if (slash < 0 || !key.startsWith(rootPrefix)) {
+        continue;
+      }
+      // Election names contain no '/' (Checks), so the segment after the root names the election.
+      Line line = lines.get(key.substring(rootPrefix.length(), slash));
+      if (line != null && !line.dead) {
+        line.onEvent(key, ev);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // One election's line: the waiters of our tickets and the head watchers, fed by the session's watch.
 
   /** Where a waiter stands. */
   private enum Phase { SYNC, READING, WAITING, COMPLETING, DONE }
@@ -792,11 +993,10 @@ final class EtcdBackend implements ElectionBackend {
     final Map<String, Ticket> owned = new HashMap<>();
     final Map<String, Waiter> waiters = new HashMap<>();
     final List<HeadSub> heads = new ArrayList<>();
-    Watch.Watcher watcher;
-    Object watchGen;
-    boolean synced;
-    int watchFailures;
     boolean dead;
+    /** Waiters whose read is not sent yet; while one read of this line is in flight, the next ones gather here. */
+    final java.util.LinkedHashSet<Waiter> toRead = new java.util.LinkedHashSet<>();
+    boolean lineReading;
 
     // Head tracking, while there are head watchers.
     boolean headKnown;
@@ -812,11 +1012,11 @@ final class EtcdBackend implements ElectionBackend {
       this.election = election;
       this.prefix = prefix(election);
       this.prefixBytes = bytes(prefix);
+      ensureWatch();
     }
 
     void own(Ticket t) {
       owned.put(t.key(), t);
-      ensureWatch();
     }
 
     void disown(String key, ElectorException why) {
@@ -833,22 +1033,13 @@ final class EtcdBackend implements ElectionBackend {
       return owned.isEmpty() && waiters.isEmpty() && heads.isEmpty();
     }
 
-    /** Closes the watch of a line nobody uses any more, after a grace period. */
+    /** Forgets a line nobody uses any more: with no watch of its own, it costs nothing to make again. */
     void retireWhenIdle() {
-      if (!idle() || dead) {
-        return;
+      if (idle() && !dead && lines.get(election) == this) {
+        lines.remove(election);
+        dead = true;
+        toRead.clear();
       }
-      loop.schedule(() -> {
-        if (idle() && !dead && lines.get(election) == this) {
-          lines.remove(election);
-          dead = true;
-          watchGen = null;
-          if (watcher != null) {
-            watcher.close();
-            watcher = null;
-          }
-        }
-      }, IDLE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     void await(Ticket ticket, CompletableFuture<Void> out) {
@@ -858,7 +1049,6 @@ final class EtcdBackend implements ElectionBackend {
         // Superseded (SPI contract): its stage may stay pending, but it must no longer act.
         old.phase = Phase.DONE;
       }
-      ensureWatch();
       if (synced) {
         read(w);
       }
@@ -866,7 +1056,6 @@ final class EtcdBackend implements ElectionBackend {
 
     void addHead(HeadSub sub) {
       heads.add(sub);
-      ensureWatch();
       if (!synced) {
         return;
       }
@@ -889,92 +1078,47 @@ final class EtcdBackend implements ElectionBackend {
       retireWhenIdle();
     }
 
-    void ensureWatch() {
-      if (watcher == null && !dead) {
-        startWatch();
-      }
-    }
-
-    void startWatch() {
-      Object gen = new Object();
-      watchGen = gen;
-      synced = false;
-      // Revision 0 starts the watch at the store's current revision, so etcd serves it as a synced watcher and
-      // pushes each event as it commits. A watch starting at an older revision is "unsynced" and is fed by a loop
-      // that runs every 100 ms: each handoff would wait for that tick.
-      WatchOption option = WatchOption.builder().isPrefix(true).withCreateNotify(true).withRequireLeader(true)
-          .build();
-      try {
-        watcher = watches.watch(prefixBytes, option, Watch.listener(
-            r -> onLoop.execute(() -> onWatch(gen, r)),
-            e -> onLoop.execute(() -> onWatchBroken(gen, e)),
-            () -> onLoop.execute(() -> onWatchBroken(gen, null))));
-      } catch (RuntimeException e) {
-        onWatchBroken(gen, e);
-      }
-    }
-
-    void onWatchBroken(Object gen, Throwable e) {
-      if (gen != watchGen || dead) {
-        return;
-      }
-      LOG.log(System.Logger.Level.DEBUG, "watch on " + prefix + " broke; starting a new one", e);
-      watchGen = null;
-      synced = false;
-      Watch.Watcher w = watcher;
-      watcher = null;
-      if (w != null) {
-        // Stops jetcd's own resume, which would restart from an old revision (an unsynced watcher).
-        w.close();
-      }
+    /** The session's watch broke: whatever was read may have been overtaken by events nobody will deliver. */
+    void unsync() {
       for (Waiter waiter : waiters.values()) {
         if (waiter.phase != Phase.DONE) {
           waiter.phase = Phase.SYNC;
           waiter.reads++;
         }
       }
+      toRead.clear();
       headKnown = false;
-      watchFailures++;
-      loop.schedule(() -> {
-        if (!dead && watcher == null) {
-          startWatch();
-        }
-      }, backoff(watchFailures), TimeUnit.MILLISECONDS);
     }
 
-    void onWatch(Object gen, WatchResponse r) {
-      if (gen != watchGen || dead) {
-        return;
+    /** The session's watch (re)started at {@code revision}: every waiter and mirror reads again. */
+    void resync(long revision) {
+      for (Waiter w : List.copyOf(waiters.values())) {
+        if (w.phase != Phase.DONE) {
+          read(w);
+        }
       }
-      if (r.isCreatedNotify()) {
-        synced = true;
-        watchFailures = 0;
-        for (Waiter w : List.copyOf(waiters.values())) {
-          if (w.phase != Phase.DONE) {
-            read(w);
-          }
-        }
-        if (!heads.isEmpty()) {
-          readHead();
-        }
-        checkOwned();
-        return;
+      if (!heads.isEmpty()) {
+        readHead();
       }
-      for (WatchEvent ev : r.getEvents()) {
-        if (dead || gen != watchGen) {
-          return;
-        }
-        String key = ev.getKeyValue().getKey().toString(UTF_8);
-        if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-          deleted(key);
-        }
+      checkOwned(revision);
+    }
+
+    void onEvent(String key, WatchEvent ev) {
+      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+        deleted(key);
+      }
+      if (!dead) {
         headEvent(ev);
       }
     }
 
-    /** After a watch (re)start: tickets deleted while no watch was running are lost too. */
-    void checkOwned() {
-      if (owned.isEmpty()) {
+    /** After a watch (re)start: tickets created by then and deleted while no watch was running are lost too. */
+    void checkOwned(long watchRevision) {
+      boolean any = false;
+      for (Ticket t : owned.values()) {
+        any |= t.token() <= watchRevision;
+      }
+      if (!any) {
         return;
       }
       Object gen = watchGen;
@@ -1062,53 +1206,146 @@ final class EtcdBackend implements ElectionBackend {
       });
     }
 
-    /** Reads our key and our predecessor (the largest create revision below ours) at one revision. */
+    /**
+     * Reads our key and our predecessor (the largest create revision below ours) at one revision. One read per line
+     * is in flight at a time; the waiters that need one meanwhile share the next.
+     */
     void read(Waiter w) {
-      int seq = ++w.reads;
+      ++w.reads;
       w.phase = Phase.READING;
       w.deletedDuringRead = new HashSet<>();
       w.predecessor = null;
-      ByteSequence own = bytes(w.ticket.key());
-      GetOption before = GetOption.builder().isPrefix(true)
-          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
-          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
-      io("waiting for the head of election '" + election + "'", () -> kv.txn()
-          .Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before))
-          .commit()).whenComplete((r, e) -> readDone(w, seq, r, e));
+      toRead.add(w);
+      pumpReads();
     }
 
-    void readDone(Waiter w, int seq, TxnResponse r, Throwable e) {
-      if (w.reads != seq || w.phase != Phase.READING || dead) {
+    void pumpReads() {
+      if (lineReading || dead || toRead.isEmpty()) {
         return;
       }
-      if (e != null) {
-        if (e instanceof SessionLostException s && s.expired()) {
-          leaseLost(w.ticket.sessionId(), e);
+      List<Waiter> batch = new ArrayList<>(toRead.size());
+      for (Waiter w : toRead) {
+        if (w.phase == Phase.READING && waiters.get(w.ticket.key()) == w) {
+          batch.add(w);
+        }
+      }
+      toRead.clear();
+      if (batch.isEmpty()) {
+        return;
+      }
+      int[] seqs = new int[batch.size()];
+      for (int i = 0; i < seqs.length; i++) {
+        seqs[i] = batch.get(i).reads;
+      }
+      lineReading = true;
+      String what = "waiting for the head of election '" + election + "'";
+      if (batch.size() == 1) {
+        Waiter w = batch.get(0);
+        ByteSequence own = bytes(w.ticket.key());
+        GetOption before = GetOption.builder().isPrefix(true)
+            .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
+            .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
+        io(what, () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before)).commit(), true)
+            .whenComplete((r, e) -> {
+              lineReading = false;
+              if (e != null) {
+                readFailed(w, seqs[0], e);
+              } else if (current(w, seqs[0])) {
+                List<GetResponse> gets = r.getGetResponses();
+                List<KeyValue> mine = gets.get(0).getKvs();
+                List<KeyValue> pred = gets.get(1).getKvs();
+                readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(),
+                    pred.isEmpty() ? null : pred.get(0).getKey().toString(UTF_8), !gets.get(1).isMore());
+              }
+              pumpReads();
+            });
+        return;
+      }
+      // Many waiters: one read of the whole line answers them all. etcd reads the whole range for a sorted or
+      // create-revision-bounded get anyway (the limit applies after sorting), so a read per waiter costs the server
+      // the line's length each: 10,000 candidates joining one election made 10,000 such reads, and no leader for
+      // half a minute. Keys only: the lease and create revision come along, values stay on the server.
+      io(what, () -> kv.get(prefixBytes, GetOption.builder().isPrefix(true).withKeysOnly(true).build()), true)
+          .whenComplete((r, e) -> {
+            lineReading = false;
+            if (e != null) {
+              for (int i = 0; i < seqs.length; i++) {
+                readFailed(batch.get(i), seqs[i], e);
+              }
+            } else {
+              resolve(batch, seqs, r.getKvs());
+            }
+            pumpReads();
+          });
+    }
+
+    /** Answers each waiter of a batch from one read of the line, as its own read would have. */
+    void resolve(List<Waiter> batch, int[] seqs, List<KeyValue> kvs) {
+      KeyValue[] line = kvs.toArray(new KeyValue[0]);
+      java.util.Arrays.sort(line, java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
+      long[] creates = new long[line.length];
+      Set<String> wanted = new HashSet<>();
+      for (Waiter w : batch) {
+        wanted.add(w.ticket.key());
+      }
+      Map<String, Long> leaseOf = new HashMap<>();
+      for (int i = 0; i < line.length; i++) {
+        creates[i] = line[i].getCreateRevision();
+        String key = line[i].getKey().toString(UTF_8);
+        if (wanted.contains(key)) {
+          leaseOf.put(key, line[i].getLease());
+        }
+      }
+      for (int i = 0; i < batch.size(); i++) {
+        Waiter w = batch.get(i);
+        if (dead) {
           return;
         }
-        // Stay pending while etcd is unreachable (the session decides whether it is lost).
-        w.phase = Phase.SYNC;
-        loop.schedule(() -> {
-          if (w.reads == seq && w.phase == Phase.SYNC && synced && !dead) {
-            read(w);
-          }
-        }, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+        if (!current(w, seqs[i])) {
+          continue;
+        }
+        // How many keys were created before ours; the last of them is our predecessor.
+        int below = lowerBound(creates, w.ticket.token());
+        String pred = below == 0 ? null : line[below - 1].getKey().toString(UTF_8);
+        readDone(w, leaseOf.getOrDefault(w.ticket.key(), 0L), pred, below == 1);
+      }
+    }
+
+    boolean current(Waiter w, int seq) {
+      return w.reads == seq && w.phase == Phase.READING && !dead;
+    }
+
+    void readFailed(Waiter w, int seq, Throwable e) {
+      if (!current(w, seq)) {
         return;
       }
-      List<GetResponse> gets = r.getGetResponses();
-      List<KeyValue> mine = gets.get(0).getKvs();
-      if (mine.isEmpty() || mine.get(0).getLease() != w.ticket.sessionId()) {
+      if (e instanceof SessionLostException s && s.expired()) {
+        leaseLost(w.ticket.sessionId(), e);
+        return;
+      }
+      // Stay pending while etcd is unreachable (the session decides whether it is lost).
+      w.phase = Phase.SYNC;
+      loop.schedule(() -> {
+        if (w.reads == seq && w.phase == Phase.SYNC && synced && !dead) {
+          read(w);
+        }
+      }, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The answer of a read: the lease our key has (0: gone), our predecessor (null: none) and whether nothing
+     * precedes the predecessor.
+     */
+    void readDone(Waiter w, long ownLease, String pred, boolean wasHead) {
+      if (ownLease != w.ticket.sessionId()) {
         // No phantom leadership: our key is gone, so is our place.
         ownKeyDeleted(w.ticket.key());
         return;
       }
-      List<KeyValue> before = gets.get(1).getKvs();
-      if (before.isEmpty()) {
+      if (pred == null) {
         complete(w);
         return;
       }
-      String pred = before.get(0).getKey().toString(UTF_8);
-      boolean wasHead = !gets.get(1).isMore();
       if (w.deletedDuringRead.contains(pred)) {
         if (wasHead && fresh()) {
           completeSoon(w);
@@ -1257,11 +1494,7 @@ final class EtcdBackend implements ElectionBackend {
     /** The session ended: fail everything and drop the watch. */
     void kill(ElectorException why) {
       dead = true;
-      watchGen = null;
-      if (watcher != null) {
-        watcher.close();
-        watcher = null;
-      }
+      toRead.clear();
       for (Waiter w : waiters.values()) {
         if (w.phase != Phase.DONE) {
           w.phase = Phase.DONE;
