@@ -45,11 +45,17 @@ final class Failover {
 
   private Failover() {}
 
-  /** A server and the contenders that use it. */
-  record Target(String backend, String host, int port, List<Contender> contenders) {}
+  /**
+   * A server and the contenders that use it.
+   *
+   * @param backend the label in the rows' scenario names
+   * @param timeout the contenders' session timeout / lease TTL
+   * @param trials how many trials (each costs about one timeout)
+   */
+  record Target(String backend, String host, int port, List<Contender> contenders, Duration timeout, int trials) {}
 
   /** Runs the targets side by side, each on a thread of its own. */
-  static void run(Results res, List<Target> targets, int trials, Duration budget, long seed) throws Exception {
+  static void run(Results res, List<Target> targets, Duration budget, long seed) throws Exception {
     ExecutorService ex = Executors.newCachedThreadPool(daemon("failover-target"));
     try {
       List<Future<Results>> fs = new ArrayList<>();
@@ -58,7 +64,7 @@ final class Failover {
         long ts = s++;
         fs.add(ex.submit(() -> {
           Results r = new Results(false);
-          run(r, t.contenders(), t.backend(), t.host(), t.port(), trials, budget, ts);
+          run(r, t.contenders(), t.backend(), t.host(), t.port(), t.trials(), t.timeout(), budget, ts);
           return r;
         }));
       }
@@ -72,7 +78,7 @@ final class Failover {
 
   /** Runs {@code trials} batches (or as many as the budget allows) and adds three rows per contender. */
   static void run(Results res, List<Contender> contenders, String backend, String host, int port, int trials,
-      Duration budget, long seed) throws Exception {
+      Duration timeout, Duration budget, long seed) throws Exception {
     Random rnd = new Random(seed);
     int n = contenders.size();
     List<List<Trial>> out = new ArrayList<>();
@@ -92,12 +98,13 @@ final class Failover {
         for (int i = 0; i < n; i++) {
           Contender c = contenders.get(i);
           Session succ = successors.get(i);
-          long phase = 100 + rnd.nextInt(700);
-          fs.add(pool.submit(() -> trial(c, succ, host, port, phase, cleanup)));
+          // Somewhere in the renewal cycle (a third of the timeout for every contender here).
+          long phase = 100 + rnd.nextInt((int) Math.max(700, timeout.toMillis() / 3));
+          fs.add(pool.submit(() -> trial(c, succ, host, port, phase, timeout, cleanup)));
         }
         for (int i = 0; i < n; i++) {
           try {
-            out.get(i).add(fs.get(i).get(WAIT.toMillis() * 2, TimeUnit.MILLISECONDS));
+            out.get(i).add(fs.get(i).get(WAIT.multipliedBy(2).plus(timeout).toMillis(), TimeUnit.MILLISECONDS));
           } catch (Exception e) {
             notes.set(i, "failed trial: " + rootCause(e));
             if (System.getProperty("bench.debug") != null) {
@@ -121,7 +128,7 @@ final class Failover {
       }
       long[] failover = ts.stream().mapToLong(Trial::failover).toArray();
       res.add(crash(backend), c.name(), c.elector(), Unit.NANOS, failover,
-          (note + " timeout " + BenchMain.SESSION.toMillis() + " ms").trim());
+          (note + " timeout " + timeout.toMillis() + " ms").trim());
       if (!c.hasValidity()) {
         res.add(stepDown(backend), c.name(), false, Unit.NANOS, new long[0],
             "n/a: no validity check; the cut leader believes it leads until told otherwise");
@@ -138,15 +145,17 @@ final class Failover {
   }
 
   private static Trial trial(Contender c, Session succSession, String host, int port, long phaseMillis,
-      ExecutorService cleanup) throws Exception {
+      Duration timeout, ExecutorService cleanup) throws Exception {
     String election = "failover-" + RUNS.incrementAndGet();
     LinkedBlockingQueue<Handoff.Event> events = new LinkedBlockingQueue<>();
     FaultProxy proxy = FaultProxy.start(host, port);
     Session leaderSession = null;
     Member succ = null;
+    Member cut = null;
     try {
       leaderSession = c.session(proxy.endpoint());
       Member leader = leaderSession.join(election, "leader", (m, t) -> events.add(new Handoff.Event(m, t)));
+      cut = leader;
       Handoff.nextOther(events, null);
       succ = succSession.join(election, "successor", (m, t) -> events.add(new Handoff.Event(m, t)));
       Handoff.awaitLine(c, election, 2);
@@ -160,7 +169,7 @@ final class Failover {
       proxy.partition();
       if (c.hasValidity()) {
         poller = new Thread(() -> {
-          long end = System.nanoTime() + WAIT.toNanos();
+          long end = System.nanoTime() + WAIT.plus(timeout).toNanos();
           while (leader.leads() && System.nanoTime() - end < 0) {
             LockSupport.parkNanos(50_000);
           }
@@ -169,23 +178,27 @@ final class Failover {
         poller.setDaemon(true);
         poller.start();
       }
-      Handoff.Event e = Handoff.nextOther(events, leader);
+      Handoff.Event e = Handoff.nextOther(events, leader, WAIT.plus(timeout));
       long invalid = -1;
       if (poller != null) {
-        poller.join(WAIT.toMillis());
+        poller.join(WAIT.plus(timeout).toMillis());
         invalid = invalidAt[0] - t0;
       }
       return new Trial(e.nanos() - t0, invalid);
     } finally {
       Member s = succ;
+      Member l = cut;
       Session ls = leaderSession;
       cleanup.execute(() -> {
-        try {
-          if (s != null) {
-            s.close();
+        // The cut leader too: a recipe left running on a closed client can spin (Curator's LeaderSelector does).
+        for (Member m : new Member[] {s, l}) {
+          try {
+            if (m != null) {
+              m.close();
+            }
+          } catch (Exception ignored) {
+            // Best effort: the election is not used again.
           }
-        } catch (Exception ignored) {
-          // Best effort: the successor's election is not used again.
         }
         if (ls != null) {
           Handoff.quietClose(ls);

@@ -3,8 +3,12 @@ package dev.elector.bench;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
@@ -20,6 +24,10 @@ final class Floors {
   static final String ZK_WRITE = "round trip: ZooKeeper write (create+delete)";
   static final String ETCD_READ = "round trip: etcd read (get)";
   static final String ETCD_WRITE = "round trip: etcd write (put+delete)";
+  static final String ZK_NOTIFY = "floor: delete → notification · ZooKeeper";
+  static final String ETCD_NOTIFY = "floor: delete → notification · etcd";
+  /** How long one notification may take before the floor's run stops with a note. */
+  private static final Duration NOTIFY_WAIT = Duration.ofSeconds(10);
 
   private Floors() {}
 
@@ -71,6 +79,96 @@ final class Floors {
     } finally {
       zk.close();
     }
+  }
+
+  /**
+   * What a handoff physically needs: client A deletes a node that client B watches (a getData watch, as a
+   * successor watches its predecessor); the time from A's delete call to B's watch callback. Each sample sets a
+   * fresh watch (ZooKeeper watches fire once), and the clock starts only once the watch is set.
+   */
+  static void zookeeperNotify(Results res, String endpoint, int count, Duration budget) throws Exception {
+    ZooKeeper a = zk(endpoint);
+    ZooKeeper b = zk(endpoint);
+    LinkedBlockingQueue<Long> fired = new LinkedBlockingQueue<>();
+    LongList out = new LongList();
+    String note = "";
+    try {
+      byte[] data = "candidate-0".getBytes();
+      Budget bud = Budget.of(budget);
+      for (int i = 0; i < count / 10 + count && bud.left(); i++) {
+        String p = a.create("/bench-notify-", data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
+        b.getData(p, e -> {
+          if (e.getType() == Watcher.Event.EventType.NodeDeleted) {
+            fired.add(System.nanoTime());
+          }
+        }, null);
+        long t0 = System.nanoTime();
+        a.delete(p, -1);
+        Long t = fired.poll(NOTIFY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        if (t == null) {
+          note = "no notification within " + NOTIFY_WAIT + " after " + out.size();
+          break;
+        }
+        if (i >= count / 10) {
+          out.add(t - t0);
+        }
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+    if (note.isEmpty() && out.size() < count) {
+      note = "budget reached after " + out.size() + " of " + count;
+    }
+    res.add(ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, out.toArray(), ("floor " + note).trim());
+  }
+
+  /**
+   * The same on etcd: B watches the prefix from the revision current when the run starts (so the watch is synced,
+   * never served from etcd's catch-up loop); before each sample A puts the key and waits until B has seen that put,
+   * then deletes it; the time from A's delete call to B's listener receiving the delete event.
+   */
+  static void etcdNotify(Results res, String endpoint, int count, Duration budget) throws Exception {
+    record Seen(WatchEvent.EventType type, long nanos) {}
+    LongList out = new LongList();
+    String note = "";
+    try (Client a = JetcdContender.client(endpoint); Client b = JetcdContender.client(endpoint)) {
+      KV kv = a.getKVClient();
+      ByteSequence prefix = JetcdContender.bytes("/bench-notify/");
+      ByteSequence key = JetcdContender.bytes("/bench-notify/k");
+      ByteSequence val = JetcdContender.bytes("candidate-0");
+      long rev = kv.get(key).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+      LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+      try (Watch.Watcher w = b.getWatchClient().watch(prefix,
+          WatchOption.builder().isPrefix(true).withRevision(rev + 1).build(), Watch.listener(r -> {
+            long now = System.nanoTime();
+            r.getEvents().forEach(e -> seen.add(new Seen(e.getEventType(), now)));
+          }))) {
+        Budget bud = Budget.of(budget);
+        for (int i = 0; i < count / 10 + count && bud.left(); i++) {
+          kv.put(key, val).get(10, TimeUnit.SECONDS);
+          Seen put = seen.poll(NOTIFY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          if (put == null || put.type() != WatchEvent.EventType.PUT) {
+            note = "watch did not deliver the put (" + put + ") after " + out.size();
+            break;
+          }
+          long t0 = System.nanoTime();
+          kv.delete(key).get(10, TimeUnit.SECONDS);
+          Seen del = seen.poll(NOTIFY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          if (del == null || del.type() != WatchEvent.EventType.DELETE) {
+            note = "watch did not deliver the delete (" + del + ") after " + out.size();
+            break;
+          }
+          if (i >= count / 10) {
+            out.add(del.nanos() - t0);
+          }
+        }
+      }
+    }
+    if (note.isEmpty() && out.size() < count) {
+      note = "budget reached after " + out.size() + " of " + count;
+    }
+    res.add(ETCD_NOTIFY, "etcd client (jetcd watch)", false, Unit.NANOS, out.toArray(), ("floor " + note).trim());
   }
 
   static void etcd(Results res, String endpoint, int count, Duration budget) throws Exception {

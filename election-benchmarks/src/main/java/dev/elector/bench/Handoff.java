@@ -142,11 +142,16 @@ final class Handoff {
 
   /** The next elected event of a candidate other than {@code not}: the successor. */
   static Event nextOther(LinkedBlockingQueue<Event> events, Member not) throws InterruptedException {
-    long end = System.nanoTime() + WAIT.toNanos();
+    return nextOther(events, not, WAIT);
+  }
+
+  /** The same, waiting at most {@code wait}. */
+  static Event nextOther(LinkedBlockingQueue<Event> events, Member not, Duration wait) throws InterruptedException {
+    long end = System.nanoTime() + wait.toNanos();
     while (true) {
       Event e = events.poll(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
       if (e == null) {
-        throw new IllegalStateException("no successor elected within " + WAIT);
+        throw new IllegalStateException("no successor elected within " + wait);
       }
       if (e.member() != not) {
         return e;

@@ -13,7 +13,10 @@ final class Lineup implements AutoCloseable {
   final String electorZkProblem;
   final String electorEtcdProblem;
 
+  private final String etcdEndpoint;
+
   Lineup(ZkServer zkServer, EtcdServer etcdServer, Results res) throws Exception {
+    etcdEndpoint = etcdServer.endpoint();
     electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkServer.endpoint(),
         BenchMain.SESSION, zkLines(zkServer.endpoint())));
     zk.add(new LatchContender(zkServer.endpoint(), BenchMain.SESSION));
@@ -29,7 +32,7 @@ final class Lineup implements AutoCloseable {
     }
   }
 
-  private static ElectorContender.LineReader zkLines(String endpoint) throws Exception {
+  static ElectorContender.LineReader zkLines(String endpoint) throws Exception {
     org.apache.zookeeper.ZooKeeper zk = Floors.zk(endpoint);
     return new ElectorContender.LineReader() {
       @Override
@@ -52,7 +55,7 @@ final class Lineup implements AutoCloseable {
     };
   }
 
-  private static ElectorContender.LineReader etcdLines(String endpoint) {
+  static ElectorContender.LineReader etcdLines(String endpoint) {
     io.etcd.jetcd.Client c = JetcdContender.client(endpoint);
     return new ElectorContender.LineReader() {
       @Override
@@ -82,6 +85,24 @@ final class Lineup implements AutoCloseable {
     }
   }
 
+  private final List<Contender> etcdLong = new ArrayList<>();
+
+  /**
+   * Elector and jetcd on the same etcd with a longer lease TTL (created on first use, closed with the lineup). An
+   * Elector that cannot be created is left out, as in the main lineup.
+   */
+  List<Contender> etcdLong(java.time.Duration ttl) throws Exception {
+    if (etcdLong.isEmpty()) {
+      String problem = add(etcdLong, () -> new ElectorContender("Elector", "etcd", etcdEndpoint, ttl,
+          etcdLines(etcdEndpoint)));
+      if (problem != null) {
+        System.out.println("Elector on etcd (TTL " + ttl.toSeconds() + " s) is not available: " + problem);
+      }
+      etcdLong.add(new JetcdContender(etcdEndpoint, ttl));
+    }
+    return etcdLong;
+  }
+
   List<Contender> zk() {
     return zk;
   }
@@ -103,5 +124,6 @@ final class Lineup implements AutoCloseable {
   public void close() {
     zk.forEach(Contender::close);
     etcd.forEach(Contender::close);
+    etcdLong.forEach(Contender::close);
   }
 }

@@ -39,6 +39,18 @@ final class Results {
     add(new Row(scenario, who, elector, unit, values, note));
   }
 
+  /** Adds {@code extra} to the note of a row already recorded (a verdict's context shown in the table). */
+  synchronized void annotate(String scenario, String who, String extra) {
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      if (r.scenario().equals(scenario) && r.who().equals(who) && !extra.isEmpty()) {
+        rows.set(i, new Row(r.scenario(), r.who(), r.elector(), r.unit(), r.values(),
+            r.note().isEmpty() ? extra : r.note() + "; " + extra));
+        return;
+      }
+    }
+  }
+
   /** Records a target's verdict line for the report. */
   synchronized void target(String line) {
     targets.add(line);

@@ -7,30 +7,142 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.ZooDefs;
-import org.apache.zookeeper.ZooKeeper;
 
 /**
  * Scale: many candidates in one election over a few sessions, and many elections on one session. Each phase has a
  * time cap; a contender that does not finish within it gets a row saying how far it got.
  *
- * <p>Heap per candidate is the used heap after full collections, before and after joining, divided by the number of
- * candidates. The ZooKeeper server runs in this JVM, so for ZooKeeper contenders the server's own cost of the same
- * number of znodes (measured with a raw client creating them) is subtracted; etcd runs in its own process, so its
- * figures are the client's alone.
+ * <p>Every phase (each shape, each contender) runs on servers of its own, started for it and stopped after it: a new
+ * in-process ZooKeeper server, or a new etcd process with an empty data dir. A phase leaves thousands of nodes or
+ * keys, sessions still closing and, when capped, queued line reads behind it; on a shared server those slowed the
+ * next contender (10,000 elections on one session elect in about 5 s on a quiet server and did not elect at all
+ * after earlier phases).
+ *
+ * <p>Heap per candidate is the used heap after full collections, before joining and once the join's aftermath has
+ * drained, divided by the number of candidates. Both servers run in processes of their own (ZooKeeper as a
+ * {@link ZkProcess}), so the figure is the client's alone. Right after the last join the client still holds the
+ * replies of reads in flight (each ZooKeeper candidate lists the whole line: about 1,000 names per candidate at
+ * 1,000), which are garbage a moment later; the figure is taken once the heap has stopped shrinking, and the reading
+ * at the join is in the note.
  */
 final class Scale {
   private static final AtomicInteger RUNS = new AtomicInteger();
-  /** Waits until the servers have finished the previous phase's work; set by the runner. */
-  static volatile Runnable quiesce = () -> {};
+  private static final int SESSIONS = 10;
+  /** Rounds of 2,000 creates, 500 line reads, 2,000 watched reads and deletes on each new ZooKeeper server. */
+  private static volatile int warmUpRounds = 5;
 
   private Scale() {}
+
+  /** Runs every shape for every contender that has one, each on fresh servers, within what is left of the run. */
+  static void runAll(Results res, Options o, Budget run) throws Exception {
+    int n = o.pick(10_000, 1_000, 100);
+    int leaders = o.pick(1_000, 100, 10);
+    // Quick mode skips the many-elections shape: its collections and baseline cost more than a minute allows.
+    boolean many = o.mode() != Options.Mode.QUICK;
+    int phases = many ? 6 : 3;
+    // A phase is a join (cap), a settling heap (cap / 2) and, in one election, a rolling handoff (cap), plus about
+    // 5 s of servers starting and stopping and sessions closing.
+    Duration cap = clamp(run.remaining().minus(Duration.ofSeconds(5L * phases)).dividedBy(phases * 2L),
+        Duration.ofSeconds(o.full() ? 12 : 4), Duration.ofSeconds(o.pick(25, 5, 5)));
+    Duration settle = cap.dividedBy(2);
+    warmUpRounds = Integer.getInteger("bench.zkWarmUpRounds", o.pick(5, 2, 1));
+    System.out.println("cap per scale phase " + cap.toSeconds() + " s; each contender on a new server process");
+
+    for (Spec spec : zkSpecs()) {
+      onZk(res, spec, joinOne(n, SESSIONS, "ZooKeeper"), (c, idle) ->
+          oneElection(res, c, "ZooKeeper", n, SESSIONS, leaders, cap, settle, idle));
+    }
+    onEtcd(res, electorEtcd(), joinOne(n, SESSIONS, "etcd"), (c, idle) ->
+        oneElection(res, c, "etcd", n, SESSIONS, leaders, cap, settle, idle));
+    if (many) {
+      for (Spec spec : zkSpecs()) {
+        onZk(res, spec, joinMany(n, "ZooKeeper"), (c, idle) ->
+            manyElections(res, c, "ZooKeeper", n, cap, settle, idle));
+      }
+      onEtcd(res, electorEtcd(), joinMany(n, "etcd"), (c, idle) ->
+          manyElections(res, c, "etcd", n, cap, settle, idle));
+    }
+  }
+
+  private static Duration clamp(Duration d, Duration lo, Duration hi) {
+    return d.compareTo(lo) < 0 ? lo : d.compareTo(hi) > 0 ? hi : d;
+  }
+
+  /** A contender to be created on a fresh server's endpoint. */
+  record Spec(String name, boolean elector, Factory factory) {}
+
+  @FunctionalInterface
+  interface Factory {
+    Contender create(String endpoint) throws Exception;
+  }
+
+  /** One phase: the contender and a wait for its server to go idle (a no-op where the server is out of reach). */
+  @FunctionalInterface
+  interface Phase {
+    void run(Contender c, Runnable idle) throws Exception;
+  }
+
+  private static List<Spec> zkSpecs() {
+    return List.of(
+        new Spec("Elector", true, ep -> new ElectorContender("Elector", "zookeeper", ep, BenchMain.SESSION,
+            Lineup.zkLines(ep))),
+        new Spec("Curator LeaderLatch", false, ep -> new LatchContender(ep, BenchMain.SESSION)));
+  }
+
+  private static Spec electorEtcd() {
+    return new Spec("Elector", true, ep -> new ElectorContender("Elector", "etcd", ep, BenchMain.SESSION,
+        Lineup.etcdLines(ep)));
+  }
+
+  /** Runs a phase on a new ZooKeeper server process, stopped (and its data deleted) after. */
+  private static void onZk(Results res, Spec spec, String scenario, Phase phase) {
+    try (ZkProcess server = new ZkProcess(Duration.ofSeconds(60))) {
+      long w0 = System.nanoTime();
+      server.warmUp(warmUpRounds, 2_000);
+      System.out.printf(Locale.ROOT, "  (new ZooKeeper server process for %s, warmed up in %.1f s)%n", spec.name(),
+          (System.nanoTime() - w0) / 1e9);
+      runOn(res, spec, scenario, server.endpoint(), () -> {
+        try {
+          server.awaitIdle(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, phase);
+    } catch (Exception e) {
+      res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0],
+          "failed: ZooKeeper server: " + Failover.rootCause(e));
+    }
+  }
+
+  /** Runs a phase on a new etcd process with an empty data dir, stopped (and the dir deleted) after. */
+  private static void onEtcd(Results res, Spec spec, String scenario, Phase phase) {
+    try (EtcdServer server = new EtcdServer(Duration.ofSeconds(30))) {
+      runOn(res, spec, scenario, server.endpoint(), () -> {}, phase);
+    } catch (RuntimeException e) {
+      res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0],
+          "failed: etcd: " + Failover.rootCause(e));
+    }
+  }
+
+  private static void runOn(Results res, Spec spec, String scenario, String endpoint, Runnable idle, Phase phase) {
+    Contender c;
+    try {
+      c = spec.factory().create(endpoint);
+    } catch (Exception | LinkageError e) {
+      res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0], "failed: " + Failover.rootCause(e));
+      return;
+    }
+    try {
+      phase.run(c, idle);
+    } catch (Exception e) {
+      res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0], "failed: " + Failover.rootCause(e));
+    } finally {
+      c.close();
+    }
+  }
 
   static String joinOne(int n, int sessions, String backend) {
     return String.format(Locale.ROOT, "scale: join %,d candidates, 1 election, %d sessions · %s", n, sessions,
@@ -56,50 +168,6 @@ final class Scale {
 
   static String heapMany(int n, String backend) {
     return String.format(Locale.ROOT, "scale: client heap per candidate (%,d elections) · %s", n, backend);
-  }
-
-  /** Bytes the in-process server itself holds per znode of the given shape, to subtract from client figures. */
-  static long serverBytesPerNode(String endpoint, int n, boolean separateParents) throws Exception {
-    ZooKeeper zk = Floors.zk(endpoint);
-    try {
-      String base = "/scale-baseline-" + RUNS.incrementAndGet();
-      zk.create(base, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      Semaphore inFlight = new Semaphore(1_000);
-      if (separateParents) {
-        CountDownLatch parents = new CountDownLatch(n);
-        for (int i = 0; i < n; i++) {
-          inFlight.acquire();
-          zk.create(base + "/e" + i, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
-              (rc, path, ctx, name) -> {
-                inFlight.release();
-                parents.countDown();
-              }, null);
-        }
-        if (!parents.await(120, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("baseline parents were not created");
-        }
-      }
-      long before = settledHeap();
-      CountDownLatch done = new CountDownLatch(n);
-      byte[] data = "candidate-0000".getBytes();
-      for (int i = 0; i < n; i++) {
-        String parent = separateParents ? base + "/e" + i : base;
-        inFlight.acquire();
-        // Name and data about the size the recipes use: a uuid, a marker and a sequence number; the candidate id.
-        zk.create(parent + "/0f6e2a3c-5b7d-4e1f-9a8b-7c6d5e4f3a2b-n_", data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
-            CreateMode.EPHEMERAL_SEQUENTIAL, (rc, path, ctx, name) -> {
-              inFlight.release();
-              done.countDown();
-            }, null);
-      }
-      if (!done.await(120, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("baseline creates did not finish");
-      }
-      long after = usedHeap();
-      return Math.max(0, (after - before) / n);
-    } finally {
-      zk.close();
-    }
   }
 
   /**
@@ -133,9 +201,47 @@ final class Scale {
     return best;
   }
 
+  /**
+   * The used heap at the end of a join and once it has settled.
+   *
+   * @param atJoin right after the join (still holding replies of reads in flight)
+   * @param settled once two readings in a row agree, or the last reading if the heap never settled
+   * @param seconds how long settling took
+   * @param stable whether two readings agreed before the deadline
+   */
+  record Heap(long atJoin, long settled, double seconds, boolean stable) {
+    /** The note: when the heap settled, and the reading at the join, per candidate above {@code base}. */
+    String note(long base, int n) {
+      return String.format(Locale.ROOT, "%s %.0f s after the join (%d B at the join); client only, server in its own"
+          + " process", stable ? "settled" : "still changing", seconds, (atJoin - base) / n);
+    }
+  }
+
+  /**
+   * Waits for the server to go idle and the heap to stop shrinking (two readings 0.5 s apart within 1% of the
+   * growth, or 128 KiB), at most {@code max}.
+   */
+  static Heap settleAfterJoin(long base, Duration max, Runnable idle) throws InterruptedException {
+    long t0 = System.nanoTime();
+    long end = t0 + max.toNanos();
+    long atJoin = usedHeap();
+    idle.run();
+    long prev = usedHeap();
+    while (System.nanoTime() - end < 0) {
+      Thread.sleep(500);
+      long now = usedHeap();
+      if (Math.abs(now - prev) <= Math.max(128 * 1024, Math.abs(now - base) / 100)) {
+        return new Heap(atJoin, Math.min(now, prev), (System.nanoTime() - t0) / 1e9, true);
+      }
+      prev = now;
+    }
+    return new Heap(atJoin, prev, (System.nanoTime() - t0) / 1e9, false);
+  }
+
+
   /** {@code n} candidates in one election over {@code sessionsN} sessions; then {@code leaders} handoffs. */
   static void oneElection(Results res, Contender c, String backend, int n, int sessionsN, int leaders, Duration cap,
-      long serverBytes) {
+      Duration settle, Runnable idle) {
     String election = "scale-one-" + RUNS.incrementAndGet();
     LinkedBlockingQueue<Handoff.Event> events = new LinkedBlockingQueue<>();
     List<Session> sessions = new ArrayList<>();
@@ -145,8 +251,8 @@ final class Scale {
       for (int i = 0; i < sessionsN; i++) {
         sessions.add(c.session());
       }
-      quiesce.run();
       long heap0 = settledHeap();
+      var histo0 = histogram();
       Budget b = Budget.of(cap);
       long t0 = System.nanoTime();
       for (int i = 0; i < n && b.left(); i++) {
@@ -169,12 +275,11 @@ final class Scale {
         return;
       }
       res.add(joinOne(n, sessionsN, backend), c.name(), c.elector(), Unit.NANOS, new long[] {joinNanos}, "");
-      long heap1 = usedHeap();
-      long gross = (heap1 - heap0) / n;
+      Heap heap = settleAfterJoin(heap0, settle, idle);
+      printGrowth(c.name() + " on " + backend + ", " + n + " in one election", histo0, histogram(), n);
       pauseForHeapDump(c.name() + " " + backend);
-      res.add(heapOne(n, backend), c.name(), c.elector(), Unit.BYTES, new long[] {Math.max(0, gross - serverBytes)},
-          serverBytes > 0 ? String.format(Locale.ROOT, "%d gross less %d the in-process server holds per znode",
-              gross, serverBytes) : "etcd is out of process: client only");
+      res.add(heapOne(n, backend), c.name(), c.elector(), Unit.BYTES,
+          new long[] {Math.max(0, (heap.settled() - heap0) / n)}, heap.note(heap0, n));
       Member leader = first.member();
       LongList each = new LongList();
       Budget rb = Budget.of(cap);
@@ -204,15 +309,16 @@ final class Scale {
   }
 
   /** {@code n} elections with one candidate each, all on one session. */
-  static void manyElections(Results res, Contender c, String backend, int n, Duration cap, long serverBytes) {
+  static void manyElections(Results res, Contender c, String backend, int n, Duration cap, Duration settle,
+      Runnable idle) {
     String prefix = "scale-many-" + RUNS.incrementAndGet() + "-";
     AtomicInteger elected = new AtomicInteger();
     Session session = null;
     try {
       session = c.session();
       List<Member> members = new ArrayList<>(n);
-      quiesce.run();
       long heap0 = settledHeap();
+      var histo0 = histogram();
       Budget b = Budget.of(cap);
       long t0 = System.nanoTime();
       for (int i = 0; i < n && b.left(); i++) {
@@ -228,10 +334,10 @@ final class Scale {
         return;
       }
       res.add(joinMany(n, backend), c.name(), c.elector(), Unit.NANOS, new long[] {nanos}, "");
-      long gross = (usedHeap() - heap0) / n;
-      res.add(heapMany(n, backend), c.name(), c.elector(), Unit.BYTES, new long[] {Math.max(0, gross - serverBytes)},
-          serverBytes > 0 ? String.format(Locale.ROOT, "%d gross less %d the in-process server holds per znode",
-              gross, serverBytes) : "etcd is out of process: client only");
+      Heap heap = settleAfterJoin(heap0, settle, idle);
+      printGrowth(c.name() + " on " + backend + ", " + n + " elections", histo0, histogram(), n);
+      res.add(heapMany(n, backend), c.name(), c.elector(), Unit.BYTES,
+          new long[] {Math.max(0, (heap.settled() - heap0) / n)}, heap.note(heap0, n));
     } catch (Exception e) {
       res.add(joinMany(n, backend), c.name(), c.elector(), Unit.NANOS, new long[0], "failed: " + Failover.rootCause(e));
       if (System.getProperty("bench.debug") != null) {
@@ -241,6 +347,61 @@ final class Scale {
       if (session != null) {
         Handoff.quietClose(session);
       }
+    }
+  }
+
+  /**
+   * With -Dbench.heapHistogram=true, the live objects by class (a class histogram, which collects first), so a
+   * phase can print where its heap per candidate goes; null otherwise.
+   */
+  static java.util.Map<String, long[]> histogram() {
+    if (!Boolean.getBoolean("bench.heapHistogram")) {
+      return null;
+    }
+    try {
+      String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+          new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+          new Object[] {new String[0]}, new String[] {String[].class.getName()});
+      java.util.Map<String, long[]> m = new java.util.HashMap<>();
+      for (String line : text.split("\n")) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length >= 4 && f[0].endsWith(":")) {
+          m.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+        }
+      }
+      return m;
+    } catch (Exception e) {
+      System.err.println("no class histogram: " + e);
+      return null;
+    }
+  }
+
+  /** Prints the classes that grew most between two histograms, per candidate. */
+  static void printGrowth(String what, java.util.Map<String, long[]> before, java.util.Map<String, long[]> after,
+      int n) {
+    if (before == null || after == null) {
+      return;
+    }
+    List<java.util.Map.Entry<String, long[]>> grown = new ArrayList<>();
+    long total = 0;
+    for (var e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long[] d = {e.getValue()[0] - b[0], e.getValue()[1] - b[1]};
+      total += d[1];
+      grown.add(java.util.Map.entry(e.getKey(), d));
+    }
+    for (var e : before.entrySet()) {
+      if (!after.containsKey(e.getKey())) {
+        total -= e.getValue()[1];
+      }
+    }
+    grown.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+    System.out.printf(Locale.ROOT, "  heap growth by class, %s: %.0f B per candidate in all%n", what,
+        (double) total / n);
+    for (int i = 0; i < Math.min(25, grown.size()); i++) {
+      var e = grown.get(i);
+      System.out.printf(Locale.ROOT, "    %8.1f B %6.2f objects  %s%n", (double) e.getValue()[1] / n,
+          (double) e.getValue()[0] / n, e.getKey());
     }
   }
 

@@ -25,6 +25,10 @@ class HarnessSmokeTest {
     List<Row> rows = res.rows();
     assertThat(rows).extracting(Row::scenario)
         .contains(Floors.ZK_READ, Floors.ZK_WRITE, Floors.ETCD_READ, Floors.ETCD_WRITE);
+    for (String floor : List.of(Floors.ZK_NOTIFY, Floors.ETCD_NOTIFY)) {
+      assertThat(rows).filteredOn(r -> r.scenario().equals(floor)).singleElement()
+          .satisfies(r -> assertThat(r.values()).as(r.note()).isNotEmpty().doesNotContain(0L));
+    }
     String steadyZk = Handoff.scenario(Handoff.Mode.CLOSE, false, "ZooKeeper");
     String steadyEtcd = Handoff.scenario(Handoff.Mode.CLOSE, false, "etcd");
     for (String who : List.of("Elector", "Curator LeaderLatch", "Curator LeaderSelector")) {
@@ -38,6 +42,22 @@ class HarnessSmokeTest {
     assertThat(Files.readAllLines(out.resolve("raw.csv")).size()).isGreaterThan(rows.size());
     assertThat(Files.readAllLines(out.resolve("summary.csv"))).hasSize(rows.size() + 1);
     assertThat(Files.size(out.resolve("handoff-failover.png"))).isGreaterThan(10_000);
+  }
+
+  @Test
+  void scaleRunsEveryContenderOnServersOfItsOwn() throws Exception {
+    Results res = BenchMain.run(Options.parse("--smoke", "--only", "scale", "--out", out.toString()));
+
+    for (String backend : List.of("ZooKeeper", "etcd")) {
+      assertThat(res.elector(Scale.joinOne(100, 10, backend))).as("Elector joins on " + backend)
+          .hasValueSatisfying(r -> assertThat(r.values()).as(r.note()).hasSize(1));
+      assertThat(res.elector(Scale.heapOne(100, backend))).as("Elector's heap on " + backend)
+          .hasValueSatisfying(r -> assertThat(r.note()).contains("client only"));
+      assertThat(res.elector(Scale.joinMany(100, backend))).as("Elector's many elections on " + backend)
+          .hasValueSatisfying(r -> assertThat(r.values()).as(r.note()).hasSize(1));
+    }
+    assertThat(res.find(Scale.joinOne(100, 10, "ZooKeeper"), "Curator LeaderLatch"))
+        .hasValueSatisfying(r -> assertThat(r.values()).as(r.note()).hasSize(1));
   }
 
   @Test
