@@ -1220,7 +1220,23 @@ final class EtcdBackend implements ElectionBackend {
     }
 
     void pumpReads() {
-      if (lineReading || dead || toRead.isEmpty()) {
+      if (dead || toRead.isEmpty()) {
+        return;
+      }
+      // The waiter of our earliest ticket is the only one of ours that can be first in line (each other one is
+      // behind it): its read goes at once and before queued joins. The others can wait their turn.
+      Waiter first = null;
+      for (Waiter w : toRead) {
+        if (first == null || w.ticket.token() < first.ticket.token()) {
+          first = w;
+        }
+      }
+      if (first != null && current(first, first.reads) && waiters.get(first.ticket.key()) == first
+          && earliestOwned(first.ticket.token())) {
+        toRead.remove(first);
+        readOne(first, true, false);
+      }
+      if (lineReading || toRead.isEmpty()) {
         return;
       }
       List<Waiter> batch = new ArrayList<>(toRead.size());
@@ -1233,39 +1249,21 @@ final class EtcdBackend implements ElectionBackend {
       if (batch.isEmpty()) {
         return;
       }
+      lineReading = true;
+      if (batch.size() == 1) {
+        readOne(batch.get(0), false, true);
+        return;
+      }
       int[] seqs = new int[batch.size()];
       for (int i = 0; i < seqs.length; i++) {
         seqs[i] = batch.get(i).reads;
-      }
-      lineReading = true;
-      String what = "waiting for the head of election '" + election + "'";
-      if (batch.size() == 1) {
-        Waiter w = batch.get(0);
-        ByteSequence own = bytes(w.ticket.key());
-        GetOption before = GetOption.builder().isPrefix(true)
-            .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
-            .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
-        io(what, () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before)).commit(), true)
-            .whenComplete((r, e) -> {
-              lineReading = false;
-              if (e != null) {
-                readFailed(w, seqs[0], e);
-              } else if (current(w, seqs[0])) {
-                List<GetResponse> gets = r.getGetResponses();
-                List<KeyValue> mine = gets.get(0).getKvs();
-                List<KeyValue> pred = gets.get(1).getKvs();
-                readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(),
-                    pred.isEmpty() ? null : pred.get(0).getKey().toString(UTF_8), !gets.get(1).isMore());
-              }
-              pumpReads();
-            });
-        return;
       }
       // Many waiters: one read of the whole line answers them all. etcd reads the whole range for a sorted or
       // create-revision-bounded get anyway (the limit applies after sorting), so a read per waiter costs the server
       // the line's length each: 10,000 candidates joining one election made 10,000 such reads, and no leader for
       // half a minute. Keys only: the lease and create revision come along, values stay on the server.
-      io(what, () -> kv.get(prefixBytes, GetOption.builder().isPrefix(true).withKeysOnly(true).build()), true)
+      io("waiting for the head of election '" + election + "'",
+          () -> kv.get(prefixBytes, GetOption.builder().isPrefix(true).withKeysOnly(true).build()))
           .whenComplete((r, e) -> {
             lineReading = false;
             if (e != null) {
@@ -1274,6 +1272,42 @@ final class EtcdBackend implements ElectionBackend {
               }
             } else {
               resolve(batch, seqs, r.getKvs());
+            }
+            pumpReads();
+          });
+    }
+
+    /** Whether no ticket of ours in this line was created before {@code token}. */
+    boolean earliestOwned(long token) {
+      for (Ticket t : owned.values()) {
+        if (t.token() < token) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** One waiter's own read: our key and our predecessor in one transaction, whose answer is at most two keys. */
+    void readOne(Waiter w, boolean urgent, boolean batchSlot) {
+      int seq = w.reads;
+      ByteSequence own = bytes(w.ticket.key());
+      GetOption before = GetOption.builder().isPrefix(true)
+          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
+          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
+      io("waiting for the head of election '" + election + "'",
+          () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before)).commit(), urgent)
+          .whenComplete((r, e) -> {
+            if (batchSlot) {
+              lineReading = false;
+            }
+            if (e != null) {
+              readFailed(w, seq, e);
+            } else if (current(w, seq)) {
+              List<GetResponse> gets = r.getGetResponses();
+              List<KeyValue> mine = gets.get(0).getKvs();
+              List<KeyValue> pred = gets.get(1).getKvs();
+              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(),
+                  pred.isEmpty() ? null : pred.get(0).getKey().toString(UTF_8), !gets.get(1).isMore());
             }
             pumpReads();
           });
