@@ -32,7 +32,7 @@ final class Scale {
   private static final AtomicInteger RUNS = new AtomicInteger();
   private static final int SESSIONS = 10;
   /** Rounds of 2,000 creates, 500 line reads, 2,000 watched reads and deletes on each new ZooKeeper server. */
-  private static volatile int warmUpRounds = 5;
+  private static volatile int warmUpRounds = 3;
 
   private Scale() {}
 
@@ -48,7 +48,7 @@ final class Scale {
     Duration cap = clamp(run.remaining().minus(Duration.ofSeconds(5L * phases)).dividedBy(phases * 2L),
         Duration.ofSeconds(o.full() ? 12 : 4), Duration.ofSeconds(o.pick(25, 5, 5)));
     Duration settle = cap.dividedBy(2);
-    warmUpRounds = Integer.getInteger("bench.zkWarmUpRounds", o.pick(5, 2, 1));
+    warmUpRounds = Integer.getInteger("bench.zkWarmUpRounds", o.pick(3, 2, 1));
     System.out.println("cap per scale phase " + cap.toSeconds() + " s; each contender on a new server process");
 
     for (Spec spec : zkSpecs()) {
@@ -82,7 +82,13 @@ final class Scale {
   /** One phase: the contender and a wait for its server to go idle (a no-op where the server is out of reach). */
   @FunctionalInterface
   interface Phase {
-    void run(Contender c, Runnable idle) throws Exception;
+    void run(Contender c, Idle idle) throws Exception;
+  }
+
+  /** Waits, at most {@code max}, until the server has no request outstanding. */
+  @FunctionalInterface
+  interface Idle {
+    void await(Duration max) throws InterruptedException;
   }
 
   private static List<Spec> zkSpecs() {
@@ -104,13 +110,7 @@ final class Scale {
       server.warmUp(warmUpRounds, 2_000);
       System.out.printf(Locale.ROOT, "  (new ZooKeeper server process for %s, warmed up in %.1f s)%n", spec.name(),
           (System.nanoTime() - w0) / 1e9);
-      runOn(res, spec, scenario, server.endpoint(), () -> {
-        try {
-          server.awaitIdle(Duration.ofSeconds(30));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, phase);
+      runOn(res, spec, scenario, server.endpoint(), server::awaitIdle, phase);
     } catch (Exception e) {
       res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0],
           "failed: ZooKeeper server: " + Failover.rootCause(e));
@@ -120,14 +120,14 @@ final class Scale {
   /** Runs a phase on a new etcd process with an empty data dir, stopped (and the dir deleted) after. */
   private static void onEtcd(Results res, Spec spec, String scenario, Phase phase) {
     try (EtcdServer server = new EtcdServer(Duration.ofSeconds(30))) {
-      runOn(res, spec, scenario, server.endpoint(), () -> {}, phase);
+      runOn(res, spec, scenario, server.endpoint(), max -> { }, phase);
     } catch (RuntimeException e) {
       res.add(scenario, spec.name(), spec.elector(), Unit.NANOS, new long[0],
           "failed: etcd: " + Failover.rootCause(e));
     }
   }
 
-  private static void runOn(Results res, Spec spec, String scenario, String endpoint, Runnable idle, Phase phase) {
+  private static void runOn(Results res, Spec spec, String scenario, String endpoint, Idle idle, Phase phase) {
     Contender c;
     try {
       c = spec.factory().create(endpoint);
@@ -221,11 +221,11 @@ final class Scale {
    * Waits for the server to go idle and the heap to stop shrinking (two readings 0.5 s apart within 1% of the
    * growth, or 128 KiB), at most {@code max}.
    */
-  static Heap settleAfterJoin(long base, Duration max, Runnable idle) throws InterruptedException {
+  static Heap settleAfterJoin(long base, Duration max, Idle idle) throws InterruptedException {
     long t0 = System.nanoTime();
     long end = t0 + max.toNanos();
     long atJoin = usedHeap();
-    idle.run();
+    idle.await(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
     long prev = usedHeap();
     while (System.nanoTime() - end < 0) {
       Thread.sleep(500);
@@ -241,12 +241,14 @@ final class Scale {
 
   /** {@code n} candidates in one election over {@code sessionsN} sessions; then {@code leaders} handoffs. */
   static void oneElection(Results res, Contender c, String backend, int n, int sessionsN, int leaders, Duration cap,
-      Duration settle, Runnable idle) {
+      Duration settle, Idle idle) {
     String election = "scale-one-" + RUNS.incrementAndGet();
     LinkedBlockingQueue<Handoff.Event> events = new LinkedBlockingQueue<>();
     List<Session> sessions = new ArrayList<>();
     List<Member> members = new ArrayList<>(n);
     String joinNote = "";
+    // The row a failure is reported in: the join's until it has its own row, then the next one's.
+    String failedAt = joinOne(n, sessionsN, backend);
     try {
       for (int i = 0; i < sessionsN; i++) {
         sessions.add(c.session());
@@ -275,31 +277,41 @@ final class Scale {
         return;
       }
       res.add(joinOne(n, sessionsN, backend), c.name(), c.elector(), Unit.NANOS, new long[] {joinNanos}, "");
+      failedAt = heapOne(n, backend);
       Heap heap = settleAfterJoin(heap0, settle, idle);
       printGrowth(c.name() + " on " + backend + ", " + n + " in one election", histo0, histogram(), n);
       pauseForHeapDump(c.name() + " " + backend);
       res.add(heapOne(n, backend), c.name(), c.elector(), Unit.BYTES,
           new long[] {Math.max(0, (heap.settled() - heap0) / n)}, heap.note(heap0, n));
+      failedAt = rolling(n, leaders, backend);
       Member leader = first.member();
       LongList each = new LongList();
       Budget rb = Budget.of(cap);
       long r0 = System.nanoTime();
+      String stopped = null;
       for (int h = 0; h < leaders && rb.left(); h++) {
         long t = System.nanoTime();
         leader.close();
-        Handoff.Event e = Handoff.nextOther(events, leader);
+        Handoff.Event e;
+        try {
+          e = Handoff.nextOther(events, leader, rb.remaining().plusSeconds(1));
+        } catch (IllegalStateException noSuccessor) {
+          stopped = String.format(Locale.ROOT, "stopped after %d of %d handoffs: no successor within %d s",
+              each.size(), leaders, cap.toSeconds());
+          break;
+        }
         each.add(e.nanos() - t);
         leader = e.member();
       }
       long total = System.nanoTime() - r0;
-      String note = each.size() < leaders
+      String note = stopped != null ? stopped : each.size() < leaders
           ? String.format(Locale.ROOT, "cap: %d of %d handoffs in %d s", each.size(), leaders, cap.toSeconds()) : "";
       res.add(rolling(n, leaders, backend), c.name(), c.elector(), Unit.NANOS,
           each.size() < leaders ? new long[0] : new long[] {total}, note);
       res.add(rollingEach(n, backend), c.name(), c.elector(), Unit.NANOS, each.toArray(), note);
     } catch (Exception e) {
-      res.add(joinOne(n, sessionsN, backend), c.name(), c.elector(), Unit.NANOS, new long[0],
-          "failed: " + Failover.rootCause(e));
+      res.add(failedAt, c.name(), c.elector(), failedAt.equals(heapOne(n, backend)) ? Unit.BYTES : Unit.NANOS,
+          new long[0], "failed: " + Failover.rootCause(e));
       if (System.getProperty("bench.debug") != null) {
         e.printStackTrace();
       }
@@ -310,10 +322,11 @@ final class Scale {
 
   /** {@code n} elections with one candidate each, all on one session. */
   static void manyElections(Results res, Contender c, String backend, int n, Duration cap, Duration settle,
-      Runnable idle) {
+      Idle idle) {
     String prefix = "scale-many-" + RUNS.incrementAndGet() + "-";
     AtomicInteger elected = new AtomicInteger();
     Session session = null;
+    boolean joinReported = false;
     try {
       session = c.session();
       List<Member> members = new ArrayList<>(n);
@@ -334,12 +347,14 @@ final class Scale {
         return;
       }
       res.add(joinMany(n, backend), c.name(), c.elector(), Unit.NANOS, new long[] {nanos}, "");
+      joinReported = true;
       Heap heap = settleAfterJoin(heap0, settle, idle);
       printGrowth(c.name() + " on " + backend + ", " + n + " elections", histo0, histogram(), n);
       res.add(heapMany(n, backend), c.name(), c.elector(), Unit.BYTES,
           new long[] {Math.max(0, (heap.settled() - heap0) / n)}, heap.note(heap0, n));
     } catch (Exception e) {
-      res.add(joinMany(n, backend), c.name(), c.elector(), Unit.NANOS, new long[0], "failed: " + Failover.rootCause(e));
+      res.add(joinReported ? heapMany(n, backend) : joinMany(n, backend), c.name(), c.elector(),
+          joinReported ? Unit.BYTES : Unit.NANOS, new long[0], "failed: " + Failover.rootCause(e));
       if (System.getProperty("bench.debug") != null) {
         e.printStackTrace();
       }

@@ -120,7 +120,7 @@ final class Targets {
         bound = String.format(Locale.ROOT,
             "bound: etcd revokes expired leases in a loop every %d ms, so failover reaches up to TTL + %d ms; "
                 + "10%% of %d s = %d ms %s", ETCD_SWEEP.toMillis(), ETCD_SWEEP.toMillis(), t.timeout().toSeconds(),
-            t.timeout().toMillis() / 10, covered ? "covers it" : "does not");
+            t.timeout().toMillis() / 10, covered ? "covers it" : "does not cover it");
         res.annotate(Failover.crash(t.backend()), el.get().who(), bound);
       }
       double max = el.get().percentile(100);
