@@ -988,8 +988,6 @@ final class EtcdBackend implements ElectionBackend {
 
   private final class Line {
     final String election;
-    final String prefix;
-    final ByteSequence prefixBytes;
     final Map<String, Ticket> owned = new HashMap<>();
     final Map<String, Waiter> waiters = new HashMap<>();
     final List<HeadSub> heads = new ArrayList<>();
@@ -1000,9 +998,12 @@ final class EtcdBackend implements ElectionBackend {
 
     // Head tracking, while there are head watchers.
     boolean headKnown;
-    /** The mirrored line: create revision to key-value, and key to create revision. */
-    final java.util.TreeMap<Long, KeyValue> mirror = new java.util.TreeMap<>();
-    final Map<String, Long> byCreate = new HashMap<>();
+    /**
+     * The mirrored line: create revision to key-value, and key to create revision. Made only for head watchers, so
+     * that the line of a mere candidate stays small (10,000 elections on one session are 10,000 lines).
+     */
+    java.util.TreeMap<Long, KeyValue> mirror;
+    Map<String, Long> byCreate;
     long headRevision;
     boolean headReading;
     List<WatchEvent> headEventsDuringRead;
@@ -1010,9 +1011,12 @@ final class EtcdBackend implements ElectionBackend {
 
     Line(String election) {
       this.election = election;
-      this.prefix = prefix(election);
-      this.prefixBytes = bytes(prefix);
       ensureWatch();
+    }
+
+    /** Computed when needed rather than kept: a line per election adds up. */
+    ByteSequence prefixBytes() {
+      return bytes(prefix(election));
     }
 
     void own(Ticket t) {
@@ -1072,8 +1076,8 @@ final class EtcdBackend implements ElectionBackend {
       if (heads.isEmpty()) {
         headKnown = false;
         headReported = null;
-        mirror.clear();
-        byCreate.clear();
+        mirror = null;
+        byCreate = null;
       }
       retireWhenIdle();
     }
@@ -1122,7 +1126,7 @@ final class EtcdBackend implements ElectionBackend {
         return;
       }
       Object gen = watchGen;
-      io("checking tickets in election '" + election + "'", () -> kv.get(prefixBytes,
+      io("checking tickets in election '" + election + "'", () -> kv.get(prefixBytes(),
           GetOption.builder().isPrefix(true).withKeysOnly(true).build())).whenComplete((r, e) -> {
             if (e != null || gen != watchGen || dead) {
               return;
@@ -1263,7 +1267,7 @@ final class EtcdBackend implements ElectionBackend {
       // the line's length each: 10,000 candidates joining one election made 10,000 such reads, and no leader for
       // half a minute. Keys only: the lease and create revision come along, values stay on the server.
       io("waiting for the head of election '" + election + "'",
-          () -> kv.get(prefixBytes, GetOption.builder().isPrefix(true).withKeysOnly(true).build()))
+          () -> kv.get(prefixBytes(), GetOption.builder().isPrefix(true).withKeysOnly(true).build()))
           .whenComplete((r, e) -> {
             lineReading = false;
             if (e != null) {
@@ -1295,7 +1299,7 @@ final class EtcdBackend implements ElectionBackend {
           .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
           .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
       io("waiting for the head of election '" + election + "'",
-          () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes, before)).commit(), urgent)
+          () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes(), before)).commit(), urgent)
           .whenComplete((r, e) -> {
             if (batchSlot) {
               lineReading = false;
@@ -1437,7 +1441,7 @@ final class EtcdBackend implements ElectionBackend {
       headReading = true;
       headEventsDuringRead = new ArrayList<>();
       Object gen = watchGen;
-      io("reading the line of election '" + election + "'", () -> kv.get(prefixBytes,
+      io("reading the line of election '" + election + "'", () -> kv.get(prefixBytes(),
           GetOption.builder().isPrefix(true).build())).whenComplete((r, e) -> {
             headReading = false;
             List<WatchEvent> later = headEventsDuringRead;
@@ -1449,8 +1453,8 @@ final class EtcdBackend implements ElectionBackend {
               loop.schedule(this::readHead, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
               return;
             }
-            mirror.clear();
-            byCreate.clear();
+            mirror = new java.util.TreeMap<>();
+            byCreate = new HashMap<>();
             for (KeyValue k : r.getKvs()) {
               put(k);
             }

@@ -68,6 +68,17 @@ class EtcdScaleMeasurementTest {
     };
   }
 
+  /** The heap in use after full collections: the lowest of a few readings. */
+  private static long usedHeap() throws InterruptedException {
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 4; i++) {
+      System.gc();
+      Thread.sleep(100);
+      best = Math.min(best, Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+    }
+    return best;
+  }
+
   private static boolean poll(Duration cap, java.util.function.BooleanSupplier done) throws InterruptedException {
     long end = System.nanoTime() + cap.toNanos();
     while (!done.getAsBoolean()) {
@@ -86,6 +97,7 @@ class EtcdScaleMeasurementTest {
     AtomicLong first = new AtomicLong();
     List<String> events = new CopyOnWriteArrayList<>();
     try (ElectionClient client = Elections.connect(uri(root))) {
+      long heap0 = usedHeap();
       long t0 = System.nanoTime();
       client.addSessionListener(Runnable::run, (s, id) -> events.add(
           String.format("%s at %.2f s", s, (System.nanoTime() - t0) / 1e9)));
@@ -97,9 +109,11 @@ class EtcdScaleMeasurementTest {
       long joinCalls = System.nanoTime() - t0;
       boolean all = poll(CAP, () -> elected.get() >= N);
       long t = System.nanoTime() - t0;
+      long perCandidate = (usedHeap() - heap0) / N;
       System.out.printf("[measure] %,d elections on 1 session: join() calls %.2f s; %s %,d elected in %.2f s;"
-          + " session events %s; state now %s%n", N, joinCalls / 1e9, all ? "all" : "ONLY", elected.get(), t / 1e9,
-          events, client.sessionState());
+          + " session events %s; state now %s; client heap per candidate %,d bytes%n", N,
+          joinCalls / 1e9, all ? "all" : "ONLY", elected.get(), t / 1e9, events, client.sessionState(),
+          perCandidate);
       assertThat(elected.get()).isEqualTo(N);
     }
   }
@@ -124,6 +138,7 @@ class EtcdScaleMeasurementTest {
         clients.add(c);
       }
       List<Candidate> candidates = new ArrayList<>(N);
+      long heap0 = usedHeap();
       long t0 = System.nanoTime();
       for (int i = 0; i < N; i++) {
         candidates.add(clients.get(i % sessions).election("one").candidate("s" + i)
@@ -138,11 +153,12 @@ class EtcdScaleMeasurementTest {
       });
       long joinNanos = System.nanoTime() - t0;
       boolean led = poll(CAP, () -> first.get() != 0);
+      long perCandidate = (usedHeap() - heap0) / N;
       System.out.printf("[measure] %,d candidates in 1 election over %d sessions: first joined after %.2f s, %s"
-          + " joined in %.2f s; first leader %s; session events %s%n", N, sessions, (firstJoined.get() - t0) / 1e9,
-          joined ? "all" : "NOT all", joinNanos / 1e9,
+          + " joined in %.2f s; first leader %s; session events %s; client heap per candidate %,d bytes%n", N,
+          sessions, (firstJoined.get() - t0) / 1e9, joined ? "all" : "NOT all", joinNanos / 1e9,
           led ? String.format("after %.2f s", (first.get() - t0) / 1e9) : "NONE within " + CAP.toSeconds() + " s",
-          events);
+          events, perCandidate);
       assertThat(led).as("a leader within %s", CAP).isTrue();
     } finally {
       clients.forEach(ElectionClient::close);
