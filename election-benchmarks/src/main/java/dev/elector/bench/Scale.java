@@ -47,7 +47,8 @@ final class Scale {
     // 5 s of servers starting and stopping and sessions closing.
     Duration cap = clamp(run.remaining().minus(Duration.ofSeconds(5L * phases)).dividedBy(phases * 2L),
         Duration.ofSeconds(o.full() ? 12 : 4), Duration.ofSeconds(o.pick(25, 5, 5)));
-    Duration settle = cap.dividedBy(2);
+    // At least 6 s: at quick sizes the cap is short, and a heap read while line reads are in flight says little.
+    Duration settle = clamp(cap.dividedBy(2), Duration.ofSeconds(6), cap);
     warmUpRounds = Integer.getInteger("bench.zkWarmUpRounds", o.pick(3, 2, 1));
     System.out.println("cap per scale phase " + cap.toSeconds() + " s; each contender on a new server process");
 
