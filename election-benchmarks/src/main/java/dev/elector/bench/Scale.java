@@ -48,7 +48,7 @@ final class Scale {
     Duration cap = clamp(run.remaining().minus(Duration.ofSeconds(5L * phases)).dividedBy(phases * 2L),
         Duration.ofSeconds(o.full() ? 12 : 4), Duration.ofSeconds(o.pick(25, 5, 5)));
     // At least 6 s: at quick sizes the cap is short, and a heap read while line reads are in flight says little.
-    Duration settle = clamp(cap.dividedBy(2), Duration.ofSeconds(6), cap);
+    Duration settle = clamp(cap.dividedBy(2), Duration.ofSeconds(o.pick(6, 6, 2)), cap);
     warmUpRounds = Integer.getInteger("bench.zkWarmUpRounds", o.pick(3, 2, 1));
     System.out.println("cap per scale phase " + cap.toSeconds() + " s; each contender on a new server process");
 
