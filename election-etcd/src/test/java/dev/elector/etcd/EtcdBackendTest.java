@@ -340,6 +340,28 @@ class EtcdBackendTest {
   }
 
   @Test
+  void behindAPartitionEveryQueuedJoinFailsWithinTheOperationTimeout() throws Exception {
+    FaultProxy p = proxy();
+    ElectionBackend a = connect(new Recorder(), Duration.ofSeconds(10), List.of(p.endpoint()));
+    p.partition();
+    // Far more joins than the session lets be in flight: most wait in its queue, and must not wait there forever.
+    List<CompletableFuture<Ticket>> joins = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 300; i++) {
+      joins.add(a.enqueue("q" + (i % 7), "c" + i, new byte[0]).toCompletableFuture());
+    }
+    // operationTimeout is 2 s; a join retries a quick failure within it, so allow two of them plus scheduling.
+    CompletableFuture.allOf(joins.toArray(CompletableFuture[]::new)).exceptionally(e -> null)
+        .get(10, TimeUnit.SECONDS);
+    long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(elapsedMs).as("every queued join failed within 2 x operationTimeout + 2 s").isLessThan(6_000);
+    for (CompletableFuture<Ticket> j : joins) {
+      assertThat(failure(j)).isInstanceOfAny(BackendUnavailableException.class, SessionLostException.class);
+    }
+    p.heal();
+  }
+
+  @Test
   void sessionTimeoutsBelowEtcdsLeaseFloorAreRejectedBeforeAnyIo() {
     ClientConfig c = config(Duration.ofMillis(1500), List.of("127.0.0.1:1"));
     assertThatThrownBy(() -> new EtcdElectionProvider().validate(c))
