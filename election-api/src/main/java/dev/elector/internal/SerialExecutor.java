@@ -11,7 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
 final class SerialExecutor implements Executor {
   private static final System.Logger LOG = System.getLogger("dev.elector");
   private final Executor delegate;
-  private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+  /** Sized for the usual one or two pending callbacks: there is one per listener, thousands per client. */
+  private final ArrayDeque<Runnable> queue = new ArrayDeque<>(2);
   private boolean running;
 
   SerialExecutor(Executor delegate) {
