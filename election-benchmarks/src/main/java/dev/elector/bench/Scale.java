@@ -15,11 +15,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Scale: many candidates in one election over a few sessions, and many elections on one session. Each phase has a
  * time cap; a contender that does not finish within it gets a row saying how far it got.
  *
- * <p>Every phase (each shape, each contender) runs on servers of its own, started for it and stopped after it: a new
- * in-process ZooKeeper server, or a new etcd process with an empty data dir. A phase leaves thousands of nodes or
- * keys, sessions still closing and, when capped, queued line reads behind it; on a shared server those slowed the
- * next contender (10,000 elections on one session elect in about 5 s on a quiet server and did not elect at all
- * after earlier phases).
+ * <p>Every phase (each shape, each contender) runs after the shared servers are stopped, on a server of its own,
+ * started for it and stopped after it: a ZooKeeper server in a JVM of its own ({@link ZkProcess}, warmed up first),
+ * or a new etcd process with an empty data dir. A phase leaves thousands of nodes or keys, sessions still closing
+ * and, when capped, queued line reads behind it; on a shared server those slowed the next contender (10,000
+ * elections on one session elect in about 5 s on a quiet server and did not elect at all after earlier phases).
  *
  * <p>Heap per candidate is the used heap after full collections, before joining and once the join's aftermath has
  * drained, divided by the number of candidates. Both servers run in processes of their own (ZooKeeper as a
@@ -40,7 +40,7 @@ final class Scale {
   static void runAll(Results res, Options o, Budget run) throws Exception {
     int n = o.pick(10_000, 1_000, 100);
     int leaders = o.pick(1_000, 100, 10);
-    // Quick mode skips the many-elections shape: its collections and baseline cost more than a minute allows.
+    // Quick mode skips the many-elections shape: its servers and collections cost more than a minute allows.
     boolean many = o.mode() != Options.Mode.QUICK;
     int phases = many ? 6 : 3;
     // A phase is a join (cap), a settling heap (cap / 2) and, in one election, a rolling handoff (cap), plus about
@@ -172,8 +172,8 @@ final class Scale {
   }
 
   /**
-   * The heap in use once it has stopped shrinking: a client closed just before, or the in-process server dropping
-   * the closed sessions' znodes, frees memory for a while after {@code close()} returns.
+   * The heap in use once it has stopped shrinking: a client closed just before frees memory for a while after
+   * {@code close()} returns.
    */
   static long settledHeap() throws InterruptedException {
     long prev = usedHeap();
@@ -190,7 +190,7 @@ final class Scale {
 
   /**
    * The heap in use after full collections: the lowest of several readings, so garbage that background threads
-   * (a closing client, a server flushing its log) make between collections does not count.
+   * (a closing client, a reconnecting one) make between collections does not count.
    */
   static long usedHeap() throws InterruptedException {
     long best = Long.MAX_VALUE;
