@@ -64,6 +64,8 @@ final class ZkBackend implements ElectionBackend {
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
+  /** The largest reply our ZooKeeper handle accepts: a listing of about a million tickets. */
+  static final int MAX_REPLY_BYTES = 64 << 20;
 
   private final ClientConfig config;
   private final BackendListener listener;
@@ -346,6 +348,13 @@ final class ZkBackend implements ElectionBackend {
     ZKClientConfig zc = new ZKClientConfig();
     // Without a JAAS file the client would log a SASL warning on every connect; Elector authenticates by digest.
     zc.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+    // A line listing carries every ticket's name (about 53 bytes each). With ZooKeeper's default reply limit of
+    // 1 MiB the client drops the connection on every listing of an election past about 19,800 tickets, so no ticket
+    // there could ever find its place or lead. The server sets no limit on replies; ours is raised (a larger
+    // jute.maxbuffer system property still wins).
+    if (zc.getInt(ZKClientConfig.JUTE_MAXBUFFER, ZKClientConfig.CLIENT_MAX_PACKET_LENGTH_DEFAULT) < MAX_REPLY_BYTES) {
+      zc.setProperty(ZKClientConfig.JUTE_MAXBUFFER, Integer.toString(MAX_REPLY_BYTES));
+    }
     try {
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
       if (digest != null) {

@@ -389,6 +389,34 @@ class ZkBackendTest {
   }
 
   @Test
+  void aLineListingLargerThanZooKeepersDefaultReplyLimitIsRead() throws Exception {
+    // About 20,000 tickets make a listing larger than ZooKeeper's default 1 MiB reply limit; with it, the client
+    // dropped the connection on every listing and the election stalled. Long foreign node names make a listing that
+    // large cheaply: ~1,200 children of 1,000 characters (the line ignores them, but they are in the reply).
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    ZooKeeper op = fx.raw();
+    String filler = "x".repeat(1_000);
+    int n = 1_200;
+    java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(n);
+    for (int i = 0; i < n; i++) {
+      op.create(root + "/e/" + filler + i, new byte[0], org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE,
+          org.apache.zookeeper.CreateMode.EPHEMERAL, (rc, path, ctx, name) -> created.countDown(), null);
+    }
+    assertThat(created.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(op.getAllChildrenNumber(root + "/e") * (filler.length() + 8L)).isGreaterThan(1L << 20);
+    Ticket tb = join(b, "e", "b");
+    await(head(a, ta));
+    CompletableFuture<Void> hb = head(b, tb);
+    await().atMost(ZkFixture.WAIT).until(() -> b.predecessorWatches.get() == 1);
+    assertThat(hb).isNotDone();
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("a", "b");
+    await(a.remove(ta));
+    await(hb);
+  }
+
+  @Test
   void theLineIsParsedAndSortedBySequenceNumber() {
     List<String> children = List.of("b-n_0000000010", "a-n_0000000002", "lock", "x-n_00000000x1", "c-n_-000000001",
         "z-n_0000000003", "q-n_12");
