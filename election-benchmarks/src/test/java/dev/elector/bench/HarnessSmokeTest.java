@@ -61,6 +61,26 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void handoffTargetSaysWhenHalfThePeersMedianIsBelowTheDeleteNotifyFloor() {
+    Results res = new Results(false);
+    String s = Handoff.scenario(Handoff.Mode.CLOSE, false, "ZooKeeper");
+    res.add(Floors.ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, new long[] {400_000, 400_000, 400_000}, "floor");
+    res.add(s, "Elector", true, Unit.NANOS, new long[] {600_000, 600_000, 600_000}, "");
+    res.add(s, "Curator LeaderLatch", false, Unit.NANOS, new long[] {700_000, 700_000, 700_000}, "");
+    String other = Handoff.scenario(Handoff.Mode.RESIGN, false, "ZooKeeper");
+    res.add(other, "Elector", true, Unit.NANOS, new long[] {1_000_000, 1_000_000}, "");
+    res.add(other, "Curator LeaderLatch", false, Unit.NANOS, new long[] {4_000_000, 4_000_000}, "");
+
+    Targets.evaluate(res, 1_000, 10_000);
+
+    assertThat(res.elector(s)).hasValueSatisfying(r -> assertThat(r.note())
+        .contains("1.5 × delete→notify floor 0.40 ms")
+        .contains("bound: ½ × peer = 0.35 ms < delete→notify floor 0.40 ms"));
+    assertThat(res.elector(other)).hasValueSatisfying(r -> assertThat(r.note())
+        .contains("2.5 × delete→notify floor").doesNotContain("bound"));
+  }
+
+  @Test
   void percentilesComeFromTheRawValuesAndHandleNegativeMargins() {
     long[] v = new long[100];
     for (int i = 0; i < 100; i++) {
