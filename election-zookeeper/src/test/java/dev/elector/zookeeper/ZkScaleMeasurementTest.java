@@ -228,6 +228,7 @@ class ZkScaleMeasurementTest {
       }
       List<java.util.concurrent.CompletableFuture<Void>> heads = new ArrayList<>(CANDIDATES);
       long heap0 = usedHeap();
+      long t0 = System.nanoTime();
       for (int i = 0; i < CANDIDATES; i++) {
         ZkBackend b = backends.get(i % SESSIONS);
         heads.add(b.enqueue("scale", "c" + i, new byte[0]).thenCompose(b::awaitHead).toCompletableFuture());
@@ -243,6 +244,9 @@ class ZkScaleMeasurementTest {
             watching, CANDIDATES - 1, CAP.toSeconds());
       }
       assertThat(watching).as("followers watching their predecessor within %s", CAP).isEqualTo(CANDIDATES - 1);
+      System.out.printf(Locale.ROOT, "MEASURE SPI: %,d tickets over %d sessions placed (one leads, the rest watch "
+          + "their predecessor) in %.2f s with %,d listings of the line%n", CANDIDATES, SESSIONS,
+          (System.nanoTime() - t0) / 1e9, backends.stream().mapToLong(b -> b.lineListings.get()).sum());
       assertThat(heads.stream().filter(java.util.concurrent.CompletableFuture::isDone)).hasSize(1);
       long perTicket = (usedHeap() - heap0) / CANDIDATES - serverPerNode;
       System.out.printf(Locale.ROOT, "MEASURE SPI: heap per waiting ticket (backend and ZooKeeper client, no engine) "
