@@ -265,7 +265,7 @@ final class EngineCandidate implements Candidate {
     rejoinScheduled = false;
     state = CandidateState.JOINING;
     int g = ++gen;
-    ticket = null;
+    setTicket(null);
     enqueueInFlight = true;
     client.backend().enqueue(election, id, data.clone())
         .whenComplete((t, err) -> client.post(() -> onEnqueued(g, t, err), () -> {
@@ -284,7 +284,7 @@ final class EngineCandidate implements Candidate {
         client.removeTicket(t); // abandoned while in flight: never leave it in line
         return;
       }
-      ticket = t;
+      setTicket(t);
       awaitHead();
     } else if (g == gen && !closing) {
       onFailure(EngineClient.unwrap(err), "joining");
@@ -314,10 +314,10 @@ final class EngineCandidate implements Candidate {
 
   private void onFailure(Throwable cause, String doing) {
     if (cause instanceof TicketLostException) {
-      ticket = null;
+      setTicket(null);
       scheduleRejoin();
     } else if (cause instanceof SessionLostException s && s.expired()) {
-      ticket = null;
+      setTicket(null);
       state = CandidateState.REJOINING;
       if (client.connected()) {
         scheduleRejoin(); // the new session is already open
@@ -454,7 +454,7 @@ final class EngineCandidate implements Candidate {
       completeAfter(tm, f);
       return;
     }
-    ticket = null;
+    setTicket(null);
     int g = ++gen;
     state = CandidateState.JOINING;
     client.removeTicket(old).whenComplete((v, err) -> client.post(() -> {
@@ -494,7 +494,7 @@ final class EngineCandidate implements Candidate {
     }
     electedWaiters.clear();
     Ticket t = ticket;
-    ticket = null;
+    setTicket(null);
     client.forget(this);
     if (tm == null) {
       termEndedOnClose.complete(null);
@@ -537,7 +537,7 @@ final class EngineCandidate implements Candidate {
       return;
     }
     endTerm(EndReason.SESSION_EXPIRED);
-    ticket = null;
+    setTicket(null);
     gen++;
     enqueueInFlight = false;
     rejoinScheduled = false;
@@ -551,7 +551,7 @@ final class EngineCandidate implements Candidate {
     if (ticket != null && ticket.sessionId() != sessionId) {
       // A new session without an EXPIRED first: the old ticket went with the old session.
       endTerm(EndReason.SESSION_EXPIRED);
-      ticket = null;
+      setTicket(null);
       gen++;
       enqueueInFlight = false;
       rejoinScheduled = false;
@@ -570,8 +570,19 @@ final class EngineCandidate implements Candidate {
       return;
     }
     endTerm(EndReason.TICKET_LOST);
-    ticket = null;
+    setTicket(null);
     scheduleRejoin();
+  }
+
+  /** Every change of the ticket goes through here, so the client can find a lost ticket's candidate by key. */
+  private void setTicket(Ticket t) {
+    if (ticket != null) {
+      client.unindex(ticket, this);
+    }
+    ticket = t;
+    if (t != null) {
+      client.index(t, this);
+    }
   }
 
   /** Ends everything without touching the backend: the client is closing and takes the session with it. */
