@@ -132,8 +132,11 @@ public final class BenchMain {
         Duration b = min(Duration.ofSeconds(o.pick(60, 20, 10)), run.remaining().dividedBy(o.runs("scale") ? 6 : 2));
         for (Contender c : l.zk()) {
           if (!(c instanceof SelectorContender)) {
-            Herd.run(res, c, candidates, sessions, handoffs, b);
+            Herd.zookeeper(res, c, candidates, sessions, handoffs, b);
           }
+        }
+        for (Contender c : l.etcd()) {
+          Herd.etcd(res, c, etcd.port(), candidates, sessions, handoffs, b);
         }
       }
     }

@@ -3,23 +3,19 @@ package dev.elector.bench;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real etcd process (Debian's {@code /usr/bin/etcd}, or {@code ELECTOR_ETCD_BIN}) on free loopback ports with a
  * temp data dir; stopped and deleted on close (and by a shutdown hook if the run is interrupted).
  */
 final class EtcdServer implements AutoCloseable {
-  private final Path dir;
-  private final Process process;
+  private final ChildProcess child;
   private final int clientPort;
-  private final Thread hook;
 
   EtcdServer(Duration startTimeout) {
     String bin = System.getenv().getOrDefault("ELECTOR_ETCD_BIN", "/usr/bin/etcd");
@@ -28,12 +24,12 @@ final class EtcdServer implements AutoCloseable {
           "etcd binary not found or not executable: " + bin + " (install the etcd package or set ELECTOR_ETCD_BIN)");
     }
     try {
-      dir = Files.createTempDirectory("elector-bench-etcd");
-      clientPort = freePort();
-      int peerPort = freePort();
+      Path dir = Files.createTempDirectory("elector-bench-etcd");
+      clientPort = ChildProcess.freePort();
+      int peerPort = ChildProcess.freePort();
       String client = "http://127.0.0.1:" + clientPort;
       String peer = "http://127.0.0.1:" + peerPort;
-      ProcessBuilder pb = new ProcessBuilder(List.of(
+      child = new ChildProcess(dir, "etcd.log", List.of(
           bin,
           "--name", "bench",
           "--data-dir", dir.resolve("data").toString(),
@@ -46,11 +42,6 @@ final class EtcdServer implements AutoCloseable {
           "--log-outputs", "stderr",
           "--logger", "zap",
           "--log-level", "error"));
-      pb.redirectErrorStream(true);
-      pb.redirectOutput(dir.resolve("etcd.log").toFile());
-      process = pb.start();
-      hook = new Thread(this::stop, "etcd-stopper");
-      Runtime.getRuntime().addShutdownHook(hook);
       awaitPort(startTimeout);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start etcd from " + bin, e);
@@ -68,66 +59,20 @@ final class EtcdServer implements AutoCloseable {
   private void awaitPort(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - deadline < 0) {
-      if (!process.isAlive()) {
-        throw new IOException("etcd exited with " + process.exitValue() + ": " + tailLog());
-      }
+      child.checkAlive("etcd");
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", clientPort), 200);
         return;
       } catch (IOException notYet) {
-        sleep(50);
+        ChildProcess.sleep(50);
       }
     }
-    stop();
-    throw new IOException("etcd did not listen on " + endpoint() + " within " + timeout + ": " + tailLog());
-  }
-
-  private String tailLog() {
-    try {
-      String log = Files.readString(dir.resolve("etcd.log"));
-      return log.length() > 2000 ? log.substring(log.length() - 2000) : log;
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  private synchronized void stop() {
-    if (process.isAlive()) {
-      process.destroy();
-      try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    }
-    Files2.deleteTree(dir);
+    child.stop();
+    throw new IOException("etcd did not listen on " + endpoint() + " within " + timeout + ": " + child.tailLog());
   }
 
   @Override
   public void close() {
-    stop();
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // Already running the hook; nothing to remove.
-    }
+    child.close();
   }
 }

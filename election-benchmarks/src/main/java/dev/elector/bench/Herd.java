@@ -8,24 +8,77 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * Herd: a thousand candidates in one election; per handoff, how many watch notifications the ZooKeeper server
- * sends, counted by the server itself ({@link WatchCounter}), split into those to other sessions (candidates woken)
- * and those to the leaving leader's own session.
+ * Herd: a thousand candidates in one election; per handoff, what the server sends and serves, counted by the
+ * server itself.
  *
- * <p>ZooKeeper sends one notification per session and path, so a herd inside one session would look like one
- * wake-up. The candidates are therefore spread over many sessions and joined in round-robin waves,
- * so neighbours in the line rarely share a session: a candidate watching more than its predecessor shows up.
+ * <p>ZooKeeper ({@link #zookeeper}): the watch notifications its server sends ({@link WatchCounter}), split into
+ * those to other sessions (candidates woken) and those to the leaving leader's own session. ZooKeeper sends one
+ * notification per session and path, so a herd inside one session would look like one wake-up. The candidates are
+ * therefore spread over many sessions and joined in round-robin waves, so neighbours in the line rarely share a
+ * session: a candidate watching more than its predecessor shows up.
+ *
+ * <p>etcd ({@link #etcd}): from the member's metrics, the watch events its store sent to watchers
+ * ({@code etcd_debugging_mvcc_events_total}, in-process watchers such as the election service's included) and the
+ * range reads it served ({@code etcd_mvcc_range_total}; a transaction of two gets counts two, and so does a compare):
+ * a herd of candidates shows up as reads, a watch shared by a session's candidates as one event per session.
  */
 final class Herd {
   static final String OTHERS = "herd: watch events to others per handoff";
   static final String SELF = "herd: watch events to the leaver per handoff";
+  static final String ETCD_EVENTS = "herd: watch events sent per handoff, all sessions · etcd";
+  static final String ETCD_READS = "herd: reads served per handoff · etcd";
   private static final Duration SETTLE = Duration.ofMillis(30);
 
   private Herd() {}
 
-  static void run(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget) {
-    String scenario = OTHERS + " (" + candidates + " candidates, " + sessionsN + " sessions)";
-    String selfScenario = SELF + " (" + candidates + " candidates, " + sessionsN + " sessions)";
+  /** Counts what one handoff costs the server: reset before the leader leaves, read once the successor leads. */
+  private interface Meter {
+    void reset(Session leaderSession) throws Exception;
+
+    /** The two figures of the handoff, in the order of the two rows. */
+    long[] read() throws Exception;
+  }
+
+  static void zookeeper(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget) {
+    String size = " (" + candidates + " candidates, " + sessionsN + " sessions)";
+    run(res, c, candidates, sessionsN, handoffs, budget, OTHERS + size, SELF + size, new Meter() {
+      @Override
+      public void reset(Session leaderSession) {
+        WatchCounter.reset(leaderSession.sessionId());
+      }
+
+      @Override
+      public long[] read() {
+        return new long[] {WatchCounter.toOthers.sum(), WatchCounter.toExcluded.sum()};
+      }
+    });
+    WatchCounter.reset(0);
+  }
+
+  static void etcd(Results res, Contender c, int port, int candidates, int sessionsN, int handoffs,
+      Duration budget) {
+    String size = " (" + candidates + " candidates, " + sessionsN + " sessions)";
+    EtcdMetrics metrics = new EtcdMetrics(port);
+    run(res, c, candidates, sessionsN, handoffs, budget, ETCD_EVENTS + size, ETCD_READS + size, new Meter() {
+      long events;
+      long reads;
+
+      @Override
+      public void reset(Session leaderSession) throws Exception {
+        events = metrics.read("etcd_debugging_mvcc_events_total");
+        reads = metrics.read("etcd_mvcc_range_total");
+      }
+
+      @Override
+      public long[] read() throws Exception {
+        return new long[] {metrics.read("etcd_debugging_mvcc_events_total") - events,
+            metrics.read("etcd_mvcc_range_total") - reads};
+      }
+    });
+  }
+
+  private static void run(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget,
+      String scenario, String selfScenario, Meter meter) {
     LongList others = new LongList();
     LongList self = new LongList();
     String note = "";
@@ -61,15 +114,16 @@ final class Herd {
       for (int h = 0; h < handoffs && b.left(); h++) {
         int idx = members.indexOf(leader);
         Session leaderSession = sessions.get(idx % sessionsN);
-        WatchCounter.reset(leaderSession.sessionId());
+        meter.reset(leaderSession);
         leader.close();
         Member next = Handoff.nextOther(events, leader).member();
         // Every notification of the delete is sent in the same server transaction, before the successor hears;
         // the pause catches any a second wave (a re-listing) would set off.
         Thread.sleep(SETTLE.toMillis());
         if (members.indexOf(next) % sessionsN != idx % sessionsN) {
-          others.add(WatchCounter.toOthers.sum());
-          self.add(WatchCounter.toExcluded.sum());
+          long[] v = meter.read();
+          others.add(v[0]);
+          self.add(v[1]);
         } else {
           sameSession++;
         }
@@ -87,7 +141,6 @@ final class Herd {
         e.printStackTrace();
       }
     } finally {
-      WatchCounter.reset(0);
       Scale.closeAll(sessions);
     }
     res.add(scenario, c.name(), c.elector(), Unit.COUNT, others.toArray(), note);

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,15 +23,13 @@ import java.util.concurrent.TimeUnit;
  * Elector and 0.9 KB for Curator at 1,000 candidates, compared with a class histogram of the client alone).
  */
 final class ZkProcess implements AutoCloseable {
-  private final Path dir;
-  private final Process process;
+  private final ChildProcess child;
   private final int port;
-  private final Thread hook;
 
   ZkProcess(Duration startTimeout) {
     try {
-      dir = Files.createTempDirectory("elector-bench-zkp");
-      port = freePort();
+      Path dir = Files.createTempDirectory("elector-bench-zkp");
+      port = ChildProcess.freePort();
       Path cfg = dir.resolve("zoo.cfg");
       Files.writeString(cfg, String.join("\n",
           "tickTime=" + ZkServer.TICK_MS,
@@ -47,15 +44,10 @@ final class ZkProcess implements AutoCloseable {
           "4lw.commands.whitelist=srvr",
           ""));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx1g", "-XX:+UseParallelGC",
+      child = new ChildProcess(dir, "zk.log", List.of(java, "-Xmx1g", "-XX:+UseParallelGC",
           "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dzookeeper.admin.enableServer=false",
           "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.ZooKeeperServerMain",
           cfg.toString()));
-      pb.redirectErrorStream(true);
-      pb.redirectOutput(dir.resolve("zk.log").toFile());
-      process = pb.start();
-      hook = new Thread(this::stop, "zk-process-stopper");
-      Runtime.getRuntime().addShutdownHook(hook);
       awaitServing(startTimeout);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start a ZooKeeper server process", e);
@@ -152,65 +144,20 @@ final class ZkProcess implements AutoCloseable {
   private void awaitServing(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - deadline < 0) {
-      if (!process.isAlive()) {
-        throw new IOException("ZooKeeper exited with " + process.exitValue() + ": " + tailLog());
-      }
+      child.checkAlive("ZooKeeper");
       // srvr answers only once the server is running (before that: "not currently serving requests").
       if (fourLetter("srvr").contains("Outstanding:")) {
         return;
       }
-      sleep(50);
+      ChildProcess.sleep(50);
     }
-    stop();
-    throw new IOException("ZooKeeper did not serve on " + endpoint() + " within " + timeout + ": " + tailLog());
-  }
-
-  private String tailLog() {
-    try {
-      String log = Files.readString(dir.resolve("zk.log"));
-      return log.length() > 2000 ? log.substring(log.length() - 2000) : log;
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  private synchronized void stop() {
-    if (process.isAlive()) {
-      process.destroy();
-      try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    }
-    Files2.deleteTree(dir);
+    child.stop();
+    throw new IOException("ZooKeeper did not serve on " + endpoint() + " within " + timeout + ": "
+        + child.tailLog());
   }
 
   @Override
   public void close() {
-    stop();
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // Already running the hook; nothing to remove.
-    }
+    child.close();
   }
 }
