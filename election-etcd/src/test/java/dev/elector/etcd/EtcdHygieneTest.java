@@ -3,11 +3,10 @@ package dev.elector.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.elector.Candidate;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
-import dev.elector.Subscription;
+import dev.elector.tck.HygieneWorkload;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -16,12 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -70,27 +67,7 @@ class EtcdHygieneTest {
     Map<String, Long> before = counts();
     Map<String, Long> threadsBefore = threadGroups();
 
-    List<ElectionClient> clients = new ArrayList<>();
-    List<Candidate> candidates = new ArrayList<>();
-    List<Subscription> observers = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      ElectionClient c = Elections.connect(config);
-      clients.add(c);
-      for (int j = 0; j < 5; j++) {
-        candidates.add(c.election("e" + (j % 2)).join("c" + i + "-" + j));
-      }
-      observers.add(c.election("e0").observe(Runnable::run, leader -> {}));
-    }
-    for (int round = 0; round < 4; round++) {
-      await().atMost(Duration.ofSeconds(15))
-          .until(() -> candidates.stream().filter(Candidate::isLeader).count() == 2);
-      for (Candidate c : candidates) {
-        if (c.isLeader()) {
-          c.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        }
-      }
-    }
-    await().atMost(Duration.ofSeconds(15)).until(() -> candidates.stream().filter(Candidate::isLeader).count() == 2);
+    HygieneWorkload workload = HygieneWorkload.start(config, Duration.ofSeconds(15));
     Map<String, Long> during = counts();
     Map<String, Long> threadsDuring = threadGroups();
     assertThat(during.get("leases")).as("a lease per client").isEqualTo(before.get("leases") + 3);
@@ -99,11 +76,7 @@ class EtcdHygieneTest {
     assertThat(threadsDuring.values().stream().mapToLong(Long::longValue).sum())
         .isGreaterThan(threadsBefore.values().stream().mapToLong(Long::longValue).sum());
 
-    observers.get(0).cancel();
-    for (int i = 0; i < candidates.size(); i += 2) {
-      candidates.get(i).close();
-    }
-    clients.forEach(ElectionClient::close);
+    workload.close();
 
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
       assertThat(counts()).as("server-side connections, watchers, leases").isEqualTo(before);

@@ -3,17 +3,12 @@ package dev.elector.zookeeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.elector.Candidate;
 import dev.elector.ClientConfig;
-import dev.elector.ElectionClient;
-import dev.elector.Elections;
-import dev.elector.Subscription;
+import dev.elector.tck.HygieneWorkload;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.zookeeper.server.command.FourLetterCommands;
@@ -48,38 +43,16 @@ class ZkHygieneTest {
   void closedClientsLeaveNoThreadConnectionWatchOrNodeBehind() throws Exception {
     Map<String, Long> before = counts();
     ClientConfig config = ZkFixture.config(server.endpoint(), "/hygiene");
-    List<ElectionClient> clients = new ArrayList<>();
-    List<Candidate> candidates = new ArrayList<>();
-    List<Subscription> observers = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      ElectionClient c = Elections.connect(config);
-      clients.add(c);
-      for (int j = 0; j < 5; j++) {
-        candidates.add(c.election("e" + (j % 2)).join("c" + i + "-" + j));
-      }
-      observers.add(c.election("e0").observe(Runnable::run, leader -> {}));
-    }
-    // Let the lines settle and hand over a few times, so watches are set, fired and set again.
-    for (int round = 0; round < 4; round++) {
-      for (Candidate c : candidates) {
-        if (c.isLeader()) {
-          c.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        }
-      }
-      await().atMost(ZkFixture.WAIT).until(() -> candidates.stream().filter(Candidate::isLeader).count() == 2);
-    }
+    // Lines settle and hand over a few times, so watches are set, fired and set again.
+    HygieneWorkload workload = HygieneWorkload.start(config, ZkFixture.WAIT);
     Map<String, Long> during = counts();
     assertThat(during.get("threads")).as("threads while clients are open").isGreaterThan(before.get("threads"));
     assertThat(during.get("zk_num_alive_connections")).isGreaterThanOrEqualTo(before.get("zk_num_alive_connections") + 3);
     assertThat(during.get("zk_watch_count")).isGreaterThan(before.get("zk_watch_count"));
-    assertThat(during.get("zk_ephemerals_count")).isEqualTo(before.get("zk_ephemerals_count") + 15);
+    assertThat(during.get("zk_ephemerals_count")).isEqualTo(before.get("zk_ephemerals_count") + workload.candidates());
 
     // Half the candidates close on their own, the rest with their client; one observer is cancelled first.
-    observers.get(0).cancel();
-    for (int i = 0; i < candidates.size(); i += 2) {
-      candidates.get(i).close();
-    }
-    clients.forEach(ElectionClient::close);
+    workload.close();
 
     await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
         .untilAsserted(() -> {
