@@ -786,6 +786,10 @@ public abstract class ElectionTck {
       s().awaitLeader("2.1", a, s().bounds.election());
       for (int i = 0; i < 4; i++) {
         s().get("2.6", s().history.resign(both[leader].id(), both[leader]));
+        // A completed resign means the term ended (rule 1.6), not that the candidate is back in line: wait for that,
+        // or a slow rejoin (a retried create on a loaded backend) lets the next resigner queue ahead of it.
+        s().await("2.6", () -> "both back in line after a resign\n" + s().lineText(e), s().bounds.handoff(),
+            () -> lineSize(c, e) == 2);
         leader = 1 - leader;
         s().awaitLeader("2.2", both[leader], s().bounds.handoff());
       }
