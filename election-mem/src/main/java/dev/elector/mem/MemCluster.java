@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       and the server expires the session after the timeout (a paused or partitioned process);
  *   <li>{@link #heal} — restores contact.
  * </ul>
+ * and {@link #stall} holds back everything the network delivers to any client.
  */
 public final class MemCluster {
   private static final ConcurrentMap<String, MemCluster> CLUSTERS = new ConcurrentHashMap<>();
@@ -115,22 +117,35 @@ public final class MemCluster {
     }
   }
 
-  /** Cuts the client off; it notices at once (suspended). The server expires it after the timeout. */
-  public void partition(long sessionId) {
-    cutOff(sessionId, true);
+  /**
+   * Cuts the client off; it notices at once (suspended). The server expires it after the timeout.
+   *
+   * @return whether the session is cut off now; {@code false} if the server holds no such session (expired or
+   *     closed: a client healed after its session expired opens a new one a moment later, and cutting the old
+   *     one off again does nothing)
+   */
+  public boolean partition(long sessionId) {
+    return cutOff(sessionId, true);
   }
 
-  /** Cuts the client off without it noticing: its own deadline must end its terms. */
-  public void silence(long sessionId) {
-    cutOff(sessionId, false);
+  /**
+   * Cuts the client off without it noticing: its own deadline must end its terms.
+   *
+   * @return as for {@link #partition}
+   */
+  public boolean silence(long sessionId) {
+    return cutOff(sessionId, false);
   }
 
-  private void cutOff(long sessionId, boolean notice) {
+  private boolean cutOff(long sessionId, boolean notice) {
     Session s;
     synchronized (lock) {
       s = sessions.get(sessionId);
-      if (s == null || s.cutOff) {
-        return;
+      if (s == null) {
+        return false;
+      }
+      if (s.cutOff) {
+        return true;
       }
       s.cutOff = true;
       cutOffClients.put(sessionId, s.client);
@@ -143,6 +158,7 @@ public final class MemCluster {
       }, s.client.timeoutNanos, TimeUnit.NANOSECONDS);
     }
     s.client.cutOff(notice);
+    return true;
   }
 
   /** Restores contact; the client then learns whether its session survived. */
@@ -163,6 +179,22 @@ public final class MemCluster {
     if (client != null) {
       client.heal();
     }
+  }
+
+  /**
+   * Stalls the network: nothing more reaches any client of this cluster (completions, events, the news of a heal)
+   * until the returned handle is closed, or after 30 seconds at the latest. The server itself keeps working.
+   */
+  public AutoCloseable stall() {
+    CountDownLatch release = new CountDownLatch(1);
+    network.execute(() -> {
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    return release::countDown;
   }
 
   /** Deletes the candidate's tickets in the named election (under any root), as an operator would. */

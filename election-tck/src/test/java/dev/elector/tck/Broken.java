@@ -123,10 +123,10 @@ final class Broken {
     }
 
     @Override
-    public void partition(ElectionClient client) {
+    public void partition(ElectionClient client) throws InterruptedException {
       ElectionClient real = ((BadClient) client).real;
-      long id = real.sessionId();
       super.partition(real);
+      long id = real.sessionId(); // the session cut off (after a heal the client may have opened a new one)
       if (v == Variant.ZOMBIE_SESSIONS) {
         // Keep renewing the silent session on the server, as a backend whose keepalives bypass the network might.
         zombies.put(id, timers.scheduleAtFixedRate(() -> {

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 class MemFixture implements TckFixture {
   static final Duration SESSION_TIMEOUT = Duration.ofMillis(1500);
+  private static final Duration CUT_WAIT = Duration.ofSeconds(5);
 
   private final String cluster = "tck-" + UUID.randomUUID().toString().substring(0, 8);
   /** The session each partitioned client had when it was cut off: heal must name that one. */
@@ -63,11 +64,27 @@ class MemFixture implements TckFixture {
     }
   }
 
+  /**
+   * Silences the client's session. A client healed just after its session expired still reports the old session
+   * until it has opened a new one, and silencing the old one would cut nothing off (the test would then wait for a
+   * step-down that cannot come), so this waits, bounded, until the session it silences is one the server holds.
+   */
   @Override
-  public void partition(ElectionClient client) {
-    long id = client.sessionId();
-    cut.put(client, new Cut(id));
-    MemCluster.named(cluster).silence(id);
+  public void partition(ElectionClient client) throws InterruptedException {
+    MemCluster mem = MemCluster.named(cluster);
+    long deadline = System.nanoTime() + CUT_WAIT.toNanos();
+    while (true) {
+      long id = client.sessionId();
+      cut.put(client, new Cut(id));
+      if (mem.silence(id)) {
+        return;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        throw new IllegalStateException("cannot partition: the client's session " + Long.toHexString(id)
+            + " is not held by mem cluster " + cluster + " and no new one was opened within " + CUT_WAIT);
+      }
+      Thread.sleep(2);
+    }
   }
 
   @Override

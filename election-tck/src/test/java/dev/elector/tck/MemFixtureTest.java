@@ -1,0 +1,65 @@
+package dev.elector.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import dev.elector.mem.MemCluster;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** The in-memory fixture's faults cut off what the kit asks them to, even right after the previous fault. */
+class MemFixtureTest {
+
+  /**
+   * The kit's expiry helper heals a client right after expiring its session and may partition it again at once (a
+   * randomized run did, and then waited for a step-down that never came). The client still reports the expired
+   * session until it has opened a new one; the partition must cut off the new one.
+   */
+  @Test
+  void partitionRightAfterHealingAnExpiredSessionCutsOffTheNewSession() throws Exception {
+    MemFixture fixture = new MemFixture();
+    fixture.start();
+    MemCluster mem = MemCluster.named(fixture.endpoints().get(0));
+    try (ElectionClient client = Elections.connect(fixture.config(fixture.endpoints()))) {
+      long first = client.sessionId();
+      fixture.partition(client);
+      fixture.expireSession(client);
+      assertThat(mem.sessions()).as("sessions after expiring %s", Long.toHexString(first)).doesNotContain(first);
+
+      // The client learns of the expiry, and opens a new session, only once the network delivers the heal.
+      CompletableFuture<Void> cut;
+      try (AutoCloseable stalled = mem.stall()) {
+        fixture.heal(client);
+        cut = CompletableFuture.runAsync(() -> {
+          try {
+            fixture.partition(client);
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        // Let the partition act while the client still reports the expired session: a fixture that cuts that one
+        // off finishes here; one that waits for the new session cannot finish until the network is released.
+        try {
+          cut.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException waitingForTheNewSession) {
+          // as it should while nothing is delivered
+        }
+      }
+      cut.get(10, TimeUnit.SECONDS);
+
+      long second = client.sessionId();
+      assertThat(second).as("the session cut off after the heal").isNotEqualTo(first);
+      // Silenced, the new session is expired by the server after its timeout; one not cut off would live on.
+      long deadline = System.nanoTime() + MemFixture.SESSION_TIMEOUT.multipliedBy(4).toNanos();
+      while (mem.sessions().contains(second) && System.nanoTime() - deadline < 0) {
+        Thread.sleep(10);
+      }
+      assertThat(mem.sessions()).as("sessions %s after the new session was cut off for 4 timeouts",
+          Long.toHexString(second)).doesNotContain(second);
+      fixture.heal(client);
+    }
+  }
+}
