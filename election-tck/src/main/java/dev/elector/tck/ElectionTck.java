@@ -1597,6 +1597,7 @@ public abstract class ElectionTck {
 
   /** The randomized run. */
   private final class RandomRun {
+    private final long seed;
     private final Random random;
     private final Duration length;
     private final String e = election("random");
@@ -1611,6 +1612,7 @@ public abstract class ElectionTck {
     private final StringBuilder log = new StringBuilder();
 
     RandomRun(long seed, Duration length) {
+      this.seed = seed;
       this.random = new Random(seed);
       this.length = length;
     }
@@ -1633,14 +1635,7 @@ public abstract class ElectionTck {
           }
         }
         // Safety first: a broken history explains a stalled election better than the stall does.
-        List<String> early = new ArrayList<>(s().history.violations());
-        early.addAll(obs.violations());
-        early.sort(java.util.Comparator.comparing(History::ruleKey));
-        if (!early.isEmpty()) {
-          fail(early.get(0) + (early.size() > 1 ? "\n  (" + (early.size() - 1) + " more violation(s), first lines: "
-              + early.subList(1, Math.min(early.size(), 6)).stream().map(v -> v.lines().findFirst().orElse(""))
-              .toList() + ")" : "") + "\n  actions (last 40):" + tail());
-        }
+        failOnViolations(obs, null);
         List<String> alive = active.stream().filter(l -> !s().clientOf(l).crashed()).toList();
         if (!alive.isEmpty()) {
           s().awaitOneLeader("2.1", alive, s().bounds.recovery());
@@ -1661,9 +1656,36 @@ public abstract class ElectionTck {
         System.out.println("random run: " + actions + " actions, " + s().history.terms().size() + " terms, "
             + labels + " candidates, " + crashes + " crashed clients, history valid");
       } catch (AssertionError ae) {
+        // A wait that failed during the run (a step-down, a leader) is reported after any violation the history
+        // already holds for an earlier rule: two leaders explain a stalled step-down better than the stall does.
+        failOnViolations(obs, ae);
         throw new AssertionError(ae.getMessage() + (ae.getMessage().contains("actions (last") ? ""
             : "\n  actions (last 40):" + tail()), ae);
       }
+    }
+
+    /**
+     * Fails with the history's and the observer's violation of the lowest-numbered rule, if there is one and it
+     * precedes the rule {@code during} (a failure met during the run) names; {@code during}'s first line follows.
+     */
+    private void failOnViolations(ObserverLog obs, AssertionError during) {
+      List<String> early = new ArrayList<>(s().history.violations());
+      early.addAll(obs.violations());
+      early.sort(java.util.Comparator.comparing(History::ruleKey));
+      if (early.isEmpty() || (during != null
+          && History.ruleKey(early.get(0)).compareTo(History.ruleKey(String.valueOf(during.getMessage()))) >= 0)) {
+        return;
+      }
+      AssertionError first = new AssertionError(early.get(0) + (early.size() > 1 ? "\n  (" + (early.size() - 1)
+          + " more violation(s), first lines: " + early.subList(1, Math.min(early.size(), 6)).stream()
+          .map(v -> v.lines().findFirst().orElse("")).toList() + ")" : "")
+          + (during == null ? "" : "\n  then, during the run: " + String.valueOf(during.getMessage()).lines()
+          .findFirst().orElse(""))
+          + "\n  actions (last 40):" + tail());
+      if (during != null) {
+        first.addSuppressed(during);
+      }
+      throw first;
     }
 
     private void step() throws Exception {
@@ -1777,13 +1799,15 @@ public abstract class ElectionTck {
       log.append(String.format("%n    %8.1f ms  %s", (System.nanoTime() % 100_000_000_000L) / 1e6, action));
     }
 
+    /** The last 40 actions, then the seed (a build log often shows only the failure, not what the test printed). */
     private String tail() {
       String[] lines = log.toString().split("\n");
       StringBuilder sb = new StringBuilder();
       for (int i = Math.max(0, lines.length - 40); i < lines.length; i++) {
         sb.append('\n').append(lines[i]);
       }
-      return sb.toString();
+      return sb.append("\n  seed=").append(seed).append(" (rerun with -Delector.tck.seed=").append(seed).append(')')
+          .toString();
     }
   }
 

@@ -108,8 +108,12 @@ public final class Soak {
    */
   public static void run(Backend backend) throws Exception {
     Soak soak = new Soak(backend);
+    long seed = seed();
     try {
-      soak.run(duration(), seed());
+      soak.run(duration(), seed);
+    } catch (AssertionError e) {
+      // The build log often shows only the failure, not what the run printed: the seed goes with it.
+      throw new AssertionError(e.getMessage() + "\n  seed=" + seed + " (replay with -D" + SEED + "=" + seed + ")", e);
     } finally {
       soak.candidates.values().forEach(Candidate::close);
       soak.clients.forEach(ElectionClient::close);
