@@ -1650,7 +1650,7 @@ public abstract class ElectionTck {
         v.addAll(obs.violations());
         v.sort(java.util.Comparator.comparing(History::ruleKey));
         if (!v.isEmpty()) {
-          fail(v.get(0) + "\n  actions (last 40):" + tail());
+          fail(v.get(0) + "\n  actions (last 40, ms since the history began):" + tail());
         }
         check(!s().history.terms().isEmpty(), "2.1", () -> "no term was recorded in " + length);
         System.out.println("random run: " + actions + " actions, " + s().history.terms().size() + " terms, "
@@ -1660,7 +1660,7 @@ public abstract class ElectionTck {
         // already holds for an earlier rule: two leaders explain a stalled step-down better than the stall does.
         failOnViolations(obs, ae);
         throw new AssertionError(ae.getMessage() + (ae.getMessage().contains("actions (last") ? ""
-            : "\n  actions (last 40):" + tail()), ae);
+            : "\n  actions (last 40, ms since the history began):" + tail()), ae);
       }
     }
 
@@ -1681,7 +1681,7 @@ public abstract class ElectionTck {
           .map(v -> v.lines().findFirst().orElse("")).toList() + ")" : "")
           + (during == null ? "" : "\n  then, during the run: " + String.valueOf(during.getMessage()).lines()
           .findFirst().orElse(""))
-          + "\n  actions (last 40):" + tail());
+          + "\n  actions (last 40, ms since the history began):" + tail());
       if (during != null) {
         first.addSuppressed(during);
       }
@@ -1796,7 +1796,8 @@ public abstract class ElectionTck {
 
     private void note(String action) {
       actions++;
-      log.append(String.format("%n    %8.1f ms  %s", (System.nanoTime() % 100_000_000_000L) / 1e6, action));
+      // On the history's clock, so the actions line up with the history slice a violation prints.
+      log.append(String.format("%n    %8.1f ms  %s", s().history.millisSinceOrigin(), action));
     }
 
     /** The last 40 actions, then the seed (a build log often shows only the failure, not what the test printed). */
