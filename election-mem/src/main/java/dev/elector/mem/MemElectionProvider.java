@@ -8,6 +8,9 @@ import dev.elector.spi.ElectionProvider;
 
 /** The {@code mem} provider: {@code mem://<cluster>/<root>}, where the cluster is a name local to this JVM. */
 public final class MemElectionProvider implements ElectionProvider {
+  /** For {@link java.util.ServiceLoader}; does nothing. */
+  public MemElectionProvider() {}
+
   @Override
   public String scheme() {
     return "mem";

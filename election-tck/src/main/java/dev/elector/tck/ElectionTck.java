@@ -1323,7 +1323,7 @@ public abstract class ElectionTck {
           }, pool));
         }
         go.countDown();
-        CompletableFuture.allOf(fs.toArray(new CompletableFuture[0]))
+        CompletableFuture.allOf(fs.toArray(CompletableFuture<?>[]::new))
             .get(s().bounds.election().toMillis() * 2, TimeUnit.MILLISECONDS);
       } catch (ExecutionException ex) {
         if (ex.getCause() instanceof AssertionError ae) {

@@ -246,7 +246,7 @@ final class Scene implements AutoCloseable {
 
   private void waitAll(List<CompletableFuture<Void>> fs) {
     try {
-      CompletableFuture.allOf(fs.toArray(new CompletableFuture[0]))
+      CompletableFuture.allOf(fs.toArray(CompletableFuture<?>[]::new))
           .get(bounds.operation().toMillis() * 2 + 5000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
