@@ -132,6 +132,11 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
+  /** True until {@link #close()}: the proxy's port accepts connections. */
+  public boolean listening() {
+    return !server.isClosed();
+  }
+
   /** True while partitioned. */
   public boolean partitioned() {
     synchronized (stateLock) {
