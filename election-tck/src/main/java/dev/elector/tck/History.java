@@ -222,12 +222,12 @@ public final class History implements AutoCloseable {
     }
   }
 
-  /** "rule 1.10: …" sorts after "rule 1.9: …". */
   /** Milliseconds since this history began recording: the clock its printed slices use. */
   double millisSinceOrigin() {
     return (System.nanoTime() - origin) / 1e6;
   }
 
+  /** "rule 1.10: …" sorts after "rule 1.9: …". */
   static String ruleKey(String violation) {
     var m = java.util.regex.Pattern.compile("^rule (\\d+)\\.(\\d+)").matcher(violation);
     return m.find() ? String.format("%03d.%03d", Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))) : "999";
