@@ -1028,8 +1028,11 @@ public abstract class ElectionTck {
       if (lost) {
         s().await("3.6", () -> "EXPIRED then CONNECTED after the session was lost, saw " + states,
             s().bounds.recovery(), () -> {
-              int x = states.indexOf(SessionState.EXPIRED);
-              return x > 0 && states.subList(x, states.size()).contains(SessionState.CONNECTED);
+              // A snapshot: a view of a list that the listener appends to meanwhile fails with
+              // ConcurrentModificationException.
+              List<SessionState> seen = List.copyOf(states);
+              int x = seen.indexOf(SessionState.EXPIRED);
+              return x > 0 && seen.subList(x, seen.size()).contains(SessionState.CONNECTED);
             });
       }
       c.client.close();
