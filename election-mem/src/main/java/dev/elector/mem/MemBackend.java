@@ -33,6 +33,8 @@ final class MemBackend implements ElectionBackend {
   private volatile boolean expired;
   private volatile boolean closed;
   private volatile long frozenDeadline;
+  /** Cut-offs so far (written under the cluster's lock): a heal still on its way must not undo a later cut. */
+  private volatile long cuts;
   // Network-thread state.
   private final List<Runnable> held = new ArrayList<>();
   private boolean expiredWhileCutOff;
@@ -192,6 +194,7 @@ final class MemBackend implements ElectionBackend {
     long now = System.nanoTime();
     // The deadline moves first, so isValid() is false before any event is delivered (SPEC rule 1.4).
     frozenDeadline = notice ? now - 1 : now + timeoutNanos - marginNanos;
+    cuts++;
     cutOff = true;
     long id = sessionId;
     if (notice) {
@@ -204,8 +207,10 @@ final class MemBackend implements ElectionBackend {
   }
 
   void heal() {
+    long healed = cuts;
     cluster.deliver(() -> {
-      if (closed || !cutOff) {
+      // Cut off again since this heal was sent: the newer cut stands (held deliveries stay held until its heal).
+      if (closed || !cutOff || healed != cuts) {
         return;
       }
       cutOff = false;

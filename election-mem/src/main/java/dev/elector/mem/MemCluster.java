@@ -156,17 +156,17 @@ public final class MemCluster {
           }
         }
       }, s.client.timeoutNanos, TimeUnit.NANOSECONDS);
+      // Under the lock, so cuts and heals of one client are ordered as the server saw them.
+      s.client.cutOff(notice);
     }
-    s.client.cutOff(notice);
     return true;
   }
 
   /** Restores contact; the client then learns whether its session survived. */
   public void heal(long sessionId) {
-    MemBackend client;
     synchronized (lock) {
       // The session may be gone already (expired while cut off): the client must still be reconnected, to learn so.
-      client = cutOffClients.remove(sessionId);
+      MemBackend client = cutOffClients.remove(sessionId);
       Session s = sessions.get(sessionId);
       if (s != null) {
         if (s.expiry != null) {
@@ -175,9 +175,9 @@ public final class MemCluster {
         }
         s.cutOff = false;
       }
-    }
-    if (client != null) {
-      client.heal();
+      if (client != null) {
+        client.heal();
+      }
     }
   }
 

@@ -156,6 +156,34 @@ class EngineOverMemTest {
     assertThat(again.token()).as("same ticket, same token").isEqualTo(term.token());
   }
 
+  /**
+   * A cut made right after a heal holds: the heal reaches the client later, on the network thread, and must not undo
+   * the newer cut (a randomized TCK run healed a client and cut it off again 0.2 ms later; the client believed
+   * itself connected, its leader never stepped down, and the server expired the session and elected another).
+   */
+  @Test
+  void aCutRightAfterAHealHoldsAndTheLeaderStepsDownBeforeTheSuccessor() throws Exception {
+    ElectionClient quiet = client(Duration.ofMillis(1500));
+    ElectionClient other = client(Duration.ofMillis(1500));
+    Candidate a = quiet.election("recut").join("a");
+    Leadership term = a.awaitLeadership(WAIT);
+    Candidate b = other.election("recut").join("b");
+    await().atMost(WAIT).until(() -> b.state() == CandidateState.WAITING);
+    MemCluster mem = MemCluster.named(cluster);
+    long id = quiet.sessionId();
+    assertThat(mem.silence(id)).isTrue();
+    try (AutoCloseable stalled = mem.stall()) { // the heal is still on its way when the next cut comes
+      mem.heal(id);
+      assertThat(mem.silence(id)).as("the session is held and cut off again").isTrue();
+    }
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> !term.isValid());
+    long invalidAt = System.nanoTime();
+    Leadership next = b.awaitLeadership(WAIT);
+    assertThat(next.startedNanos()).as("successor starts after the cut-off leader's term ended")
+        .isGreaterThan(invalidAt);
+    mem.heal(id);
+  }
+
   @Test
   void silencedLeaderStepsDownOnItsOwnDeadlineBeforeTheSuccessorIsElected() throws Exception {
     ElectionClient quiet = client(Duration.ofMillis(1500));
