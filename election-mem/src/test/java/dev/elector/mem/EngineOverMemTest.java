@@ -163,14 +163,10 @@ class EngineOverMemTest {
    */
   @Test
   void aCutRightAfterAHealHoldsAndTheLeaderStepsDownBeforeTheSuccessor() throws Exception {
-    ElectionClient quiet = client(Duration.ofMillis(1500));
-    ElectionClient other = client(Duration.ofMillis(1500));
-    Candidate a = quiet.election("recut").join("a");
-    Leadership term = a.awaitLeadership(WAIT);
-    Candidate b = other.election("recut").join("b");
-    await().atMost(WAIT).until(() -> b.state() == CandidateState.WAITING);
+    LeaderAndWaiter lw = leaderAndWaiter("recut");
+    Leadership term = lw.term();
     MemCluster mem = MemCluster.named(cluster);
-    long id = quiet.sessionId();
+    long id = lw.leaderClient().sessionId();
     assertThat(mem.silence(id)).isTrue();
     try (AutoCloseable stalled = mem.stall()) { // the heal is still on its way when the next cut comes
       mem.heal(id);
@@ -178,22 +174,31 @@ class EngineOverMemTest {
     }
     await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> !term.isValid());
     long invalidAt = System.nanoTime();
-    Leadership next = b.awaitLeadership(WAIT);
+    Leadership next = lw.waiter().awaitLeadership(WAIT);
     assertThat(next.startedNanos()).as("successor starts after the cut-off leader's term ended")
         .isGreaterThan(invalidAt);
     mem.heal(id);
   }
 
-  @Test
-  void silencedLeaderStepsDownOnItsOwnDeadlineBeforeTheSuccessorIsElected() throws Exception {
+  /** On two clients with 1.5 s sessions: "a" leads {@code election}, "b" waits behind it. */
+  private LeaderAndWaiter leaderAndWaiter(String election) throws InterruptedException {
     ElectionClient quiet = client(Duration.ofMillis(1500));
     ElectionClient other = client(Duration.ofMillis(1500));
-    Candidate a = quiet.election("silence").join("a");
-    Leadership term = a.awaitLeadership(WAIT);
-    Candidate b = other.election("silence").join("b");
+    Leadership term = quiet.election(election).join("a").awaitLeadership(WAIT);
+    Candidate b = other.election(election).join("b");
     await().atMost(WAIT).until(() -> b.state() == CandidateState.WAITING);
+    return new LeaderAndWaiter(quiet, term, b);
+  }
+
+  private record LeaderAndWaiter(ElectionClient leaderClient, Leadership term, Candidate waiter) {}
+
+  @Test
+  void silencedLeaderStepsDownOnItsOwnDeadlineBeforeTheSuccessorIsElected() throws Exception {
+    LeaderAndWaiter lw = leaderAndWaiter("silence");
+    Leadership term = lw.term();
+    Candidate b = lw.waiter();
     long cut = System.nanoTime();
-    MemCluster.named(cluster).silence(quiet.sessionId());
+    MemCluster.named(cluster).silence(lw.leaderClient().sessionId());
     assertThat(term.isValid()).as("the deadline has not passed yet").isTrue();
     await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> !term.isValid());
     long invalidAt = System.nanoTime();
