@@ -53,6 +53,28 @@ public final class ClusterFaults {
      * and a cluster leader whenever they form a majority).
      */
     void restoreMember(int i) throws Exception;
+
+    /**
+     * True if {@link #isolateMember(int)} works; the member-isolation scenario skips the cluster otherwise, naming
+     * the missing hook.
+     */
+    default boolean canIsolate() {
+      return false;
+    }
+
+    /**
+     * Cuts member {@code i} off from the other members (all peer traffic, both ways, connections kept open) while
+     * its clients stay connected to it: the member keeps accepting client connections and may answer reads until
+     * it notices it lost the cluster. Returns once the cut is in place.
+     */
+    default void isolateMember(int i) throws Exception {
+      throw new UnsupportedOperationException("isolateMember: " + name() + " cannot isolate a member");
+    }
+
+    /** Ends {@link #isolateMember(int)}; returns once the members now running serve clients with a quorum. */
+    default void rejoinMember(int i) throws Exception {
+      throw new UnsupportedOperationException("rejoinMember: " + name() + " cannot isolate a member");
+    }
   }
 
   private static final String ELECTION = "cluster";

@@ -35,7 +35,12 @@ public interface TckFixture extends AutoCloseable {
      * Cut one client off from the service and heal it. TCP fixtures get this from the kit's {@link FaultProxy};
      * others implement {@link #partition(ElectionClient)} and {@link #heal(ElectionClient)}.
      */
-    PARTITION
+    PARTITION,
+    /**
+     * Act on the service's data as an operator with the service's own tool would: {@link #deleteTicket},
+     * {@link #putForeignEntry} and {@link #deleteElection}, all under the root of {@link #config(List)}.
+     */
+    OPERATOR
   }
 
   /** Starts the service. Called once, before the first test of the class. */
@@ -117,6 +122,34 @@ public interface TckFixture extends AutoCloseable {
   /** Ends a {@link #partition(ElectionClient)}. */
   default void heal(ElectionClient client) throws Exception {
     throw new UnsupportedOperationException("heal: a non-TCP fixture must implement it for PARTITION");
+  }
+
+  /**
+   * Deletes every ticket of candidate {@code candidateId} in {@code election}, with a raw client of the service (not
+   * through Elector), as an operator would; returns once the service has deleted them. Needed for
+   * {@link Capability#OPERATOR}.
+   */
+  default void deleteTicket(String election, String candidateId) throws Exception {
+    throw new UnsupportedOperationException("deleteTicket: capability OPERATOR not declared");
+  }
+
+  /**
+   * Writes an entry that Elector did not write directly under {@code election}'s line (a znode, a key), named
+   * {@code name} (a name that is not a ticket name of the backend), holding {@code value}; returns once it is
+   * written. SPEC rule 4.8: such an entry is not a participant and never blocks the line. Needed for
+   * {@link Capability#OPERATOR}.
+   */
+  default void putForeignEntry(String election, String name, byte[] value) throws Exception {
+    throw new UnsupportedOperationException("putForeignEntry: capability OPERATOR not declared");
+  }
+
+  /**
+   * Deletes {@code election}'s container and everything in it (ZooKeeper: the election's znode with its children;
+   * etcd: every key under its prefix), as an operator would; returns once it is gone. Needed for
+   * {@link Capability#OPERATOR}.
+   */
+  default void deleteElection(String election) throws Exception {
+    throw new UnsupportedOperationException("deleteElection: capability OPERATOR not declared");
   }
 
   /**
