@@ -36,7 +36,10 @@ public final class Checks {
     return value;
   }
 
-  /** Candidate ids: 1..256 characters, not blank, no control characters. */
+  /**
+   * Candidate ids: 1..256 characters, not blank, no control characters, well-formed UTF-16 (a lone surrogate would
+   * be encoded as '?', so two different ids could be stored as one).
+   */
   public static String candidateId(String value) {
     if (value == null) {
       throw new InvalidInputException("candidate id", null, "must not be null");
@@ -46,8 +49,16 @@ public final class Checks {
           "candidate id", value, "must be 1 to " + MAX_ID_LENGTH + " characters long and not blank");
     }
     for (int i = 0; i < value.length(); i++) {
-      if (Character.isISOControl(value.charAt(i))) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
         throw new InvalidInputException("candidate id", value, "must not contain control characters");
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++; // a well-formed pair: one supplementary character
+      } else if (Character.isSurrogate(c)) {
+        throw new InvalidInputException("candidate id", value.replace(c, '\uFFFD'),
+            "must be well-formed UTF-16: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT)
+                + " at index " + i);
       }
     }
     return value;
