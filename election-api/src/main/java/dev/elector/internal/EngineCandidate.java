@@ -25,6 +25,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The candidate state machine. Every field without {@code volatile} is confined to the client's engine thread; the
@@ -45,8 +46,14 @@ final class EngineCandidate implements Candidate {
   private volatile CandidateState state = CandidateState.JOINING;
   private volatile Term term;
   private final List<ListenerSub> listeners = new CopyOnWriteArrayList<>();
-  private final CompletableFuture<Void> termEndedOnClose = new CompletableFuture<>();
+  /** Completes when the ticket is removed (or given up with the session) after a close; Elector-internal. */
+  private final CompletableFuture<Void> removed = new CompletableFuture<>();
+  /** The application's view of {@link #removed}: completed on the callback pool, after the term's ended(). */
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  /**
+   * Set by the closing thread itself, before anything else: from then on no term of this candidate is valid
+   * ({@link Term#isValid()} reads it), however busy the engine thread is (SPEC rule 1.6).
+   */
   private volatile boolean closing;
   /** Why the backend refused this candidate for good (for example no permission); null if it did not. */
   private volatile ElectorException refusal;
@@ -57,6 +64,7 @@ final class EngineCandidate implements Candidate {
   private int failures;
   private boolean rejoinScheduled;
   private boolean enqueueInFlight;
+  private boolean closeDone;
   private final List<CompletableFuture<Leadership>> electedWaiters = new ArrayList<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
@@ -204,25 +212,39 @@ final class EngineCandidate implements Candidate {
 
   @Override
   public CompletionStage<Void> closeAsync() {
+    closing = true;
     client.post(this::doClose, () -> {
       // The engine is gone: the client closed, and with it the session and the ticket.
-      closing = true;
       state = CandidateState.CLOSED;
-      termEndedOnClose.complete(null);
-      closed.complete(null);
+      removed.complete(null);
+      client.onCallbacks(() -> closed.complete(null));
     });
     return closed.minimalCompletionStage();
   }
 
+  /**
+   * Ends the term on the calling thread (SPEC rule 1.6, whatever the engine thread is doing): the term is invalid
+   * (the closing flag), its {@code ended()} complete and its {@code revoked} queued when this returns; then waits at
+   * most the operation timeout for the ticket's removal, which may need an unreachable backend (the ticket goes
+   * with the session anyway).
+   */
   @Override
   public void close() {
     closeAsync();
+    Term t = term;
+    if (t != null) {
+      t.end(EndReason.CLOSED);
+      t.completeEnded();
+      for (ListenerSub l : listeners) {
+        l.revoked(t, t.endReason());
+      }
+    }
+    if (client.onEngineThread()) {
+      return; // called from a callback on a direct executor: the engine removes the ticket once it returns
+    }
     Duration timeout = client.config().operationTimeout();
     try {
-      // The term ends at once on the engine thread (SPEC rule 1.6)...
-      termEndedOnClose.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      // ...the ticket's removal may wait on a backend that is unreachable; it vanishes with the session anyway.
-      closed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      removed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (TimeoutException e) {
@@ -231,6 +253,11 @@ final class EngineCandidate implements Candidate {
     } catch (ExecutionException e) {
       LOG.log(System.Logger.Level.WARNING, "Closing candidate " + id, e.getCause());
     }
+  }
+
+  /** Completes when the ticket is removed after a close (on any thread): for the client's own close. */
+  CompletableFuture<Void> removedFuture() {
+    return removed;
   }
 
   @Override
@@ -397,7 +424,7 @@ final class EngineCandidate implements Candidate {
 
   private void startTerm(Ticket t) {
     failures = 0;
-    Term tm = new Term(client, election, id, t.token(), t.sessionId());
+    Term tm = new Term(client, election, id, t.token(), t.sessionId(), () -> closing);
     term = tm;
     state = CandidateState.LEADING;
     for (ListenerSub l : listeners) {
@@ -431,9 +458,12 @@ final class EngineCandidate implements Candidate {
       return;
     }
     term = null;
-    tm.end(reason);
+    if (tm.end(reason)) {
+      tm.completeEndedLater();
+    }
+    EndReason why = tm.endReason(); // a closing thread may have ended it first
     for (ListenerSub l : listeners) {
-      l.revoked(tm, reason);
+      l.revoked(tm, why);
     }
   }
 
@@ -469,19 +499,24 @@ final class EngineCandidate implements Candidate {
     }, () -> f.completeExceptionally(stopped())));
   }
 
-  /** Completes {@code f} after {@code tm}'s ended stage, so "resign completed" implies "term ended" (rule 1.6). */
+  /**
+   * Completes {@code f} on the callback pool, never on the engine thread, after {@code tm}'s ended stage, so
+   * "resign completed" implies "term ended" (rule 1.6). The term has already ended on the engine thread.
+   */
   private void completeAfter(Term tm, CompletableFuture<Void> f) {
-    if (tm == null) {
-      client.onCallbacks(() -> f.complete(null));
-    } else {
-      tm.endedFuture().whenComplete((r, e) -> f.complete(null));
-    }
+    client.onCallbacks(() -> {
+      if (tm != null) {
+        tm.completeEnded();
+      }
+      f.complete(null);
+    });
   }
 
   void doClose() {
-    if (closing && state == CandidateState.CLOSED) {
+    if (closeDone) {
       return;
     }
+    closeDone = true;
     closing = true;
     // The state reads CLOSED before anyone is woken below: an application that sees elected() fail must not then
     // find the candidate still JOINING.
@@ -496,13 +531,12 @@ final class EngineCandidate implements Candidate {
     Ticket t = ticket;
     setTicket(null);
     client.forget(this);
-    if (tm == null) {
-      termEndedOnClose.complete(null);
-    } else {
-      tm.endedFuture().whenComplete((r, e) -> termEndedOnClose.complete(null));
-    }
     CompletionStage<Void> removal = t == null ? CompletableFuture.completedFuture(null) : client.removeTicket(t);
-    removal.whenComplete((v, e) -> termEndedOnClose.whenComplete((v2, e2) -> closed.complete(null)));
+    // The removal completes on a backend thread: the application's stage completes on the callback pool.
+    removal.whenComplete((v, e) -> {
+      removed.complete(null);
+      completeAfter(tm, closed);
+    });
   }
 
   // Session events, engine thread.
@@ -585,7 +619,7 @@ final class EngineCandidate implements Candidate {
     }
   }
 
-  /** Ends everything without touching the backend: the client is closing and takes the session with it. */
+  /** The client is closing (or its backend gave up): close, removing the ticket while the session still lets us. */
   void onClientClosed() {
     doClose();
   }
@@ -595,36 +629,38 @@ final class EngineCandidate implements Candidate {
     final SerialExecutor executor;
     final LeadershipListener listener;
     volatile boolean cancelled;
-    private Term current;
+    /**
+     * The term whose {@code elected} is queued and whose {@code revoked} is not. Set only after {@code elected} is
+     * queued, so a closing thread that ends the term ({@link #revoked}, any thread) can never queue {@code revoked}
+     * first; the compare-and-set queues {@code revoked} exactly once, whichever thread gets there first.
+     */
+    private final AtomicReference<Term> current = new AtomicReference<>();
 
     ListenerSub(SerialExecutor executor, LeadershipListener listener) {
       this.executor = executor;
       this.listener = listener;
     }
 
+    /** Engine thread only. */
     void elected(Term t) {
-      current = t;
       executor.execute(() -> {
         if (!cancelled) {
           listener.elected(t);
         }
       });
+      current.set(t);
     }
 
+    /** Any thread. */
     void revoked(Term t, EndReason reason) {
-      if (current != t) {
+      if (!current.compareAndSet(t, null)) {
         return;
       }
-      current = null;
       executor.execute(() -> {
         if (!cancelled) {
           listener.revoked(t, reason);
         }
       });
     }
-  }
-
-  static ElectorException asElector(Throwable t) {
-    return EngineClient.asElector(t);
   }
 }

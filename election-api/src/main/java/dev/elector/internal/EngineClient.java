@@ -29,9 +29,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,10 +48,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EngineClient implements ElectionClient {
   private static final System.Logger LOG = System.getLogger("dev.elector");
   private static final AtomicInteger CLIENTS = new AtomicInteger();
+  /**
+   * Threads of a client's callback pool. Bounded: a burst (10,000 terms ending at one expiry) queues instead of
+   * spawning a thread each, and continuations that block hold at most this many threads.
+   */
+  static final int CALLBACK_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
 
   private final ClientConfig config;
   private final ScheduledThreadPoolExecutor loop;
-  private final ExecutorService callbacks;
+  private final ThreadPoolExecutor callbacks;
+  /** The engine thread (set when it starts), so a close called from a callback on it does not wait for itself. */
+  private volatile Thread engineThread;
   private volatile ElectionBackend backend;
   private volatile SessionState state = SessionState.CONNECTED;
   private volatile long sessionId;
@@ -73,14 +81,22 @@ public final class EngineClient implements ElectionClient {
   private EngineClient(ClientConfig config) {
     this.config = config;
     int n = CLIENTS.incrementAndGet();
-    this.loop = new ScheduledThreadPoolExecutor(1, daemon("elector-engine-" + n));
+    ThreadFactory engine = daemon("elector-engine-" + n);
+    this.loop = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = engine.newThread(r);
+      engineThread = t;
+      return t;
+    });
     this.loop.setRemoveOnCancelPolicy(true);
     this.loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    this.callbacks = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-        new java.util.concurrent.SynchronousQueue<>(), daemon("elector-callback-" + n));
+    // Never shut down: its threads end after a second idle, so stages the application holds still complete on it
+    // after the client closed, and nothing ever runs inline on the engine or a backend thread instead.
+    this.callbacks = new ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 1, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), daemon("elector-callback-" + n));
+    this.callbacks.allowCoreThreadTimeOut(true);
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+  private static ThreadFactory daemon(String prefix) {
     AtomicInteger count = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
@@ -162,7 +178,8 @@ public final class EngineClient implements ElectionClient {
     post(() -> {
       List<CompletionStage<Void>> removals = new ArrayList<>();
       for (EngineCandidate c : new ArrayList<>(candidates)) {
-        removals.add(c.closeAsync());
+        c.closeAsync();
+        removals.add(c.removedFuture()); // not the application's stage: its pool may be busy with their code
       }
       for (Observation o : new ArrayList<>(observations.values())) {
         o.stop();
@@ -202,8 +219,7 @@ public final class EngineClient implements ElectionClient {
   }
 
   private void shutdownThreads() {
-    loop.shutdownNow();
-    callbacks.shutdown(); // queued callbacks (revoked, CLOSED) still run
+    loop.shutdownNow(); // the callback pool is not shut down: queued callbacks (revoked, CLOSED) still run
   }
 
   @Override
@@ -279,11 +295,12 @@ public final class EngineClient implements ElectionClient {
 
   /** Runs on the callback pool, so application continuations never run on the engine or a backend thread. */
   void onCallbacks(Runnable r) {
-    try {
-      callbacks.execute(r);
-    } catch (RejectedExecutionException e) {
-      r.run(); // the pool is shut down: the client is closed and the engine thread is ending
-    }
+    callbacks.execute(r); // never shut down, unbounded queue: never rejects
+  }
+
+  /** True on this client's engine thread (a listener on a direct executor runs there). */
+  boolean onEngineThread() {
+    return Thread.currentThread() == engineThread;
   }
 
   /** A stage for the application, completed on the callback pool with backend errors as ElectorExceptions. */
