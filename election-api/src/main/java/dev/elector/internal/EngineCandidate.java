@@ -65,6 +65,8 @@ final class EngineCandidate implements Candidate {
   private boolean rejoinScheduled;
   private boolean enqueueInFlight;
   private boolean closeDone;
+  /** The term {@link #doClose()} ended, if any; read by {@link #close()} once the removal is done. */
+  private volatile Term closedTerm;
   private final List<CompletableFuture<Leadership>> electedWaiters = new ArrayList<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
@@ -212,14 +214,24 @@ final class EngineCandidate implements Candidate {
 
   @Override
   public CompletionStage<Void> closeAsync() {
+    beginClose();
+    return closed.minimalCompletionStage();
+  }
+
+  /**
+   * Sets the closing flag, then reads the current term, then hands the close to the engine thread: a term the
+   * engine starts after the read is never valid (the flag), and {@link #doClose()} ends it.
+   */
+  private Term beginClose() {
     closing = true;
+    Term t = term;
     client.post(this::doClose, () -> {
       // The engine is gone: the client closed, and with it the session and the ticket.
       state = CandidateState.CLOSED;
       removed.complete(null);
       client.onCallbacks(() -> closed.complete(null));
     });
-    return closed.minimalCompletionStage();
+    return t;
   }
 
   /**
@@ -230,8 +242,7 @@ final class EngineCandidate implements Candidate {
    */
   @Override
   public void close() {
-    closeAsync();
-    Term t = term;
+    Term t = beginClose();
     if (t != null) {
       t.end(EndReason.CLOSED);
       t.completeEnded();
@@ -245,6 +256,10 @@ final class EngineCandidate implements Candidate {
     Duration timeout = client.config().operationTimeout();
     try {
       removed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      Term last = closedTerm;
+      if (last != null) {
+        last.completeEnded(); // a term the engine started while this close was on its way (never valid)
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (TimeoutException e) {
@@ -523,6 +538,7 @@ final class EngineCandidate implements Candidate {
     state = CandidateState.CLOSED;
     gen++;
     Term tm = term;
+    closedTerm = tm;
     endTerm(EndReason.CLOSED);
     for (CompletableFuture<Leadership> w : electedWaiters) {
       client.onCallbacks(() -> w.completeExceptionally(stopped()));
