@@ -14,18 +14,18 @@ import dev.elector.Subscription;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The candidate state machine. Every field without {@code volatile} is confined to the client's engine thread; the
@@ -65,9 +65,8 @@ final class EngineCandidate implements Candidate {
   private boolean rejoinScheduled;
   private boolean enqueueInFlight;
   private boolean closeDone;
-  /** The term {@link #doClose()} ended, if any; read by {@link #close()} once the removal is done. */
-  private volatile Term closedTerm;
-  private final List<CompletableFuture<Leadership>> electedWaiters = new ArrayList<>();
+  /** Engine thread, and {@link #abandon()} once the engine has stopped: hence a concurrent queue. */
+  private final Queue<CompletableFuture<Leadership>> electedWaiters = new ConcurrentLinkedQueue<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
     this.client = client;
@@ -242,24 +241,13 @@ final class EngineCandidate implements Candidate {
    */
   @Override
   public void close() {
-    Term t = beginClose();
-    if (t != null) {
-      t.end(EndReason.CLOSED);
-      t.completeEnded();
-      for (ListenerSub l : listeners) {
-        l.revoked(t, t.endReason());
-      }
-    }
+    endHere(beginClose());
     if (client.onEngineThread()) {
       return; // called from a callback on a direct executor: the engine removes the ticket once it returns
     }
     Duration timeout = client.config().operationTimeout();
     try {
       removed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      Term last = closedTerm;
-      if (last != null) {
-        last.completeEnded(); // a term the engine started while this close was on its way (never valid)
-      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (TimeoutException e) {
@@ -267,6 +255,51 @@ final class EngineCandidate implements Candidate {
           + " it goes with the session", id, election, timeout);
     } catch (ExecutionException e) {
       LOG.log(System.Logger.Level.WARNING, "Closing candidate " + id, e.getCause());
+    }
+  }
+
+  /**
+   * Ends {@code t} on the calling thread, whatever the engine thread is doing (SPEC rule 1.6): invalid (the closing
+   * flag, already set), {@code ended()} complete (on the callback pool instead when this is the engine thread, which
+   * never runs application continuations) and {@code revoked} queued for every listener that got {@code elected}.
+   */
+  private void endHere(Term t) {
+    if (t == null) {
+      return;
+    }
+    t.end(EndReason.CLOSED);
+    if (client.onEngineThread()) {
+      t.completeEndedLater();
+    } else {
+      t.completeEnded();
+    }
+    for (ListenerSub l : listeners) {
+      l.revoked(t, t.endReason());
+    }
+  }
+
+  /** The client is closing, on the closing thread: this candidate's term ends now, its close goes to the engine. */
+  void closeForClient() {
+    endHere(beginClose());
+  }
+
+  /**
+   * The engine stopped (the client closed) before this candidate's close finished there: finish it on the calling
+   * thread. Touches only what is safe from any thread; the session took the ticket with it.
+   */
+  void abandon() {
+    closing = true;
+    endHere(term);
+    state = CandidateState.CLOSED;
+    failElectedWaiters();
+    removed.complete(null);
+    client.onCallbacks(() -> closed.complete(null));
+  }
+
+  private void failElectedWaiters() {
+    for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
+      CompletableFuture<Leadership> waiter = w;
+      client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
     }
   }
 
@@ -441,22 +474,32 @@ final class EngineCandidate implements Candidate {
     failures = 0;
     Term tm = new Term(client, election, id, t.token(), t.sessionId(), () -> closing);
     term = tm;
+    // A closing thread sets the flag, then reads the term; this thread sets the term, then reads the flag: one of
+    // the two sees the other. A term that finds the flag set was never valid: nobody hears of it, doClose ends it.
+    if (closing) {
+      return;
+    }
     state = CandidateState.LEADING;
+    // Queue elected for every listener before running any (a direct executor runs it right here, and may block):
+    // a concurrent close() then finds every listener's term and queues its revoked before it returns.
     for (ListenerSub l : listeners) {
-      l.elected(tm);
+      l.queueElected(tm);
     }
-    for (CompletableFuture<Leadership> w : electedWaiters) {
-      client.onCallbacks(() -> w.complete(tm));
+    for (ListenerSub l : listeners) {
+      l.executor.start();
     }
-    electedWaiters.clear();
+    for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
+      CompletableFuture<Leadership> waiter = w;
+      client.onCallbacks(() -> waiter.complete(tm));
+    }
     scheduleDeadlineCheck(tm);
   }
 
   private void scheduleDeadlineCheck(Term tm) {
     long delayNanos = Math.max(0, client.backend().sessionDeadline() - System.nanoTime());
     client.scheduleNanos(() -> {
-      if (term != tm) {
-        return;
+      if (term != tm || closing) {
+        return; // a closing candidate's term ends by close(), reason CLOSED
       }
       if (tm.isValid()) {
         scheduleDeadlineCheck(tm);
@@ -511,7 +554,7 @@ final class EngineCandidate implements Candidate {
         }
       }
       completeAfter(tm, f);
-    }, () -> f.completeExceptionally(stopped())));
+    }, () -> client.onCallbacks(() -> f.completeExceptionally(stopped()))));
   }
 
   /**
@@ -538,12 +581,8 @@ final class EngineCandidate implements Candidate {
     state = CandidateState.CLOSED;
     gen++;
     Term tm = term;
-    closedTerm = tm;
     endTerm(EndReason.CLOSED);
-    for (CompletableFuture<Leadership> w : electedWaiters) {
-      client.onCallbacks(() -> w.completeExceptionally(stopped()));
-    }
-    electedWaiters.clear();
+    failElectedWaiters();
     Ticket t = ticket;
     setTicket(null);
     client.forget(this);
@@ -551,6 +590,7 @@ final class EngineCandidate implements Candidate {
     // The removal completes on a backend thread: the application's stage completes on the callback pool.
     removal.whenComplete((v, e) -> {
       removed.complete(null);
+      client.unregister(this);
       completeAfter(tm, closed);
     });
   }
@@ -640,17 +680,17 @@ final class EngineCandidate implements Candidate {
     doClose();
   }
 
-  /** One registered listener; {@code current} makes elected/revoked alternate for it (SPEC rule 3.1). */
+  /**
+   * One registered listener; {@code current} makes elected/revoked alternate for it (SPEC rule 3.1). Its lock guards
+   * {@code current} together with queueing the callback, so a closing thread's {@code revoked} can never be queued
+   * before the {@code elected} of its term, nor twice; no application code runs under it.
+   */
   private static final class ListenerSub {
     final SerialExecutor executor;
     final LeadershipListener listener;
     volatile boolean cancelled;
-    /**
-     * The term whose {@code elected} is queued and whose {@code revoked} is not. Set only after {@code elected} is
-     * queued, so a closing thread that ends the term ({@link #revoked}, any thread) can never queue {@code revoked}
-     * first; the compare-and-set queues {@code revoked} exactly once, whichever thread gets there first.
-     */
-    private final AtomicReference<Term> current = new AtomicReference<>();
+    /** The term whose elected is queued and whose revoked is not. Guarded by this. */
+    private Term current;
 
     ListenerSub(SerialExecutor executor, LeadershipListener listener) {
       this.executor = executor;
@@ -659,24 +699,39 @@ final class EngineCandidate implements Candidate {
 
     /** Engine thread only. */
     void elected(Term t) {
-      executor.execute(() -> {
-        if (!cancelled) {
-          listener.elected(t);
-        }
-      });
-      current.set(t);
+      queueElected(t);
+      executor.start();
     }
 
-    /** Any thread. */
-    void revoked(Term t, EndReason reason) {
-      if (!current.compareAndSet(t, null)) {
-        return;
+    /** Queues elected without running it; {@link SerialExecutor#start()} runs it. */
+    void queueElected(Term t) {
+      synchronized (this) {
+        current = t;
+        executor.enqueue(() -> {
+          if (!cancelled) {
+            listener.elected(t);
+          }
+        });
       }
-      executor.execute(() -> {
-        if (!cancelled) {
-          listener.revoked(t, reason);
+    }
+
+    /**
+     * Any thread. Also starts the listener's queue if the engine queued elected but has not started it yet (it may
+     * be held by another listener on a direct executor): revoked is then on its way when this returns.
+     */
+    void revoked(Term t, EndReason reason) {
+      synchronized (this) {
+        if (current != t) {
+          return;
         }
-      });
+        current = null;
+        executor.enqueue(() -> {
+          if (!cancelled) {
+            listener.revoked(t, reason);
+          }
+        });
+      }
+      executor.start();
     }
   }
 }

@@ -31,11 +31,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,22 +51,32 @@ public final class EngineClient implements ElectionClient {
   private static final System.Logger LOG = System.getLogger("dev.elector");
   private static final AtomicInteger CLIENTS = new AtomicInteger();
   /**
-   * Threads of a client's callback pool. Bounded: a burst (10,000 terms ending at one expiry) queues instead of
-   * spawning a thread each, and continuations that block hold at most this many threads.
+   * Threads of a client's callback pool that run continuations: a burst (10,000 terms ending at one expiry) queues
+   * on them instead of spawning a thread each.
    */
   static final int CALLBACK_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
+  /**
+   * The most threads the pool may have: beyond {@link #CALLBACK_THREADS} it adds one for each continuation that
+   * blocks in {@code CompletableFuture.get()/join()} (on another of Elector's stages, say), so such waits cannot
+   * starve the completions they wait for.
+   */
+  static final int CALLBACK_MAX_THREADS = CALLBACK_THREADS + 64;
 
   private final ClientConfig config;
   private final ScheduledThreadPoolExecutor loop;
-  private final ThreadPoolExecutor callbacks;
+  private final ForkJoinPool callbacks;
   /** The engine thread (set when it starts), so a close called from a callback on it does not wait for itself. */
   private volatile Thread engineThread;
   private volatile ElectionBackend backend;
   private volatile SessionState state = SessionState.CONNECTED;
   private volatile long sessionId;
   private volatile boolean closed;
-  private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
   private final List<SessionSub> sessionListeners = new CopyOnWriteArrayList<>();
+
+  /** Every candidate from its join until its ticket's removal is done: the closing thread ends their terms. */
+  private final Set<EngineCandidate> registered = ConcurrentHashMap.newKeySet();
+  /** Whether CLOSED was told to session listeners (by the engine, or by the closing thread if the engine is gone). */
+  private final AtomicBoolean closedAnnounced = new AtomicBoolean();
 
   // Engine-thread state.
   private final Set<EngineCandidate> candidates = new LinkedHashSet<>();
@@ -91,9 +103,13 @@ public final class EngineClient implements ElectionClient {
     this.loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     // Never shut down: its threads end after a second idle, so stages the application holds still complete on it
     // after the client closed, and nothing ever runs inline on the engine or a backend thread instead.
-    this.callbacks = new ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 1, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), daemon("elector-callback-" + n));
-    this.callbacks.allowCoreThreadTimeOut(true);
+    AtomicInteger workers = new AtomicInteger();
+    this.callbacks = new ForkJoinPool(CALLBACK_THREADS, pool -> {
+      ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+      t.setName("elector-callback-" + n + "-" + workers.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }, null, true, 0, CALLBACK_MAX_THREADS, 1, pool -> true, 1, TimeUnit.SECONDS);
   }
 
   private static ThreadFactory daemon(String prefix) {
@@ -169,34 +185,73 @@ public final class EngineClient implements ElectionClient {
     };
   }
 
+  /**
+   * Closes every candidate, cancels every observer and ends the session (SPEC rule 4.2). Every term ends on the
+   * calling thread first (rule 1.6), whatever the engine thread is doing; the tickets' removal waits at most the
+   * operation timeout (an unreachable backend takes them with the session). Called from a callback that runs on the
+   * engine thread (a direct executor), it does the engine's part itself and waits for nothing.
+   */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    post(() -> {
-      List<CompletionStage<Void>> removals = new ArrayList<>();
-      for (EngineCandidate c : new ArrayList<>(candidates)) {
-        c.closeAsync();
-        removals.add(c.removedFuture()); // not the application's stage: its pool may be busy with their code
-      }
-      for (Observation o : new ArrayList<>(observations.values())) {
-        o.stop();
-      }
-      observations.clear();
-      CompletableFuture.allOf(removals.stream().map(CompletionStage::toCompletableFuture)
-              .toArray(CompletableFuture[]::new))
-          .whenComplete((v, e) -> closeDone.complete(null));
-    }, () -> closeDone.complete(null));
+    for (EngineCandidate c : registered) {
+      c.closeForClient();
+    }
+    if (onEngineThread()) {
+      closeCandidatesAndObservers();
+      closeBackend();
+      announceClosed();
+      loop.shutdown(); // not shutdownNow: that would interrupt the application's callback running on this thread
+      return;
+    }
+    CompletableFuture<Void> removals = new CompletableFuture<>();
+    post(() -> closeCandidatesAndObservers().whenComplete((v, e) -> removals.complete(null)),
+        () -> removals.complete(null));
     try {
-      closeDone.get(config.operationTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      removals.get(config.operationTimeout().toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (TimeoutException | ExecutionException e) {
       LOG.log(System.Logger.Level.WARNING, "Closing the client: tickets not removed within {0}; they go with the "
           + "session", config.operationTimeout());
     }
+    closeBackend();
+    CompletableFuture<Void> told = new CompletableFuture<>();
+    post(() -> {
+      announceClosed();
+      told.complete(null);
+    }, () -> told.complete(null));
+    try {
+      told.get(1, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // the engine thread is stuck or gone: told below
+    }
+    shutdownThreads();
+    // Whatever the engine did not get to (it was busy, or a removal's retry was dropped with it): finish here.
+    announceClosed();
+    for (EngineCandidate c : registered) {
+      c.abandon();
+    }
+  }
+
+  /** Engine thread: closes every candidate and observer; completes when every ticket's removal is done. */
+  private CompletableFuture<Void> closeCandidatesAndObservers() {
+    List<CompletableFuture<Void>> removals = new ArrayList<>();
+    for (EngineCandidate c : new ArrayList<>(candidates)) {
+      c.onClientClosed();
+      removals.add(c.removedFuture()); // not the application's stage: its pool may be busy with their code
+    }
+    for (Observation o : new ArrayList<>(observations.values())) {
+      o.stop();
+    }
+    observations.clear();
+    return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+  }
+
+  private void closeBackend() {
     ElectionBackend b = backend;
     if (b != null) {
       try {
@@ -205,17 +260,16 @@ public final class EngineClient implements ElectionClient {
         LOG.log(System.Logger.Level.WARNING, "Closing the backend session", e);
       }
     }
-    CompletableFuture<Void> announced = new CompletableFuture<>();
-    post(() -> {
-      setState(SessionState.CLOSED, sessionId);
-      announced.complete(null);
-    }, () -> announced.complete(null));
-    try {
-      announced.get(1, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // the engine thread is stuck or gone; shut down regardless
+  }
+
+  /** Tells session listeners CLOSED, once, last (SPEC rule 3.6): from the engine thread, or after it stopped. */
+  private void announceClosed() {
+    state = SessionState.CLOSED;
+    if (closedAnnounced.compareAndSet(false, true)) {
+      for (SessionSub sub : sessionListeners) {
+        sub.deliver(SessionState.CLOSED, sessionId);
+      }
     }
-    shutdownThreads();
   }
 
   private void shutdownThreads() {
@@ -325,6 +379,7 @@ public final class EngineClient implements ElectionClient {
   }
 
   void register(EngineCandidate c) {
+    registered.add(c);
     post(() -> {
       if (closed) {
         c.onClientClosed();
@@ -337,6 +392,11 @@ public final class EngineClient implements ElectionClient {
 
   void forget(EngineCandidate c) {
     candidates.remove(c);
+  }
+
+  /** Any thread: the candidate's close is done, ticket removed or given up. */
+  void unregister(EngineCandidate c) {
+    registered.remove(c);
   }
 
   /**
@@ -433,6 +493,13 @@ public final class EngineClient implements ElectionClient {
 
   /** Engine thread: records the state and tells session listeners of each change once (SPEC rule 3.6). */
   private void setState(SessionState s, long id) {
+    if (s == SessionState.CLOSED) {
+      announceClosed();
+      return;
+    }
+    if (closedAnnounced.get()) {
+      return;
+    }
     state = s;
     if (announced == s && s != SessionState.CONNECTED) {
       return;
@@ -450,7 +517,7 @@ public final class EngineClient implements ElectionClient {
   private final class Listener implements BackendListener {
     @Override
     public void sessionEvent(SessionEvent event) {
-      if (event.kind() == SessionEvent.Kind.SUSPENDED || event.kind() == SessionEvent.Kind.EXPIRED) {
+      if (!closed && (event.kind() == SessionEvent.Kind.SUSPENDED || event.kind() == SessionEvent.Kind.EXPIRED)) {
         // Make isValid() false at once, before the event reaches the engine thread (SPEC rule 1.4).
         state = event.kind() == SessionEvent.Kind.EXPIRED ? SessionState.EXPIRED : SessionState.SUSPENDED;
       }

@@ -13,7 +13,10 @@ final class SerialExecutor implements Executor {
   private final Executor delegate;
   /** Sized for the usual one or two pending callbacks: there is one per listener, thousands per client. */
   private final ArrayDeque<Runnable> queue = new ArrayDeque<>(2);
+  /** A drain is scheduled or running, or pending (queued work not yet handed to the delegate). */
   private boolean running;
+  /** Work was queued while nothing ran and no {@link #start()} has scheduled the drain yet. */
+  private boolean pendingStart;
 
   SerialExecutor(Executor delegate) {
     this.delegate = delegate;
@@ -21,12 +24,35 @@ final class SerialExecutor implements Executor {
 
   @Override
   public void execute(Runnable task) {
+    enqueue(task);
+    start();
+  }
+
+  /**
+   * Queues {@code task} without running anything. If nothing was running, a drain is now pending: the next
+   * {@link #start()}, from any thread, schedules it.
+   */
+  void enqueue(Runnable task) {
     synchronized (queue) {
       queue.add(task);
-      if (running) {
+      if (!running) {
+        running = true;
+        pendingStart = true;
+      }
+    }
+  }
+
+  /**
+   * Schedules the pending drain, if one is pending; otherwise does nothing. Call it outside any lock of your own: a
+   * direct delegate runs the tasks on the calling thread. Whichever thread calls it first starts the drain, so a task
+   * queued by one thread runs even while another thread that queued earlier has not got round to starting it.
+   */
+  void start() {
+    synchronized (queue) {
+      if (!pendingStart) {
         return;
       }
-      running = true;
+      pendingStart = false;
     }
     schedule();
   }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -116,15 +117,26 @@ class EngineThreadsTest {
     a.awaitLeadership(WAIT);
     other.awaitLeadership(WAIT);
 
+    // Each continuation is attached while the mem network is stalled, so its stage cannot have completed yet (a
+    // continuation attached to a completed stage runs on the attaching thread).
+    MemCluster mem = MemCluster.named(cluster);
     List<String> threads = new CopyOnWriteArrayList<>();
     long start = System.nanoTime();
-    a.resign().thenRun(() -> {
-      threads.add("resign:" + Thread.currentThread().getName());
-      other.close(); // blocks this thread until other's ticket is removed: must not be the engine thread
-    }).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    CompletableFuture<Void> resigned;
+    try (AutoCloseable stall = mem.stall()) {
+      resigned = a.resign().thenRun(() -> {
+        threads.add("resign:" + Thread.currentThread().getName());
+        other.close(); // blocks this thread until other's ticket is removed: must not be the engine thread
+      }).toCompletableFuture();
+    }
+    resigned.get(10, TimeUnit.SECONDS);
     long resignMillis = (System.nanoTime() - start) / 1_000_000;
-    a.closeAsync().thenRun(() -> threads.add("closeAsync:" + Thread.currentThread().getName()))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    CompletableFuture<Void> closed;
+    try (AutoCloseable stall = mem.stall()) {
+      closed = a.closeAsync().thenRun(() -> threads.add("closeAsync:" + Thread.currentThread().getName()))
+          .toCompletableFuture();
+    }
+    closed.get(10, TimeUnit.SECONDS);
 
     assertThat(threads).hasSize(2);
     assertThat(threads).as("rule 3.2: continuations ran on Elector's own threads (resign took %d ms)", resignMillis)
@@ -134,7 +146,7 @@ class EngineThreadsTest {
 
   /**
    * Fifty terms end at once (the client closes) and every ended() continuation blocks for a while: they queue on
-   * the bounded callback pool instead of spawning a thread each, and none runs on the engine or backend thread
+   * the callback pool's few threads instead of spawning a thread each, and none runs on the engine or backend thread
    * (after the client closed they used to run inline there).
    */
   @Test
@@ -160,9 +172,45 @@ class EngineThreadsTest {
     }
     c.close();
     assertThat(ran.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("all ended() continuations ran").isTrue();
+    // close() ends terms on the closing thread too (SPEC rule 1.6): some continuations may run there, on "main".
     assertThat(threads).noneMatch(EngineThreadsTest::elector);
-    assertThat(threads.size()).as("callback threads for %d blocking continuations: %s", n, threads)
+    assertThat(threads.stream().filter(t -> t.startsWith("elector-callback-")).count())
+        .as("callback threads for %d blocking continuations: %s", n, threads)
         .isLessThanOrEqualTo(Math.max(4, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /**
+   * More ended() continuations than the pool has threads each wait (blocking) for their candidate's next term, whose
+   * elected() stage completes on the same pool: the pool adds threads for such waits instead of starving them. A
+   * pool bounded at its thread count left every wait to time out although each candidate led again at once.
+   */
+  @Test
+  void continuationsWaitingOnElectorStagesDoNotStarveThePool() throws Exception {
+    ElectionClient c = client();
+    int n = Math.max(4, Runtime.getRuntime().availableProcessors()) + 2;
+    List<Candidate> candidates = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      candidates.add(c.election("starve" + i).join("c" + i));
+    }
+    List<CompletableFuture<Leadership>> next = new ArrayList<>();
+    for (Candidate cand : candidates) {
+      Leadership first = cand.awaitLeadership(WAIT);
+      next.add(first.ended().thenApply(reason -> {
+        try {
+          return cand.awaitLeadership(Duration.ofSeconds(5)); // alone in line: leads again within milliseconds
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }).toCompletableFuture());
+    }
+    for (Candidate cand : candidates) {
+      cand.resign();
+    }
+    for (CompletableFuture<Leadership> f : next) {
+      assertThat(f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the next term, awaited inside a continuation")
+          .isNotNull();
+    }
   }
 
   private static void awaitQuietly(CountDownLatch l) {
