@@ -118,6 +118,8 @@ final class EtcdBackend implements ElectionBackend {
   private long lastSend;
   private int keepAlivesInFlight;
   private int regrantAttempt;
+  /** When {@link #suspendNow()} last ran: renewals sent before it cannot end the suspension. */
+  private long suspendedAt = System.nanoTime();
   private final Map<String, Line> lines = new HashMap<>();
   private int opsInFlight;
   private final java.util.ArrayDeque<QueuedOp> opQueue = new java.util.ArrayDeque<>();
@@ -325,27 +327,56 @@ final class EtcdBackend implements ElectionBackend {
         return;
       }
       keepAlivesInFlight--;
-      Boolean alive = renewed(lease, send, r, e);
       if (then != null) {
-        then.accept(alive);
+        // Before the session acts on the answer: a lost ticket is reported before the session recovers.
+        then.accept(liveness(r, e));
       }
+      renewed(lease, send, r, e);
     }, onLoop);
   }
 
-  private Boolean renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {
+  /** What a keep-alive's answer says of its lease: true (alive), false (gone) or null (no answer). */
+  private Boolean liveness(LeaseKeepAliveResponse r, Throwable e) {
     if (state != State.CONNECTED && state != State.SUSPENDED) {
       return null;
     }
     if (e != null) {
+      return EtcdErrors.leaseNotFound(e) ? false : null;
+    }
+    return r.getTTL() > 0;
+  }
+
+  /**
+   * Ends every term of this session now, before a round trip tells whether the lease is alive: used when one of our
+   * keys vanished, which is what a revoked lease looks like too. Only a renewal sent after this may recover.
+   */
+  private void suspendNow() {
+    if (state != State.CONNECTED) {
+      return;
+    }
+    deadline = System.nanoTime() - 1;
+    suspendedAt = System.nanoTime();
+    state = State.SUSPENDED;
+    emit(Kind.SUSPENDED, leaseId);
+  }
+
+  private void renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {
+    if (state != State.CONNECTED && state != State.SUSPENDED) {
+      return;
+    }
+    if (e != null) {
       if (EtcdErrors.leaseNotFound(e)) {
         leaseLost(lease, e);
-        return false;
       }
-      return null;
+      return;
     }
     if (r.getTTL() <= 0) {
       leaseLost(lease, null);
-      return false;
+      return;
+    }
+    if (send - suspendedAt < 0) {
+      // Sent before suspendNow(): it says nothing of what happened since (the lease may be revoked by now).
+      return;
     }
     long d = send + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
     if (send - lastAckedSend > 0) {
@@ -358,7 +389,6 @@ final class EtcdBackend implements ElectionBackend {
       state = State.CONNECTED;
       emit(Kind.RECOVERED, lease);
     }
-    return true;
   }
 
   /** The lease is gone on the server: every ticket with it. Opens a new session. */
@@ -1167,6 +1197,11 @@ final class EtcdBackend implements ElectionBackend {
     /**
      * One of our keys vanished without remove(): deleted by someone else, or with our lease. Ask the lease to tell
      * which, so that an expired lease is reported as such rather than as lost tickets.
+     *
+     * <p>Invariant: no term of this session is valid from this call until the keep-alive sent here answers. The
+     * event that brought the delete may also wake our successor (its fast path leads at once), and the lease may
+     * already be revoked; so the session suspends first, as ZooKeeper's backend does. An operator's delete costs the
+     * session's other terms one round trip.
      */
     void ownKeyDeleted(String key) {
       Ticket t = owned.remove(key);
@@ -1188,6 +1223,7 @@ final class EtcdBackend implements ElectionBackend {
         }
         return;
       }
+      suspendNow();
       renew(alive -> {
         if (Boolean.FALSE.equals(alive) || t.sessionId() != leaseId) {
           if (waiter != null) {
