@@ -48,7 +48,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -88,6 +87,13 @@ final class EtcdBackend implements ElectionBackend {
    * about 1 MB, and an observer reads the whole line with values.
    */
   private static final int MAX_INBOUND_BYTES = 64 * 1024 * 1024;
+  /**
+   * How many keys a waiter's read of its predecessor asks for first. One would do if every key were a ticket; a few
+   * more let it skip keys Elector did not write (SPEC rule 4.8) in the same read. A page of nothing but such keys
+   * is read again, eight times larger, up to the whole line past {@link #MAX_PREDECESSOR_PAGE}.
+   */
+  private static final int PREDECESSOR_PAGE = 4;
+  private static final int MAX_PREDECESSOR_PAGE = 256;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -623,7 +629,7 @@ final class EtcdBackend implements ElectionBackend {
       }
       long lease = leaseId;
       // The uuid makes the key unique for all time, so a retry after a lost answer finds its own key.
-      String key = prefix(election) + Long.toHexString(lease) + "-" + UUID.randomUUID();
+      String key = prefix(election) + TicketNames.create(lease);
       createTicket(election, candidateId, key, value, lease, System.nanoTime(), out);
     });
     return out;
@@ -801,10 +807,11 @@ final class EtcdBackend implements ElectionBackend {
               return;
             }
             List<Participant> line = new ArrayList<>();
+            String prefix = prefix(election);
             for (KeyValue kv : r.getKvs()) {
-              Participant p = participant(election, kv);
-              if (p != null) {
-                line.add(p);
+              String name = TicketNames.ticketName(kv.getKey().toString(UTF_8), prefix);
+              if (name != null) {
+                line.add(participant(election, name, kv));
               }
             }
             out.complete(List.copyOf(line));
@@ -813,14 +820,17 @@ final class EtcdBackend implements ElectionBackend {
     return out;
   }
 
-  /** The participant a key holds; null for a key that is not an Elector ticket (written by someone else). */
-  private static Participant participant(String election, KeyValue kv) {
+  /**
+   * The participant a ticket holds. A value Elector cannot decode (a newer Elector's, or overwritten by someone)
+   * is listed under the ticket's name with empty data, since it keeps its place in line (SPEC rule 4.8).
+   */
+  private static Participant participant(String election, String name, KeyValue kv) {
     byte[] value = kv.getValue().getBytes();
     try {
       return new Participant(election, TicketCodec.candidateId(value), kv.getCreateRevision(),
           TicketCodec.data(value));
     } catch (IllegalArgumentException e) {
-      return null;
+      return new Participant(election, name, kv.getCreateRevision(), new byte[0]);
     }
   }
 
@@ -986,7 +996,11 @@ final class EtcdBackend implements ElectionBackend {
       if (slash < 0 || !key.startsWith(rootPrefix)) {
         continue;
       }
-      // Election names contain no '/' (Checks), so the segment after the root names the election.
+      // Election names contain no '/' (Checks), so the segment after the root names the election. A key that is
+      // not a ticket of it (SPEC rule 4.8; a nested root's keys lie here too) concerns no line.
+      if (!TicketNames.isTicketName(key.substring(slash + 1))) {
+        continue;
+      }
       Line line = lines.get(key.substring(rootPrefix.length(), slash));
       if (line != null && !line.dead) {
         line.onEvent(key, ev);
@@ -1274,7 +1288,7 @@ final class EtcdBackend implements ElectionBackend {
       if (first != null && current(first, first.reads) && waiters.get(first.ticket.key()) == first
           && earliestOwned(first.ticket.token())) {
         toRead.remove(first);
-        readOne(first, true, false);
+        readOne(first, true, false, PREDECESSOR_PAGE);
       }
       if (lineReading || toRead.isEmpty()) {
         return;
@@ -1291,7 +1305,7 @@ final class EtcdBackend implements ElectionBackend {
       }
       lineReading = true;
       if (batch.size() == 1) {
-        readOne(batch.get(0), false, true);
+        readOne(batch.get(0), false, true, PREDECESSOR_PAGE);
         return;
       }
       int[] seqs = new int[batch.size()];
@@ -1317,6 +1331,18 @@ final class EtcdBackend implements ElectionBackend {
           });
     }
 
+    /** The tickets among {@code kvs} (SPEC rule 4.8): keys directly under this election with a ticket name. */
+    List<KeyValue> tickets(List<KeyValue> kvs) {
+      String prefix = prefix(election);
+      List<KeyValue> out = new ArrayList<>(kvs.size());
+      for (KeyValue k : kvs) {
+        if (TicketNames.ticketName(k.getKey().toString(UTF_8), prefix) != null) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
     /** Whether no ticket of ours in this line was created before {@code token}. */
     boolean earliestOwned(long token) {
       for (Ticket t : owned.values()) {
@@ -1327,27 +1353,54 @@ final class EtcdBackend implements ElectionBackend {
       return true;
     }
 
-    /** One waiter's own read: our key and our predecessor in one transaction, whose answer is at most two keys. */
-    void readOne(Waiter w, boolean urgent, boolean batchSlot) {
+    /**
+     * One waiter's own read: our key and the {@code limit} keys created last before it (0: all), keys only, in one
+     * transaction. Our predecessor is the latest ticket among them; keys that are not tickets (SPEC rule 4.8) are
+     * skipped, and a page of nothing but such keys is read again, eight times larger.
+     */
+    void readOne(Waiter w, boolean urgent, boolean batchSlot, int limit) {
       int seq = w.reads;
       ByteSequence own = bytes(w.ticket.key());
       GetOption before = GetOption.builder().isPrefix(true)
           .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
-          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
+          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(limit).withKeysOnly(true).build();
       io("waiting for the head of election '" + election + "'",
           () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes(), before)).commit(), urgent)
           .whenComplete((r, e) -> {
-            if (batchSlot) {
-              lineReading = false;
-            }
-            if (e != null) {
-              readFailed(w, seq, e);
-            } else if (current(w, seq)) {
+            if (e == null && current(w, seq)) {
               List<GetResponse> gets = r.getGetResponses();
               List<KeyValue> mine = gets.get(0).getKvs();
-              List<KeyValue> pred = gets.get(1).getKvs();
-              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(),
-                  pred.isEmpty() ? null : pred.get(0).getKey().toString(UTF_8), !gets.get(1).isMore());
+              String prefix = prefix(election);
+              String pred = null;
+              boolean others = false;
+              for (KeyValue k : gets.get(1).getKvs()) {
+                String key = k.getKey().toString(UTF_8);
+                if (TicketNames.ticketName(key, prefix) == null) {
+                  continue;
+                }
+                if (pred == null) {
+                  pred = key;
+                } else {
+                  others = true;
+                  break;
+                }
+              }
+              boolean more = gets.get(1).isMore();
+              if (pred == null && more) {
+                readOne(w, urgent, batchSlot, limit >= MAX_PREDECESSOR_PAGE ? 0 : limit * 8);
+                return;
+              }
+              if (batchSlot) {
+                lineReading = false;
+              }
+              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(), pred, !others && !more);
+            } else {
+              if (batchSlot) {
+                lineReading = false;
+              }
+              if (e != null) {
+                readFailed(w, seq, e);
+              }
             }
             pumpReads();
           });
@@ -1355,7 +1408,7 @@ final class EtcdBackend implements ElectionBackend {
 
     /** Answers each waiter of a batch from one read of the line, as its own read would have. */
     void resolve(List<Waiter> batch, int[] seqs, List<KeyValue> kvs) {
-      KeyValue[] line = kvs.toArray(new KeyValue[0]);
+      KeyValue[] line = tickets(kvs).toArray(new KeyValue[0]);
       java.util.Arrays.sort(line, java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
       long[] creates = new long[line.length];
       Set<String> wanted = new HashSet<>();
@@ -1491,7 +1544,7 @@ final class EtcdBackend implements ElectionBackend {
             }
             mirror = new java.util.TreeMap<>();
             byCreate = new HashMap<>();
-            for (KeyValue k : r.getKvs()) {
+            for (KeyValue k : tickets(r.getKvs())) {
               put(k);
             }
             headRevision = r.getHeader().getRevision();
@@ -1545,9 +1598,8 @@ final class EtcdBackend implements ElectionBackend {
         return Optional.empty();
       }
       KeyValue head = first.getValue();
-      Participant p = participant(election, head);
-      return Optional.of(p != null ? p
-          : new Participant(election, head.getKey().toString(UTF_8), head.getCreateRevision(), new byte[0]));
+      String key = head.getKey().toString(UTF_8);
+      return Optional.of(participant(election, key.substring(key.lastIndexOf('/') + 1), head));
     }
 
     void publishHead() {

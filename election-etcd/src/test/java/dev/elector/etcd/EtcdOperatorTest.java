@@ -11,6 +11,7 @@ import dev.elector.EndReason;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.Participant;
+import dev.elector.Subscription;
 import dev.elector.spi.TicketCodec;
 import dev.elector.tck.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
@@ -19,6 +20,8 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -131,5 +134,103 @@ class EtcdOperatorTest {
         overlaps, rounds, worstNanos / 1e6);
     assertThat(overlaps).as("rounds in which the old leader was still valid when the successor was elected "
         + "(longest at least %.1f ms)", worstNanos / 1e6).isZero();
+  }
+
+  private static Optional<Participant> leader(ElectionClient c, String election) throws Exception {
+    return c.election(election).leader().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  private static List<String> ids(ElectionClient c, String election) throws Exception {
+    return c.election(election).participants().toCompletableFuture().get(5, TimeUnit.SECONDS).stream()
+        .map(Participant::candidateId).toList();
+  }
+
+  /**
+   * Issue 12, finding 5 (SPEC rule 4.8): one application uses root {@code /R} and election {@code jobs}, another
+   * root {@code /R/jobs}: the second one's keys lie under the first one's election prefix. Each elects its own
+   * leader at once and sees only its own participants. The nested application joins first, so its key is older.
+   */
+  @Test
+  void nestedRootsAreTwoApplicationsThatNeverShareALine() throws Exception {
+    String outer = "/" + EtcdCluster.unique("nest");
+    String inner = outer + "/jobs";
+    try (ElectionClient ci = connect(etcd.endpoint(0), inner); ElectionClient co = connect(etcd.endpoint(0), outer)) {
+      List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+      Subscription sub = co.election("jobs").observe(Runnable::run, seen::add);
+      Candidate y = ci.election("x").join("inner");
+      y.awaitLeadership(Duration.ofSeconds(6));
+      Candidate x = co.election("jobs").join("outer");
+      x.awaitLeadership(Duration.ofSeconds(6));
+      assertThat(ids(co, "jobs")).containsExactly("outer");
+      assertThat(ids(ci, "x")).containsExactly("inner");
+      assertThat(leader(co, "jobs")).map(Participant::candidateId).hasValue("outer");
+      await().atMost(WAIT).until(() -> seen.stream().anyMatch(h -> h.isPresent()));
+      assertThat(seen).allSatisfy(h -> assertThat(h.map(Participant::candidateId).orElse("outer"))
+          .isEqualTo("outer"));
+      sub.cancel();
+      x.close();
+      y.close();
+    }
+  }
+
+  /**
+   * SPEC rule 4.8: a key directly under an election whose name is not a ticket name, and a key a level deeper, are
+   * not participants: a candidate that joins after them leads at once, and neither is listed nor reported.
+   */
+  @Test
+  void foreignKeysUnderAnElectionNeitherBlockNorAreListed() throws Exception {
+    String root = "/" + EtcdCluster.unique("foreign");
+    String prefix = root + "/e/";
+    admin.getKVClient().put(bytes(prefix + "operator-notes"), bytes("hello")).get(5, TimeUnit.SECONDS);
+    admin.getKVClient().put(bytes(prefix + "deeper/level"), bytes("x")).get(5, TimeUnit.SECONDS);
+    try (ElectionClient c = connect(etcd.endpoint(0), root)) {
+      List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+      Subscription sub = c.election("e").observe(Runnable::run, seen::add);
+      await().atMost(WAIT).until(() -> !seen.isEmpty());
+      assertThat(seen.get(0)).isEmpty();
+      Candidate a = c.election("e").join("a");
+      a.awaitLeadership(Duration.ofSeconds(6));
+      assertThat(ids(c, "e")).containsExactly("a");
+      assertThat(leader(c, "e")).map(Participant::candidateId).hasValue("a");
+      // Written while a leads: still nothing.
+      admin.getKVClient().put(bytes(prefix + "late-note"), bytes("x")).get(5, TimeUnit.SECONDS);
+      admin.getKVClient().put(bytes(prefix + "0/nested"), bytes("x")).get(5, TimeUnit.SECONDS);
+      a.close();
+      await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).isEmpty() && seen.size() >= 3);
+      assertThat(seen).extracting(h -> h.map(Participant::candidateId).orElse("")).containsExactly("", "a", "");
+      sub.cancel();
+    }
+  }
+
+  /**
+   * SPEC rule 4.8: a key whose name is a ticket name but whose value Elector cannot read (a newer Elector's ticket,
+   * say) keeps its place: the candidate behind it waits, and {@code participants()}, {@code leader()} and observers
+   * report it under its key name with empty data. Once it is deleted the candidate leads.
+   */
+  @Test
+  void anUndecodableTicketHoldsItsPlaceAndIsListedByName() throws Exception {
+    String root = "/" + EtcdCluster.unique("undecodable");
+    String name = "7fffffff-" + java.util.UUID.randomUUID();
+    admin.getKVClient().put(bytes(root + "/e/" + name), bytes("not a ticket")).get(5, TimeUnit.SECONDS);
+    try (ElectionClient c = connect(etcd.endpoint(0), root)) {
+      List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
+      Subscription sub = c.election("e").observe(Runnable::run, seen::add);
+      Candidate a = c.election("e").join("a");
+      await().atMost(WAIT).until(() -> ids(c, "e").size() == 2);
+      assertThat(ids(c, "e")).containsExactly(name, "a");
+      assertThat(leader(c, "e")).hasValueSatisfying(p -> {
+        assertThat(p.candidateId()).isEqualTo(name);
+        assertThat(p.data()).isEmpty();
+      });
+      await().atMost(WAIT).until(() -> !seen.isEmpty());
+      assertThat(seen.get(0)).map(Participant::candidateId).hasValue(name);
+      assertThat(a.leadership()).isEmpty();
+      admin.getKVClient().delete(bytes(root + "/e/" + name)).get(5, TimeUnit.SECONDS);
+      a.awaitLeadership(Duration.ofSeconds(6));
+      await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).map(Participant::candidateId)
+          .equals(Optional.of("a")));
+      sub.cancel();
+      a.close();
+    }
   }
 }
