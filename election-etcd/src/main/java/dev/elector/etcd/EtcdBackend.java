@@ -638,19 +638,19 @@ final class EtcdBackend implements ElectionBackend {
   private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
       long started, CompletableFuture<Ticket> out) {
     String what = "joining election '" + election + "'";
-    ByteSequence k = bytes(key);
-    io(what, () -> kv.txn()
-        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
-        .Else(Op.get(k, GetOption.DEFAULT))
-        .commit()).whenComplete((r, e) -> {
+    io(what, () -> createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
+          if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
+            // Fenced: this call's own clean-up ran (the call was given up); nothing of it may remain.
+            out.completeExceptionally(new BackendUnavailableException(what + " failed: the join was given up"));
+            return;
+          }
           if (e == null) {
             // Else-branch: an earlier attempt of this same call created the key and its answer was lost.
             long token = r.isSucceeded()
                 ? r.getHeader().getRevision()
                 : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
             if (state == State.CLOSED || lease != leaseId) {
-              cleanUp(key, lease);
+              cleanUp(key, lease, false);
               unusable(out, what);
               if (!out.isDone()) {
                 out.completeExceptionally(new SessionLostException(what + " failed: the etcd lease expired", true));
@@ -668,8 +668,9 @@ final class EtcdBackend implements ElectionBackend {
                 RETRY_MILLIS, TimeUnit.MILLISECONDS);
             return;
           }
-          // The transaction may have been applied although its answer was lost: never leave an orphan behind.
-          cleanUp(key, lease);
+          // The transaction may have been applied although its answer was lost, or may still be: never leave an
+          // orphan behind.
+          cleanUp(key, lease, true);
           if (e instanceof SessionLostException s && s.expired()) {
             leaseLost(lease, e);
           }
@@ -677,16 +678,61 @@ final class EtcdBackend implements ElectionBackend {
         });
   }
 
-  /** Deletes a key in the background until it is gone or its lease is (which takes the key with it). */
-  private void cleanUp(String key, long lease) {
+  /*
+   * No orphan ticket (issue 12, finding 6). A join whose outcome is unknown (its answer lost, then the retries given
+   * up) cleans its key up; but its create may still commit later: etcd does not order requests sent on different
+   * connections, and a proposal forwarded by a member cut off from the Raft leader can commit long after. A plain
+   * delete that ran first would leave the late key alive under our live lease, a ticket nobody waits on, and
+   * nobody leads once it reaches the head. So each ticket key K has a fence key K + FENCE, and:
+   *
+   *   create  = txn  if (K absent && fence absent) then put(K, lease L)      else get(K)
+   *   cleanUp = txn  put(fence, lease L); delete(K)                          (retried until it commits or L is gone)
+   *
+   * etcd applies transactions one at a time in revision order. If the create commits first, the clean-up deletes K.
+   * If the clean-up commits first, then at the create's revision either L lives, and so does the fence (put with
+   * L, never deleted by us), so the create's compare fails; or L is gone, and the put fails with "lease not found".
+   * Either way no K exists after both, and every retry of the create is one more create of the same kind. The
+   * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
+   * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
+   * known to have committed are removed with a plain delete.
+   */
+  private static final String FENCE = "/fence";
+
+  /** The transaction that creates ticket {@code key} unless it, or its fence, exists; else it reads the key. */
+  static CompletableFuture<TxnResponse> createTxn(KV kv, String key, byte[] value, long lease) {
+    ByteSequence k = bytes(key);
+    return kv.txn()
+        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)),
+            new Cmp(bytes(key + FENCE), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
+        .Else(Op.get(k, GetOption.DEFAULT))
+        .commit();
+  }
+
+  /** The transaction that removes a key whose create may still be in flight: fence it, then delete it. */
+  static CompletableFuture<TxnResponse> cleanUpTxn(KV kv, String key, long lease) {
+    return kv.txn().Then(
+        Op.put(bytes(key + FENCE), ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()),
+        Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
+  }
+
+  /**
+   * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
+   * when the key's create may still be in flight (see above).
+   */
+  private void cleanUp(String key, long lease, boolean fenced) {
     if (state == State.CLOSED || lease != leaseId) {
       return;
     }
-    io("removing key " + key, () -> kv.delete(bytes(key))).whenComplete((r, e) -> {
-      if (e != null) {
-        loop.schedule(() -> cleanUp(key, lease), RETRY_MILLIS * 5, TimeUnit.MILLISECONDS);
-      }
-    });
+    Supplier<CompletableFuture<?>> call = fenced
+        ? () -> cleanUpTxn(kv, key, lease)
+        : () -> kv.delete(bytes(key));
+    this.<Object>io("removing key " + key, () -> call.get().thenApply(x -> (Object) x))
+        .whenComplete((r, e) -> {
+          if (e != null && !EtcdErrors.leaseNotFound(e)) {
+            loop.schedule(() -> cleanUp(key, lease, fenced), RETRY_MILLIS * 5, TimeUnit.MILLISECONDS);
+          }
+        });
   }
 
   @Override
@@ -749,7 +795,7 @@ final class EtcdBackend implements ElectionBackend {
       } else if (ticket.sessionId() != leaseId || state == State.CLOSED) {
         out.complete(null);
       } else {
-        cleanUp(ticket.key(), ticket.sessionId());
+        cleanUp(ticket.key(), ticket.sessionId(), false);
         out.completeExceptionally(e);
       }
     });
@@ -1247,7 +1293,7 @@ final class EtcdBackend implements ElectionBackend {
           return;
         }
         // Belt and braces: the engine forgets a lost ticket, so it must really be gone (a no-op if it is).
-        cleanUp(key, t.sessionId());
+        cleanUp(key, t.sessionId(), false);
         try {
           listener.ticketLost(t);
         } catch (RuntimeException e) {
