@@ -93,6 +93,8 @@ final class EtcdBackend implements ElectionBackend {
    * is read again, eight times larger, up to the whole line past {@link #MAX_PREDECESSOR_PAGE}.
    */
   private static final int PREDECESSOR_PAGE = 4;
+  /** Failed mirror reads in a row after which a warning is logged. */
+  private static final int HEAD_READ_FAILURES_REPORTED = 5;
   private static final int MAX_PREDECESSOR_PAGE = 256;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
@@ -111,6 +113,11 @@ final class EtcdBackend implements ElectionBackend {
   private final long marginNanos;
   private final long renewEveryNanos;
   private final long retryEveryNanos;
+  /**
+   * Keys per page of a read with values: half the answer limit over the largest ticket (data, plus 64 KiB for the
+   * candidate id and encoding). 56 at the 512 KiB cap, 409 at the 16 KiB default.
+   */
+  private final int pageKeys;
   private final AtomicBoolean closing = new AtomicBoolean();
   /** The lease at close, for the CLOSED event. */
   private volatile long lastLease;
@@ -167,6 +174,7 @@ final class EtcdBackend implements ElectionBackend {
     this.renewEveryNanos = ttl / 3;
     this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
     this.rootPrefix = (config.root().equals("/") ? "" : config.root()) + "/";
+    this.pageKeys = Math.max(1, (MAX_INBOUND_BYTES / 2) / (config.maxDataBytes() + 64 * 1024));
   }
 
   /** The lease TTL: the session timeout rounded up to whole seconds, etcd's unit. */
@@ -845,25 +853,65 @@ final class EtcdBackend implements ElectionBackend {
         unusable(out, what);
         return;
       }
-      io(what, () -> kv.get(bytes(prefix(election)), GetOption.builder().isPrefix(true)
-          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build()))
-          .whenComplete((r, e) -> {
-            if (e != null) {
-              out.completeExceptionally(e);
-              return;
-            }
-            List<Participant> line = new ArrayList<>();
-            String prefix = prefix(election);
-            for (KeyValue kv : r.getKvs()) {
-              String name = TicketNames.ticketName(kv.getKey().toString(UTF_8), prefix);
-              if (name != null) {
-                line.add(participant(election, name, kv));
-              }
-            }
-            out.complete(List.copyOf(line));
-          });
+      readTickets(election, what).whenComplete((r, e) -> {
+        if (e != null) {
+          out.completeExceptionally(e);
+          return;
+        }
+        List<Participant> line = new ArrayList<>();
+        String prefix = prefix(election);
+        for (KeyValue kv : r.tickets()) {
+          line.add(participant(election, kv.getKey().toString(UTF_8).substring(prefix.length()), kv));
+        }
+        out.complete(List.copyOf(line));
+      });
     });
     return out;
+  }
+
+  /** The tickets of an election with their values, sorted by create revision, as of one revision. */
+  private record TicketsRead(List<KeyValue> tickets, long revision) {}
+
+  /**
+   * Reads the tickets of {@code election} with their values (SPEC rule 4.8: other keys are dropped) at one revision,
+   * in pages of at most {@link #pageKeys} keys each, so that no answer exceeds {@link #MAX_INBOUND_BYTES}: 130
+   * candidates at 512 KiB are more than one answer may hold, and a read of them all failed every time. Pages go in
+   * key order from the previous page's last key, each at the first page's revision. Completes on the loop.
+   */
+  private CompletableFuture<TicketsRead> readTickets(String election, String what) {
+    String prefix = prefix(election);
+    // The prefix ends in '/': the range ends before '0', the next character.
+    ByteSequence end = bytes(prefix.substring(0, prefix.length() - 1) + "0");
+    List<KeyValue> tickets = new ArrayList<>();
+    CompletableFuture<TicketsRead> out = new CompletableFuture<>();
+    readPage(bytes(prefix), end, 0, prefix, tickets, what, out);
+    return out;
+  }
+
+  private void readPage(ByteSequence from, ByteSequence end, long revision, String prefix, List<KeyValue> tickets,
+      String what, CompletableFuture<TicketsRead> out) {
+    io(what, () -> kv.get(from, GetOption.builder().withRange(end).withLimit(pageKeys).withRevision(revision)
+        .build())).whenComplete((r, e) -> {
+          if (e != null) {
+            out.completeExceptionally(e);
+            return;
+          }
+          long rev = revision != 0 ? revision : r.getHeader().getRevision();
+          List<KeyValue> kvs = r.getKvs();
+          for (KeyValue k : kvs) {
+            if (TicketNames.ticketName(k.getKey().toString(UTF_8), prefix) != null) {
+              tickets.add(k);
+            }
+          }
+          if (r.isMore() && !kvs.isEmpty()) {
+            byte[] last = kvs.get(kvs.size() - 1).getKey().getBytes();
+            byte[] next = java.util.Arrays.copyOf(last, last.length + 1);
+            readPage(ByteSequence.from(next), end, rev, prefix, tickets, what, out);
+            return;
+          }
+          tickets.sort(java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
+          out.complete(new TicketsRead(tickets, rev));
+        });
   }
 
   /**
@@ -1096,6 +1144,8 @@ final class EtcdBackend implements ElectionBackend {
     Map<String, Long> byCreate;
     long headRevision;
     boolean headReading;
+    /** Failed reads of the mirror in a row; they back off, and a streak is logged once. */
+    int headReadFailures;
     List<WatchEvent> headEventsDuringRead;
     Optional<Participant> headReported;
 
@@ -1576,8 +1626,7 @@ final class EtcdBackend implements ElectionBackend {
       headReading = true;
       headEventsDuringRead = new ArrayList<>();
       Object gen = watchGen;
-      io("reading the line of election '" + election + "'", () -> kv.get(prefixBytes(),
-          GetOption.builder().isPrefix(true).build())).whenComplete((r, e) -> {
+      readTickets(election, "reading the line of election '" + election + "'").whenComplete((r, e) -> {
             headReading = false;
             List<WatchEvent> later = headEventsDuringRead;
             headEventsDuringRead = null;
@@ -1585,15 +1634,22 @@ final class EtcdBackend implements ElectionBackend {
               return;
             }
             if (e != null) {
-              loop.schedule(this::readHead, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+              headReadFailures++;
+              if (headReadFailures == HEAD_READ_FAILURES_REPORTED) {
+                // Observers of this election get no report until a read succeeds: say so, once per streak.
+                LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
+                    + headReadFailures + " times in a row; observers wait for it, retrying with backoff", e);
+              }
+              loop.schedule(this::readHead, backoff(headReadFailures), TimeUnit.MILLISECONDS);
               return;
             }
+            headReadFailures = 0;
             mirror = new java.util.TreeMap<>();
             byCreate = new HashMap<>();
-            for (KeyValue k : tickets(r.getKvs())) {
+            for (KeyValue k : r.tickets()) {
               put(k);
             }
-            headRevision = r.getHeader().getRevision();
+            headRevision = r.revision();
             headKnown = true;
             for (WatchEvent ev : later) {
               applyHeadEvent(ev);
