@@ -12,12 +12,9 @@ import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.Participant;
 import dev.elector.Subscription;
-import dev.elector.spi.TicketCodec;
 import dev.elector.tck.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.options.GetOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -62,19 +59,6 @@ class EtcdOperatorTest {
     return ByteSequence.from(s, UTF_8);
   }
 
-  /** The keys under {@code prefix} whose value names {@code candidateId}, read with the raw client. */
-  static List<String> keysOf(Client admin, String prefix, String candidateId) throws Exception {
-    List<KeyValue> kvs = admin.getKVClient().get(bytes(prefix), GetOption.builder().isPrefix(true).build())
-        .get(5, TimeUnit.SECONDS).getKvs();
-    return kvs.stream().filter(kv -> {
-      try {
-        return TicketCodec.candidateId(kv.getValue().getBytes()).equals(candidateId);
-      } catch (IllegalArgumentException e) {
-        return false;
-      }
-    }).map(kv -> kv.getKey().toString(UTF_8)).toList();
-  }
-
   /**
    * Issue 12, finding 7: an operator deletes the leader's key while a successor waits. The successor sees the delete
    * and leads at once (its fast path, no read); the old leader must end its term when its own session sees the
@@ -116,7 +100,7 @@ class EtcdOperatorTest {
         // Let b's wait settle on its predecessor (a read through 60 ms each way), so that the delete finds it
         // waiting: the fast path, the successor's quickest way to lead.
         Thread.sleep(500);
-        List<String> keys = keysOf(admin, root + "/" + election + "/", "a");
+        List<String> keys = EtcdFixture.ticketKeys(admin, root + "/" + election + "/", "a");
         assertThat(keys).hasSize(1);
         admin.getKVClient().delete(bytes(keys.get(0))).get(5, TimeUnit.SECONDS);
         boolean overlapped = oldValidAtElection.get(WAIT.toSeconds(), TimeUnit.SECONDS);
