@@ -134,6 +134,8 @@ final class EtcdBackend implements ElectionBackend {
   /** When {@link #suspendNow()} last ran: renewals sent before it cannot end the suspension. */
   private long suspendedAt = System.nanoTime();
   private final Map<String, Line> lines = new HashMap<>();
+  /** Keys being removed in the background, by key; see {@link #cleanUp}. */
+  private final Map<String, CleanUp> cleanUps = new HashMap<>();
   private int opsInFlight;
   private final java.util.ArrayDeque<QueuedOp> opQueue = new java.util.ArrayDeque<>();
   private final java.util.ArrayDeque<QueuedOp> urgentQueue = new java.util.ArrayDeque<>();
@@ -421,6 +423,7 @@ final class EtcdBackend implements ElectionBackend {
       line.kill(lost);
     }
     lines.clear();
+    cleanUps.clear(); // their keys go with the lease
     regrant();
   }
 
@@ -724,23 +727,63 @@ final class EtcdBackend implements ElectionBackend {
         Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
   }
 
+  /** One key being removed in the background; at most one request of it in flight or one retry scheduled. */
+  private static final class CleanUp {
+    final String key;
+    final long lease;
+    boolean fenced;
+    int failures;
+
+    CleanUp(String key, long lease, boolean fenced) {
+      this.key = key;
+      this.lease = lease;
+      this.fenced = fenced;
+    }
+  }
+
   /**
    * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
-   * when the key's create may still be in flight (see above).
+   * when the key's create may still be in flight (see above). One clean-up per key: a key already being cleaned up
+   * is not cleaned up twice (the engine retries failed removals, and each used to start another retry chain, which
+   * piled up behind a long partition), so the clean-ups pending never outnumber the session's keys. Retries back
+   * off up to {@link #MAX_BACKOFF_MILLIS}.
    */
   private void cleanUp(String key, long lease, boolean fenced) {
     if (state == State.CLOSED || lease != leaseId) {
       return;
     }
-    Supplier<CompletableFuture<?>> call = fenced
-        ? () -> cleanUpTxn(kv, key, lease)
-        : () -> kv.delete(bytes(key));
-    this.<Object>io("removing key " + key, () -> call.get().thenApply(x -> (Object) x))
+    CleanUp c = cleanUps.get(key);
+    if (c != null) {
+      c.fenced |= fenced;
+      return;
+    }
+    c = new CleanUp(key, lease, fenced);
+    cleanUps.put(key, c);
+    sendCleanUp(c);
+  }
+
+  private void sendCleanUp(CleanUp c) {
+    if (state == State.CLOSED || c.lease != leaseId) {
+      cleanUps.remove(c.key, c);
+      return;
+    }
+    Supplier<CompletableFuture<?>> call = c.fenced
+        ? () -> cleanUpTxn(kv, c.key, c.lease)
+        : () -> kv.delete(bytes(c.key));
+    this.<Object>io("removing key " + c.key, () -> call.get().thenApply(x -> (Object) x))
         .whenComplete((r, e) -> {
-          if (e != null && !EtcdErrors.leaseNotFound(e)) {
-            loop.schedule(() -> cleanUp(key, lease, fenced), RETRY_MILLIS * 5, TimeUnit.MILLISECONDS);
+          if (e == null || EtcdErrors.leaseNotFound(e)) {
+            cleanUps.remove(c.key, c);
+            return;
           }
+          c.failures++;
+          loop.schedule(() -> sendCleanUp(c), backoff(c.failures), TimeUnit.MILLISECONDS);
         });
+  }
+
+  /** For tests: clean-ups not finished. */
+  int cleanUpsPending() {
+    return CompletableFuture.supplyAsync(cleanUps::size, loop).join();
   }
 
   @Override
@@ -964,6 +1007,7 @@ final class EtcdBackend implements ElectionBackend {
         line.kill(ex);
       }
       lines.clear();
+      cleanUps.clear(); // their keys go with the lease
       stopWatch();
       failQueued();
       closed.complete(lease);
