@@ -367,13 +367,16 @@ final class EtcdBackend implements ElectionBackend {
    * keys vanished, which is what a revoked lease looks like too. Only a renewal sent after this may recover.
    */
   private void suspendNow() {
-    if (state != State.CONNECTED) {
+    if (state != State.CONNECTED && state != State.SUSPENDED) {
       return;
     }
     deadline = System.nanoTime() - 1;
+    // Also when suspended already: a renewal that was in flight must not end this suspension either.
     suspendedAt = System.nanoTime();
-    state = State.SUSPENDED;
-    emit(Kind.SUSPENDED, leaseId);
+    if (state == State.CONNECTED) {
+      state = State.SUSPENDED;
+      emit(Kind.SUSPENDED, leaseId);
+    }
   }
 
   private void renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,16 +32,19 @@ class EtcdIsolationTest {
   private static final Duration SESSION = Duration.ofSeconds(3);
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private EtcdCluster etcd;
+  /** One cluster for both cases: each rejoins its member and waits for every member to be healthy. */
+  static EtcdCluster etcd;
 
-  @BeforeEach
-  void start() {
+  @BeforeAll
+  static void start() {
     etcd = EtcdCluster.startIsolatable(3);
   }
 
-  @AfterEach
-  void stop() {
-    etcd.close();
+  @AfterAll
+  static void stop() {
+    if (etcd != null) {
+      etcd.close();
+    }
   }
 
   private ElectionClient connect(int member, String root) {
@@ -99,7 +102,7 @@ class EtcdIsolationTest {
       long stepDown = System.nanoTime();
       boolean overlap = oldValidAtElection.get(WAIT.toSeconds(), TimeUnit.SECONDS);
       long elected = electedAt.get();
-      System.out.printf("isolated member %d (Raft leader: %s): leader stepped down %.0f ms after the cut, successor "
+      System.out.printf("isolated member %d (Raft leader after the cut: %s): leader stepped down %.0f ms after the cut, successor "
           + "elected %.0f ms after the cut (margin %.0f ms)%n", x, etcd.leader(), (stepDown - cut) / 1e6,
           (elected - cut) / 1e6, (elected - stepDown) / 1e6);
       assertThat(overlap).as("the old leader was still valid when its successor was elected").isFalse();
