@@ -63,8 +63,8 @@ class EtcdOperatorTest {
    * Issue 12, finding 7: an operator deletes the leader's key while a successor waits. The successor sees the delete
    * and leads at once (its fast path, no read); the old leader must end its term when its own session sees the
    * delete, not one keep-alive round trip later. A leader can learn of an operator's delete only from its watch, so
-   * when the successor's watch hears it first the terms overlap by that skew whatever the backend does (one round
-   * in five on loopback, about a millisecond); the test orders the two deliveries with latency: the leader's client
+   * when the successor's watch hears it first the terms overlap by that skew whatever the backend does (on loopback
+   * through plain proxies at a load average of 14: 8 rounds in 20, up to 15 ms); the test orders the two deliveries with latency: the leader's client
    * 30 ms from etcd, the successor's 60 ms. Leader hears at +30 ms, successor at +60 ms; a round trip would end the
    * old term at +90 ms. Checked exactly: the successor's {@code elected} callback, run on the callback thread, asks
    * the old term {@code isValid()}.
