@@ -93,9 +93,9 @@ final class EtcdBackend implements ElectionBackend {
    * is read again, eight times larger, up to the whole line past {@link #MAX_PREDECESSOR_PAGE}.
    */
   private static final int PREDECESSOR_PAGE = 4;
+  private static final int MAX_PREDECESSOR_PAGE = 256;
   /** Failed mirror reads in a row after which a warning is logged. */
   private static final int HEAD_READ_FAILURES_REPORTED = 5;
-  private static final int MAX_PREDECESSOR_PAGE = 256;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
