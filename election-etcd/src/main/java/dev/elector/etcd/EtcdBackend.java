@@ -48,7 +48,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -88,6 +87,15 @@ final class EtcdBackend implements ElectionBackend {
    * about 1 MB, and an observer reads the whole line with values.
    */
   private static final int MAX_INBOUND_BYTES = 64 * 1024 * 1024;
+  /**
+   * How many keys a waiter's read of its predecessor asks for first. One would do if every key were a ticket; a few
+   * more let it skip keys Elector did not write (SPEC rule 4.8) in the same read. A page of nothing but such keys
+   * is read again, eight times larger, up to the whole line past {@link #MAX_PREDECESSOR_PAGE}.
+   */
+  private static final int PREDECESSOR_PAGE = 4;
+  private static final int MAX_PREDECESSOR_PAGE = 256;
+  /** Failed mirror reads in a row after which a warning is logged. */
+  private static final int HEAD_READ_FAILURES_REPORTED = 5;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -105,6 +113,11 @@ final class EtcdBackend implements ElectionBackend {
   private final long marginNanos;
   private final long renewEveryNanos;
   private final long retryEveryNanos;
+  /**
+   * Keys per page of a read with values: half the answer limit over the largest ticket (data, plus 64 KiB for the
+   * candidate id and encoding). 56 at the 512 KiB cap, 409 at the 16 KiB default.
+   */
+  private final int pageKeys;
   private final AtomicBoolean closing = new AtomicBoolean();
   /** The lease at close, for the CLOSED event. */
   private volatile long lastLease;
@@ -118,7 +131,11 @@ final class EtcdBackend implements ElectionBackend {
   private long lastSend;
   private int keepAlivesInFlight;
   private int regrantAttempt;
+  /** When {@link #suspendNow()} last ran: renewals sent before it cannot end the suspension. */
+  private long suspendedAt = System.nanoTime();
   private final Map<String, Line> lines = new HashMap<>();
+  /** Keys being removed in the background, by key; see {@link #cleanUp}. */
+  private final Map<String, CleanUp> cleanUps = new HashMap<>();
   private int opsInFlight;
   private final java.util.ArrayDeque<QueuedOp> opQueue = new java.util.ArrayDeque<>();
   private final java.util.ArrayDeque<QueuedOp> urgentQueue = new java.util.ArrayDeque<>();
@@ -159,6 +176,7 @@ final class EtcdBackend implements ElectionBackend {
     this.renewEveryNanos = ttl / 3;
     this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
     this.rootPrefix = (config.root().equals("/") ? "" : config.root()) + "/";
+    this.pageKeys = Math.max(1, (MAX_INBOUND_BYTES / 2) / (config.maxDataBytes() + 64 * 1024));
   }
 
   /** The lease TTL: the session timeout rounded up to whole seconds, etcd's unit. */
@@ -325,27 +343,59 @@ final class EtcdBackend implements ElectionBackend {
         return;
       }
       keepAlivesInFlight--;
-      Boolean alive = renewed(lease, send, r, e);
       if (then != null) {
-        then.accept(alive);
+        // Before the session acts on the answer: a lost ticket is reported before the session recovers.
+        then.accept(liveness(r, e));
       }
+      renewed(lease, send, r, e);
     }, onLoop);
   }
 
-  private Boolean renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {
+  /** What a keep-alive's answer says of its lease: true (alive), false (gone) or null (no answer). */
+  private Boolean liveness(LeaseKeepAliveResponse r, Throwable e) {
     if (state != State.CONNECTED && state != State.SUSPENDED) {
       return null;
     }
     if (e != null) {
+      return EtcdErrors.leaseNotFound(e) ? false : null;
+    }
+    return r.getTTL() > 0;
+  }
+
+  /**
+   * Ends every term of this session now, before a round trip tells whether the lease is alive: used when one of our
+   * keys vanished, which is what a revoked lease looks like too. Only a renewal sent after this may recover.
+   */
+  private void suspendNow() {
+    if (state != State.CONNECTED && state != State.SUSPENDED) {
+      return;
+    }
+    deadline = System.nanoTime() - 1;
+    // Also when suspended already: a renewal that was in flight must not end this suspension either.
+    suspendedAt = System.nanoTime();
+    if (state == State.CONNECTED) {
+      state = State.SUSPENDED;
+      emit(Kind.SUSPENDED, leaseId);
+    }
+  }
+
+  private void renewed(long lease, long send, LeaseKeepAliveResponse r, Throwable e) {
+    if (state != State.CONNECTED && state != State.SUSPENDED) {
+      return;
+    }
+    if (e != null) {
       if (EtcdErrors.leaseNotFound(e)) {
         leaseLost(lease, e);
-        return false;
       }
-      return null;
+      return;
     }
     if (r.getTTL() <= 0) {
       leaseLost(lease, null);
-      return false;
+      return;
+    }
+    if (send - suspendedAt < 0) {
+      // Sent before suspendNow(): it says nothing of what happened since (the lease may be revoked by now).
+      return;
     }
     long d = send + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
     if (send - lastAckedSend > 0) {
@@ -358,7 +408,6 @@ final class EtcdBackend implements ElectionBackend {
       state = State.CONNECTED;
       emit(Kind.RECOVERED, lease);
     }
-    return true;
   }
 
   /** The lease is gone on the server: every ticket with it. Opens a new session. */
@@ -377,6 +426,7 @@ final class EtcdBackend implements ElectionBackend {
       line.kill(lost);
     }
     lines.clear();
+    cleanUps.clear(); // their keys go with the lease
     regrant();
   }
 
@@ -593,7 +643,7 @@ final class EtcdBackend implements ElectionBackend {
       }
       long lease = leaseId;
       // The uuid makes the key unique for all time, so a retry after a lost answer finds its own key.
-      String key = prefix(election) + Long.toHexString(lease) + "-" + UUID.randomUUID();
+      String key = prefix(election) + TicketNames.create(lease);
       createTicket(election, candidateId, key, value, lease, System.nanoTime(), out);
     });
     return out;
@@ -602,19 +652,19 @@ final class EtcdBackend implements ElectionBackend {
   private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
       long started, CompletableFuture<Ticket> out) {
     String what = "joining election '" + election + "'";
-    ByteSequence k = bytes(key);
-    io(what, () -> kv.txn()
-        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
-        .Else(Op.get(k, GetOption.DEFAULT))
-        .commit()).whenComplete((r, e) -> {
+    io(what, () -> createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
+          if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
+            // Fenced: this call's own clean-up ran (the call was given up); nothing of it may remain.
+            out.completeExceptionally(new BackendUnavailableException(what + " failed: the join was given up"));
+            return;
+          }
           if (e == null) {
             // Else-branch: an earlier attempt of this same call created the key and its answer was lost.
             long token = r.isSucceeded()
                 ? r.getHeader().getRevision()
                 : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
             if (state == State.CLOSED || lease != leaseId) {
-              cleanUp(key, lease);
+              cleanUp(key, lease, false);
               unusable(out, what);
               if (!out.isDone()) {
                 out.completeExceptionally(new SessionLostException(what + " failed: the etcd lease expired", true));
@@ -632,8 +682,9 @@ final class EtcdBackend implements ElectionBackend {
                 RETRY_MILLIS, TimeUnit.MILLISECONDS);
             return;
           }
-          // The transaction may have been applied although its answer was lost: never leave an orphan behind.
-          cleanUp(key, lease);
+          // The transaction may have been applied although its answer was lost, or may still be: never leave an
+          // orphan behind.
+          cleanUp(key, lease, true);
           if (e instanceof SessionLostException s && s.expired()) {
             leaseLost(lease, e);
           }
@@ -641,16 +692,101 @@ final class EtcdBackend implements ElectionBackend {
         });
   }
 
-  /** Deletes a key in the background until it is gone or its lease is (which takes the key with it). */
-  private void cleanUp(String key, long lease) {
+  /*
+   * No orphan ticket (issue 12, finding 6). A join whose outcome is unknown (its answer lost, then the retries given
+   * up) cleans its key up; but its create may still commit later: etcd does not order requests sent on different
+   * connections, and a proposal forwarded by a member cut off from the Raft leader can commit long after. A plain
+   * delete that ran first would leave the late key alive under our live lease, a ticket nobody waits on, and
+   * nobody leads once it reaches the head. So each ticket key K has a fence key K + FENCE, and:
+   *
+   *   create  = txn  if (K absent && fence absent) then put(K, lease L)      else get(K)
+   *   cleanUp = txn  put(fence, lease L); delete(K)                          (retried until it commits or L is gone)
+   *
+   * etcd applies transactions one at a time in revision order. If the create commits first, the clean-up deletes K.
+   * If the clean-up commits first, then at the create's revision either L lives, and so does the fence (put with
+   * L, never deleted by us), so the create's compare fails; or L is gone, and the put fails with "lease not found".
+   * Either way no K exists after both, and every retry of the create is one more create of the same kind. The
+   * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
+   * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
+   * known to have committed are removed with a plain delete.
+   */
+  private static final String FENCE = "/fence";
+
+  /** The transaction that creates ticket {@code key} unless it, or its fence, exists; else it reads the key. */
+  static CompletableFuture<TxnResponse> createTxn(KV kv, String key, byte[] value, long lease) {
+    ByteSequence k = bytes(key);
+    return kv.txn()
+        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)),
+            new Cmp(bytes(key + FENCE), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
+        .Else(Op.get(k, GetOption.DEFAULT))
+        .commit();
+  }
+
+  /** The transaction that removes a key whose create may still be in flight: fence it, then delete it. */
+  static CompletableFuture<TxnResponse> cleanUpTxn(KV kv, String key, long lease) {
+    return kv.txn().Then(
+        Op.put(bytes(key + FENCE), ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()),
+        Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
+  }
+
+  /** One key being removed in the background; at most one request of it in flight or one retry scheduled. */
+  private static final class CleanUp {
+    final String key;
+    final long lease;
+    boolean fenced;
+    int failures;
+
+    CleanUp(String key, long lease, boolean fenced) {
+      this.key = key;
+      this.lease = lease;
+      this.fenced = fenced;
+    }
+  }
+
+  /**
+   * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
+   * when the key's create may still be in flight (see above). One clean-up per key: a key already being cleaned up
+   * is not cleaned up twice (the engine retries failed removals, and each used to start another retry chain, which
+   * piled up behind a long partition), so the clean-ups pending never outnumber the session's keys. Retries back
+   * off up to {@link #MAX_BACKOFF_MILLIS}.
+   */
+  private void cleanUp(String key, long lease, boolean fenced) {
     if (state == State.CLOSED || lease != leaseId) {
       return;
     }
-    io("removing key " + key, () -> kv.delete(bytes(key))).whenComplete((r, e) -> {
-      if (e != null) {
-        loop.schedule(() -> cleanUp(key, lease), RETRY_MILLIS * 5, TimeUnit.MILLISECONDS);
-      }
-    });
+    CleanUp c = cleanUps.get(key);
+    if (c != null) {
+      c.fenced |= fenced;
+      return;
+    }
+    c = new CleanUp(key, lease, fenced);
+    cleanUps.put(key, c);
+    sendCleanUp(c);
+  }
+
+  private void sendCleanUp(CleanUp c) {
+    if (state == State.CLOSED || c.lease != leaseId) {
+      cleanUps.remove(c.key, c);
+      return;
+    }
+    Supplier<CompletableFuture<?>> call = c.fenced
+        ? () -> cleanUpTxn(kv, c.key, c.lease)
+        : () -> kv.delete(bytes(c.key));
+    this.<Object>io("removing key " + c.key, () -> call.get().thenApply(x -> (Object) x))
+        .whenComplete((r, e) -> {
+          if (e == null || EtcdErrors.leaseNotFound(e)) {
+            cleanUps.remove(c.key, c);
+            return;
+          }
+          c.failures++;
+          loop.schedule(() -> sendCleanUp(c), backoff(c.failures), TimeUnit.MILLISECONDS);
+        });
+  }
+
+  /** For tests: clean-ups not finished. */
+  int cleanUpsPending() {
+    return CompletableFuture.supplyAsync(cleanUps::size, loop).join();
   }
 
   @Override
@@ -713,7 +849,7 @@ final class EtcdBackend implements ElectionBackend {
       } else if (ticket.sessionId() != leaseId || state == State.CLOSED) {
         out.complete(null);
       } else {
-        cleanUp(ticket.key(), ticket.sessionId());
+        cleanUp(ticket.key(), ticket.sessionId(), false);
         out.completeExceptionally(e);
       }
     });
@@ -763,34 +899,78 @@ final class EtcdBackend implements ElectionBackend {
         unusable(out, what);
         return;
       }
-      io(what, () -> kv.get(bytes(prefix(election)), GetOption.builder().isPrefix(true)
-          .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build()))
-          .whenComplete((r, e) -> {
-            if (e != null) {
-              out.completeExceptionally(e);
-              return;
-            }
-            List<Participant> line = new ArrayList<>();
-            for (KeyValue kv : r.getKvs()) {
-              Participant p = participant(election, kv);
-              if (p != null) {
-                line.add(p);
-              }
-            }
-            out.complete(List.copyOf(line));
-          });
+      readTickets(election, what).whenComplete((r, e) -> {
+        if (e != null) {
+          out.completeExceptionally(e);
+          return;
+        }
+        List<Participant> line = new ArrayList<>();
+        String prefix = prefix(election);
+        for (KeyValue kv : r.tickets()) {
+          line.add(participant(election, kv.getKey().toString(UTF_8).substring(prefix.length()), kv));
+        }
+        out.complete(List.copyOf(line));
+      });
     });
     return out;
   }
 
-  /** The participant a key holds; null for a key that is not an Elector ticket (written by someone else). */
-  private static Participant participant(String election, KeyValue kv) {
+  /** The tickets of an election with their values, sorted by create revision, as of one revision. */
+  private record TicketsRead(List<KeyValue> tickets, long revision) {}
+
+  /**
+   * Reads the tickets of {@code election} with their values (SPEC rule 4.8: other keys are dropped) at one revision,
+   * in pages of at most {@link #pageKeys} keys each, so that no answer exceeds {@link #MAX_INBOUND_BYTES}: 130
+   * candidates at 512 KiB are more than one answer may hold, and a read of them all failed every time. Pages go in
+   * key order from the previous page's last key, each at the first page's revision. Completes on the loop.
+   */
+  private CompletableFuture<TicketsRead> readTickets(String election, String what) {
+    String prefix = prefix(election);
+    // The prefix ends in '/': the range ends before '0', the next character.
+    ByteSequence end = bytes(prefix.substring(0, prefix.length() - 1) + "0");
+    List<KeyValue> tickets = new ArrayList<>();
+    CompletableFuture<TicketsRead> out = new CompletableFuture<>();
+    readPage(bytes(prefix), end, 0, prefix, tickets, what, out);
+    return out;
+  }
+
+  private void readPage(ByteSequence from, ByteSequence end, long revision, String prefix, List<KeyValue> tickets,
+      String what, CompletableFuture<TicketsRead> out) {
+    io(what, () -> kv.get(from, GetOption.builder().withRange(end).withLimit(pageKeys).withRevision(revision)
+        .build())).whenComplete((r, e) -> {
+          if (e != null) {
+            out.completeExceptionally(e);
+            return;
+          }
+          long rev = revision != 0 ? revision : r.getHeader().getRevision();
+          List<KeyValue> kvs = r.getKvs();
+          for (KeyValue k : kvs) {
+            if (TicketNames.ticketName(k.getKey().toString(UTF_8), prefix) != null) {
+              tickets.add(k);
+            }
+          }
+          if (r.isMore() && !kvs.isEmpty()) {
+            byte[] last = kvs.get(kvs.size() - 1).getKey().getBytes();
+            byte[] next = java.util.Arrays.copyOf(last, last.length + 1);
+            readPage(ByteSequence.from(next), end, rev, prefix, tickets, what, out);
+            return;
+          }
+          tickets.sort(java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
+          out.complete(new TicketsRead(tickets, rev));
+        });
+  }
+
+  /**
+   * The participant a ticket holds. A value Elector cannot decode (a newer Elector's, or overwritten by someone)
+   * is listed under the ticket's name with empty data, since it keeps its place in line (SPEC rule 4.8).
+   */
+  private static Participant participant(String election, String name, KeyValue kv) {
     byte[] value = kv.getValue().getBytes();
     try {
       return new Participant(election, TicketCodec.candidateId(value), kv.getCreateRevision(),
           TicketCodec.data(value));
     } catch (IllegalArgumentException e) {
-      return null;
+      return new Participant(election, name, kv.getCreateRevision(), new byte[0]);
     }
   }
 
@@ -830,6 +1010,7 @@ final class EtcdBackend implements ElectionBackend {
         line.kill(ex);
       }
       lines.clear();
+      cleanUps.clear(); // their keys go with the lease
       stopWatch();
       failQueued();
       closed.complete(lease);
@@ -956,7 +1137,11 @@ final class EtcdBackend implements ElectionBackend {
       if (slash < 0 || !key.startsWith(rootPrefix)) {
         continue;
       }
-      // Election names contain no '/' (Checks), so the segment after the root names the election.
+      // Election names contain no '/' (Checks), so the segment after the root names the election. A key that is
+      // not a ticket of it (SPEC rule 4.8; a nested root's keys lie here too) concerns no line.
+      if (!TicketNames.isTicketName(key.substring(slash + 1))) {
+        continue;
+      }
       Line line = lines.get(key.substring(rootPrefix.length(), slash));
       if (line != null && !line.dead) {
         line.onEvent(key, ev);
@@ -1006,6 +1191,8 @@ final class EtcdBackend implements ElectionBackend {
     Map<String, Long> byCreate;
     long headRevision;
     boolean headReading;
+    /** Failed reads of the mirror in a row; they back off, and a streak is logged once. */
+    int headReadFailures;
     List<WatchEvent> headEventsDuringRead;
     Optional<Participant> headReported;
 
@@ -1167,6 +1354,11 @@ final class EtcdBackend implements ElectionBackend {
     /**
      * One of our keys vanished without remove(): deleted by someone else, or with our lease. Ask the lease to tell
      * which, so that an expired lease is reported as such rather than as lost tickets.
+     *
+     * <p>Invariant: no term of this session is valid from this call until the keep-alive sent here answers. The
+     * event that brought the delete may also wake our successor (its fast path leads at once), and the lease may
+     * already be revoked; so the session suspends first, as ZooKeeper's backend does. An operator's delete costs the
+     * session's other terms one round trip.
      */
     void ownKeyDeleted(String key) {
       Ticket t = owned.remove(key);
@@ -1188,6 +1380,7 @@ final class EtcdBackend implements ElectionBackend {
         }
         return;
       }
+      suspendNow();
       renew(alive -> {
         if (Boolean.FALSE.equals(alive) || t.sessionId() != leaseId) {
           if (waiter != null) {
@@ -1197,7 +1390,7 @@ final class EtcdBackend implements ElectionBackend {
           return;
         }
         // Belt and braces: the engine forgets a lost ticket, so it must really be gone (a no-op if it is).
-        cleanUp(key, t.sessionId());
+        cleanUp(key, t.sessionId(), false);
         try {
           listener.ticketLost(t);
         } catch (RuntimeException e) {
@@ -1238,7 +1431,7 @@ final class EtcdBackend implements ElectionBackend {
       if (first != null && current(first, first.reads) && waiters.get(first.ticket.key()) == first
           && earliestOwned(first.ticket.token())) {
         toRead.remove(first);
-        readOne(first, true, false);
+        readOne(first, true, false, PREDECESSOR_PAGE);
       }
       if (lineReading || toRead.isEmpty()) {
         return;
@@ -1255,7 +1448,7 @@ final class EtcdBackend implements ElectionBackend {
       }
       lineReading = true;
       if (batch.size() == 1) {
-        readOne(batch.get(0), false, true);
+        readOne(batch.get(0), false, true, PREDECESSOR_PAGE);
         return;
       }
       int[] seqs = new int[batch.size()];
@@ -1281,6 +1474,18 @@ final class EtcdBackend implements ElectionBackend {
           });
     }
 
+    /** The tickets among {@code kvs} (SPEC rule 4.8): keys directly under this election with a ticket name. */
+    List<KeyValue> tickets(List<KeyValue> kvs) {
+      String prefix = prefix(election);
+      List<KeyValue> out = new ArrayList<>(kvs.size());
+      for (KeyValue k : kvs) {
+        if (TicketNames.ticketName(k.getKey().toString(UTF_8), prefix) != null) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
     /** Whether no ticket of ours in this line was created before {@code token}. */
     boolean earliestOwned(long token) {
       for (Ticket t : owned.values()) {
@@ -1291,27 +1496,54 @@ final class EtcdBackend implements ElectionBackend {
       return true;
     }
 
-    /** One waiter's own read: our key and our predecessor in one transaction, whose answer is at most two keys. */
-    void readOne(Waiter w, boolean urgent, boolean batchSlot) {
+    /**
+     * One waiter's own read: our key and the {@code limit} keys created last before it (0: all), keys only, in one
+     * transaction. Our predecessor is the latest ticket among them; keys that are not tickets (SPEC rule 4.8) are
+     * skipped, and a page of nothing but such keys is read again, eight times larger.
+     */
+    void readOne(Waiter w, boolean urgent, boolean batchSlot, int limit) {
       int seq = w.reads;
       ByteSequence own = bytes(w.ticket.key());
       GetOption before = GetOption.builder().isPrefix(true)
           .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.DESCEND)
-          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(1).withKeysOnly(true).build();
+          .withMaxCreateRevision(w.ticket.token() - 1).withLimit(limit).withKeysOnly(true).build();
       io("waiting for the head of election '" + election + "'",
           () -> kv.txn().Then(Op.get(own, GetOption.DEFAULT), Op.get(prefixBytes(), before)).commit(), urgent)
           .whenComplete((r, e) -> {
-            if (batchSlot) {
-              lineReading = false;
-            }
-            if (e != null) {
-              readFailed(w, seq, e);
-            } else if (current(w, seq)) {
+            if (e == null && current(w, seq)) {
               List<GetResponse> gets = r.getGetResponses();
               List<KeyValue> mine = gets.get(0).getKvs();
-              List<KeyValue> pred = gets.get(1).getKvs();
-              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(),
-                  pred.isEmpty() ? null : pred.get(0).getKey().toString(UTF_8), !gets.get(1).isMore());
+              String prefix = prefix(election);
+              String pred = null;
+              boolean others = false;
+              for (KeyValue k : gets.get(1).getKvs()) {
+                String key = k.getKey().toString(UTF_8);
+                if (TicketNames.ticketName(key, prefix) == null) {
+                  continue;
+                }
+                if (pred == null) {
+                  pred = key;
+                } else {
+                  others = true;
+                  break;
+                }
+              }
+              boolean more = gets.get(1).isMore();
+              if (pred == null && more) {
+                readOne(w, urgent, batchSlot, limit >= MAX_PREDECESSOR_PAGE ? 0 : limit * 8);
+                return;
+              }
+              if (batchSlot) {
+                lineReading = false;
+              }
+              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(), pred, !others && !more);
+            } else {
+              if (batchSlot) {
+                lineReading = false;
+              }
+              if (e != null) {
+                readFailed(w, seq, e);
+              }
             }
             pumpReads();
           });
@@ -1319,7 +1551,7 @@ final class EtcdBackend implements ElectionBackend {
 
     /** Answers each waiter of a batch from one read of the line, as its own read would have. */
     void resolve(List<Waiter> batch, int[] seqs, List<KeyValue> kvs) {
-      KeyValue[] line = kvs.toArray(new KeyValue[0]);
+      KeyValue[] line = tickets(kvs).toArray(new KeyValue[0]);
       java.util.Arrays.sort(line, java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
       long[] creates = new long[line.length];
       Set<String> wanted = new HashSet<>();
@@ -1441,8 +1673,7 @@ final class EtcdBackend implements ElectionBackend {
       headReading = true;
       headEventsDuringRead = new ArrayList<>();
       Object gen = watchGen;
-      io("reading the line of election '" + election + "'", () -> kv.get(prefixBytes(),
-          GetOption.builder().isPrefix(true).build())).whenComplete((r, e) -> {
+      readTickets(election, "reading the line of election '" + election + "'").whenComplete((r, e) -> {
             headReading = false;
             List<WatchEvent> later = headEventsDuringRead;
             headEventsDuringRead = null;
@@ -1450,15 +1681,22 @@ final class EtcdBackend implements ElectionBackend {
               return;
             }
             if (e != null) {
-              loop.schedule(this::readHead, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+              headReadFailures++;
+              if (headReadFailures == HEAD_READ_FAILURES_REPORTED) {
+                // Observers of this election get no report until a read succeeds: say so, once per streak.
+                LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
+                    + headReadFailures + " times in a row; observers wait for it, retrying with backoff", e);
+              }
+              loop.schedule(this::readHead, backoff(headReadFailures), TimeUnit.MILLISECONDS);
               return;
             }
+            headReadFailures = 0;
             mirror = new java.util.TreeMap<>();
             byCreate = new HashMap<>();
-            for (KeyValue k : r.getKvs()) {
+            for (KeyValue k : r.tickets()) {
               put(k);
             }
-            headRevision = r.getHeader().getRevision();
+            headRevision = r.revision();
             headKnown = true;
             for (WatchEvent ev : later) {
               applyHeadEvent(ev);
@@ -1509,9 +1747,8 @@ final class EtcdBackend implements ElectionBackend {
         return Optional.empty();
       }
       KeyValue head = first.getValue();
-      Participant p = participant(election, head);
-      return Optional.of(p != null ? p
-          : new Participant(election, head.getKey().toString(UTF_8), head.getCreateRevision(), new byte[0]));
+      String key = head.getKey().toString(UTF_8);
+      return Optional.of(participant(election, key.substring(key.lastIndexOf('/') + 1), head));
     }
 
     void publishHead() {

@@ -60,11 +60,21 @@ final class EtcdCluster implements AutoCloseable {
   record Tls(Path ca, Path cert, Path key) {}
 
   private final Tls tls;
+  /** The proxies on the peer URLs, when members can be isolated; null otherwise. */
+  private PeerNet peerNet;
 
   private EtcdCluster(Path bin, Path dir, Tls tls) {
     this.bin = bin;
     this.dir = dir;
     this.tls = tls;
+  }
+
+  /**
+   * Starts a cluster of {@code size} members whose peer traffic goes through {@link PeerNet}, so that one member can
+   * be cut off from the others while its clients stay connected ({@link #isolate}, {@link #rejoin}).
+   */
+  static EtcdCluster startIsolatable(int size) {
+    return start(size, null, true);
   }
 
   /** Starts a cluster of {@code size} members and waits until every member is healthy. */
@@ -74,6 +84,10 @@ final class EtcdCluster implements AutoCloseable {
 
   /** Starts a cluster whose client port speaks TLS with client-certificate authentication (if {@code tls}). */
   static EtcdCluster start(int size, Tls tls) {
+    return start(size, tls, false);
+  }
+
+  private static EtcdCluster start(int size, Tls tls, boolean isolatable) {
     String configured = System.getenv(BIN_ENV);
     Path bin = Path.of(configured == null || configured.isBlank() ? "/usr/bin/etcd" : configured);
     if (!Files.isExecutable(bin)) {
@@ -83,7 +97,7 @@ final class EtcdCluster implements AutoCloseable {
     // A free port can be taken by another process between our probe and etcd's bind: try again with new ports.
     for (int attempt = 1; ; attempt++) {
       try {
-        return tryStart(bin, size, tls);
+        return tryStart(bin, size, tls, isolatable);
       } catch (IllegalStateException e) {
         if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("address already in use")) {
           throw e;
@@ -92,7 +106,7 @@ final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private static EtcdCluster tryStart(Path bin, int size, Tls tls) {
+  private static EtcdCluster tryStart(Path bin, int size, Tls tls, boolean isolatable) {
     Path dir;
     try {
       dir = Files.createTempDirectory(dataRoot(), "elector-etcd-");
@@ -101,6 +115,9 @@ final class EtcdCluster implements AutoCloseable {
     }
     EtcdCluster c = new EtcdCluster(bin, dir, tls);
     try {
+      if (isolatable) {
+        c.peerNet = new PeerNet(size);
+      }
       for (int i = 0; i < size; i++) {
         c.members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i), dir.resolve("m" + i + ".log")));
       }
@@ -151,7 +168,7 @@ final class EtcdCluster implements AutoCloseable {
   private void launch(int i) {
     Member m = members.get(i);
     String initialCluster = members.stream()
-        .map(x -> x.name + "=http://127.0.0.1:" + x.peerPort)
+        .map(x -> x.name + "=http://127.0.0.1:" + advertisedPeerPort(members.indexOf(x)))
         .collect(Collectors.joining(","));
     String scheme = tls == null ? "http" : "https";
     List<String> cmd = new ArrayList<>(List.of(bin.toString(),
@@ -162,7 +179,7 @@ final class EtcdCluster implements AutoCloseable {
         // Health is checked on the plain-HTTP metrics port, whatever the client port speaks.
         "--listen-metrics-urls", "http://127.0.0.1:" + m.metricsPort,
         "--listen-peer-urls", "http://127.0.0.1:" + m.peerPort,
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + m.peerPort,
+        "--initial-advertise-peer-urls", "http://127.0.0.1:" + advertisedPeerPort(i),
         "--initial-cluster", initialCluster,
         "--initial-cluster-state", "new",
         "--initial-cluster-token", "elector-" + dir.getFileName(),
@@ -179,6 +196,35 @@ final class EtcdCluster implements AutoCloseable {
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + bin, e);
+    }
+    if (peerNet != null) {
+      peerNet.member(i, m.peerPort, m.process);
+    }
+  }
+
+  /** The peer port member {@code i} is known by: its proxy's, when members can be isolated. */
+  private int advertisedPeerPort(int i) {
+    return peerNet != null ? peerNet.advertisedPort(i) : members.get(i).peerPort;
+  }
+
+  /**
+   * Cuts member {@code i} off from the other members, both ways, connections kept open; its clients stay connected
+   * to it. Only for a cluster from {@link #startIsolatable}.
+   */
+  void isolate(int i) {
+    if (peerNet == null) {
+      throw new IllegalStateException("isolate: this cluster was not started with startIsolatable");
+    }
+    peerNet.isolate(i);
+  }
+
+  /** Ends {@link #isolate}; returns once every running member reports healthy (a quorum with a Raft leader). */
+  void rejoin(int i) {
+    peerNet.rejoin(i);
+    for (int m = 0; m < members.size(); m++) {
+      if (alive(m)) {
+        awaitHealthy(m);
+      }
     }
   }
 
@@ -332,6 +378,9 @@ final class EtcdCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    if (peerNet != null) {
+      peerNet.close();
+    }
     for (Member m : members) {
       if (m.process != null && m.process.isAlive()) {
         m.process.destroyForcibly();

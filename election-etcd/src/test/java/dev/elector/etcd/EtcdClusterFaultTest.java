@@ -19,7 +19,8 @@ class EtcdClusterFaultTest {
 
   @BeforeEach
   void start() throws Exception {
-    etcd = EtcdCluster.start(ClusterFaults.MEMBERS);
+    // Peer traffic through PeerNet, so that the kit's member-isolation scenario can cut one member off.
+    etcd = EtcdCluster.startIsolatable(ClusterFaults.MEMBERS);
   }
 
   @AfterEach
@@ -62,6 +63,23 @@ class EtcdClusterFaultTest {
       @Override
       public void restoreMember(int i) {
         etcd.restart(i);
+      }
+
+      /** Through the proxies on the peer URLs ({@link PeerNet}); proven by {@link EtcdIsolationTest}. */
+      @Override
+      public boolean canIsolate() {
+        return true;
+      }
+
+      @Override
+      public void isolateMember(int i) {
+        etcd.isolate(i);
+      }
+
+      /** Returns once every running member reports healthy. */
+      @Override
+      public void rejoinMember(int i) {
+        etcd.rejoin(i);
       }
     });
   }

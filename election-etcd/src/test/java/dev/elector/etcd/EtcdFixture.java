@@ -1,10 +1,18 @@
 package dev.elector.etcd;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.tck.TckFixture;
+import dev.elector.spi.TicketCodec;
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the TCK against real etcd servers: {@code size} members of Debian's etcd 3.4 on loopback. Expiring a
  * session revokes its lease from a separate admin client; a restart stops and starts every member on the same ports
- * and data directories.
+ * and data directories. Operator actions ({@link Capability#OPERATOR}) use the same admin client, as {@code etcdctl}
+ * would.
  */
 final class EtcdFixture implements TckFixture {
   private final int size;
@@ -52,8 +61,8 @@ final class EtcdFixture implements TckFixture {
   @Override
   public Set<Capability> capabilities() {
     return size > 1
-        ? Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER)
-        : Set.of(Capability.EXPIRE_SESSION, Capability.RESTART);
+        ? Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER, Capability.OPERATOR)
+        : Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.OPERATOR);
   }
 
   @Override
@@ -71,6 +80,65 @@ final class EtcdFixture implements TckFixture {
         throw e;
       }
     }
+  }
+
+  private String prefix(String election) {
+    return root + "/" + election + "/";
+  }
+
+  /**
+   * Deletes the keys of {@link #ticketKeys}, each in its own request, as {@code etcdctl del} would; none (the
+   * candidate between two tickets) deletes nothing.
+   */
+  @Override
+  public void deleteTicket(String election, String candidateId) throws Exception {
+    for (String key : ticketKeys(admin, prefix(election), candidateId)) {
+      admin.getKVClient().delete(bytes(key)).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** {@code <root>/<election>/<name>}: a name with no lease-uuid form is not a ticket (SPEC rule 4.8). */
+  @Override
+  public void putForeignEntry(String election, String name, byte[] value) throws Exception {
+    if (TicketNames.isTicketName(name)) {
+      throw new IllegalArgumentException("'" + name + "' is a ticket name on etcd, not a foreign entry");
+    }
+    admin.getKVClient().put(bytes(prefix(election) + name), ByteSequence.from(value)).get(10, TimeUnit.SECONDS);
+  }
+
+  /** Every key under {@code <root>/<election>/}, in one request (a range delete, as {@code etcdctl del --prefix}). */
+  @Override
+  public void deleteElection(String election) throws Exception {
+    admin.getKVClient().delete(bytes(prefix(election)), DeleteOption.builder().isPrefix(true).build())
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The tickets under {@code prefix} (an election's, ending in '/') whose value names {@code candidateId}, read with
+   * a raw client.
+   */
+  static List<String> ticketKeys(Client client, String prefix, String candidateId) throws Exception {
+    List<KeyValue> kvs = client.getKVClient().get(bytes(prefix), GetOption.builder().isPrefix(true).build())
+        .get(10, TimeUnit.SECONDS).getKvs();
+    List<String> out = new ArrayList<>();
+    for (KeyValue kv : kvs) {
+      String key = kv.getKey().toString(UTF_8);
+      if (TicketNames.ticketName(key, prefix) == null) {
+        continue;
+      }
+      try {
+        if (TicketCodec.candidateId(kv.getValue().getBytes()).equals(candidateId)) {
+          out.add(key);
+        }
+      } catch (IllegalArgumentException e) {
+        // Not readable: not this candidate's.
+      }
+    }
+    return out;
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, UTF_8);
   }
 
   @Override
