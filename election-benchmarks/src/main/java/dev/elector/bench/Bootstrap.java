@@ -52,7 +52,7 @@ final class Bootstrap {
     MET, MISSED, UNDECIDED, NOT_RUN;
 
     String label() {
-      return String.format(Locale.ROOT, "%-9s", this == NOT_RUN ? "NOT RUN" : name());
+      return String.format(Locale.ROOT, "%-10s", this == NOT_RUN ? "NOT RUN" : name());
     }
   }
 

@@ -85,13 +85,13 @@ final class Floors {
     try {
       zk.create("/bench-floor", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
       res.add(ZK_READ, "ZooKeeper client", false, Unit.NANOS,
-          measure(() -> zk.exists("/bench-floor", false), count / 5, count, budget), "floor");
+          measure(() -> zk.exists("/bench-floor", false), count / 5, count, budget.dividedBy(2)), "floor");
       byte[] data = "candidate-0".getBytes();
       String[] node = new String[1];
       res.add(ZK_WRITE, "ZooKeeper client", false, Unit.NANOS, measure(
           () -> node[0] = zk.create("/bench-floor/e-", data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
               CreateMode.EPHEMERAL_SEQUENTIAL),
-          () -> zk.delete(node[0], -1), count / 5, count, budget), "floor; create untimed");
+          () -> zk.delete(node[0], -1), count / 5, count, budget.dividedBy(2)), "floor; create untimed");
       zk.delete("/bench-floor", -1);
     } finally {
       zk.close();
@@ -196,10 +196,11 @@ final class Floors {
       ByteSequence val = JetcdContender.bytes("candidate-0");
       kv.put(key, val).get(10, TimeUnit.SECONDS);
       res.add(ETCD_READ, "etcd client (jetcd KV)", false, Unit.NANOS,
-          measure(() -> kv.get(key).get(10, TimeUnit.SECONDS), count / 5, count, budget), "floor");
+          measure(() -> kv.get(key).get(10, TimeUnit.SECONDS), count / 5, count, budget.dividedBy(2)), "floor");
       res.add(ETCD_WRITE, "etcd client (jetcd KV)", false, Unit.NANOS, measure(
           () -> kv.put(key, val).get(10, TimeUnit.SECONDS),
-          () -> kv.delete(key).get(10, TimeUnit.SECONDS), count / 5, count, budget), "floor; put untimed");
+          () -> kv.delete(key).get(10, TimeUnit.SECONDS), count / 5, count, budget.dividedBy(2)),
+          "floor; put untimed");
     }
   }
 }

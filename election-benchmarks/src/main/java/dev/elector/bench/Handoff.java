@@ -80,7 +80,6 @@ final class Handoff {
     Budget all = Budget.of(plan.budget());
     Pacer pacer = new Pacer();
     for (int rep = 0; rep < plan.reps() && all.left(); rep++) {
-      Budget b = Budget.of(all.remaining().dividedBy(plan.reps() - rep));
       List<Lane> lanes = new ArrayList<>();
       try {
         // Rotated order per repetition: no contender always goes first.
@@ -96,6 +95,8 @@ final class Handoff {
         }
         setUp(lanes, samples, notes);
         pacer.stepEnded();
+        // Set-up is charged to the variant's budget; the handoffs of this repetition get their share of the rest.
+        Budget b = Budget.of(all.remaining().dividedBy(plan.reps() - rep));
         int[] count = new int[k];
         int[] steps = new int[lanes.size()];
         boolean progress = true;

@@ -20,8 +20,8 @@ import java.util.Locale;
  * @param failover crash failover and step-down, both servers side by side
  * @param herd herd, every contender
  * @param scale scale phases, each on servers of its own
- * @param setUp servers starting and warming up, clients connecting, intervals and files (not a loop's budget: an
- *     estimate, so the total is honest)
+ * @param setUp the shared servers starting and warming up, the lineups connecting, intervals and files (not a
+ *     loop's budget: an estimate, so the total is honest); the handoff lanes' set-up is charged to their group
  */
 record Plan(Duration floors, Duration steady, Duration churn, Duration failover, Duration herd, Duration scale,
     Duration setUp, int roundTrips, int hotNotify, int quietNotify, int fsync, int warmup, int steadyPerRep,
@@ -32,9 +32,9 @@ record Plan(Duration floors, Duration steady, Duration churn, Duration failover,
 
   static Plan of(Options.Mode mode) {
     return switch (mode) {
-      case FULL -> new Plan(s(40), s(150), s(160), s(80), s(50), s(160), s(45), 2_000, 1_000, 300, 200, 3, 150, 50,
+      case FULL -> new Plan(s(40), s(150), s(160), s(80), s(50), s(160), s(30), 2_000, 1_000, 300, 200, 3, 150, 50,
           REPS, 6, 20, 1_000, 50, 50, 3);
-      case QUICK -> new Plan(s(6), s(12), s(12), s(30), s(12), s(25), s(15), 300, 300, 60, 50, 1, 10, 5, REPS, 1, 3,
+      case QUICK -> new Plan(s(8), s(16), s(16), s(20), s(20), s(25), s(10), 300, 300, 60, 50, 1, 10, 5, REPS, 6, 3,
           300, 10, 5, 1);
       case SMOKE -> new Plan(s(10), s(30), s(30), s(30), s(20), s(60), s(20), 20, 20, 6, 10, 0, 1, 1, REPS, 1, 1, 50,
           5, 3, 1);

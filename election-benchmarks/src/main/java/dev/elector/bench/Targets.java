@@ -253,6 +253,17 @@ final class Targets {
       scaleShape(res, n, backend, "in 1 election", Scale.joinOne(n, 10, backend), Scale.heapOne(n, backend));
       scaleShape(res, n, backend, "elections on 1 session", Scale.joinMany(n, backend), Scale.heapMany(n, backend));
     }
+    // [15]: each handoff of the rolling handoff no slower on etcd than on ZooKeeper (ratio of medians, interval).
+    Optional<Row> zk = res.elector(Scale.rollingEach(n, "ZooKeeper")).filter(r -> !r.empty());
+    Optional<Row> etcd = res.elector(Scale.rollingEach(n, "etcd")).filter(r -> !r.empty());
+    String rolling = String.format(Locale.ROOT, "[15] rolling handoff at %,d: etcd no slower than ZooKeeper", n);
+    if (zk.isEmpty() || etcd.isEmpty()) {
+      line(res, (Boolean) null, rolling, "scale not run on both backends");
+    } else {
+      Bootstrap.Interval r = Bootstrap.medianRatio(etcd.get(), zk.get(), 1);
+      line(res, r.atMost(1), rolling, String.format(Locale.ROOT, "Elector on etcd %s vs on ZooKeeper %s per handoff,"
+          + " etcd ÷ ZooKeeper %s", ms(etcd.get().median()), ms(zk.get().median()), r.format("%.2f")));
+    }
   }
 
   private static void scaleShape(Results res, int n, String backend, String shape, String joinRow, String heapRow) {
@@ -273,6 +284,8 @@ final class Targets {
       double b = heap.get().median();
       line(res, b < 2048, heapTarget, String.format(Locale.ROOT, "%s: Elector %.0f B (%s)", backend, b,
           heap.get().note()));
+      line(res, b <= 1024, "[15] heap per candidate <= 1 KB (" + shape + ")", String.format(Locale.ROOT,
+          "%s: Elector %.0f B", backend, b));
     } else {
       line(res, false, heapTarget, backend + ": not measured, " + heap.map(Row::note).orElse(join.get().note()));
     }
