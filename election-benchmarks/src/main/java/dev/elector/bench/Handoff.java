@@ -193,7 +193,7 @@ final class Handoff {
     boolean dead;
 
     Lane(Contender c, int ci, Mode mode, String kind) {
-      this.c = c;
+      this.c = c.lane();
       this.ci = ci;
       this.mode = mode;
       this.election = "handoff-" + mode.word() + "-" + kind + "-" + RUNS.incrementAndGet();

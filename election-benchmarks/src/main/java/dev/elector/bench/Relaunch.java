@@ -31,7 +31,7 @@ final class Relaunch {
     cmd.addAll(FLAGS);
     cmd.add("-D" + MARKER + "=true");
     for (String name : System.getProperties().stringPropertyNames()) {
-      if (name.startsWith("bench.") || name.startsWith("ELECTOR")) {
+      if (name.startsWith("bench.")) {
         cmd.add("-D" + name + "=" + System.getProperty(name));
       }
     }
