@@ -56,45 +56,80 @@ final class Bootstrap {
     }
   }
 
-  /** Values grouped by repetition (stratum). */
-  record Strata(long[][] byRep) {
+  /**
+   * Values grouped by repetition (stratum), kept sorted as one array with each stratum's positions in it, so a
+   * resample's quantile is found by counting draws per position (no sort per resample).
+   */
+  static final class Strata {
+    private final long[] sorted;
+    private final int[][] positions;
+
+    private Strata(long[] sorted, int[][] positions) {
+      this.sorted = sorted;
+      this.positions = positions;
+    }
+
     static Strata of(Row r) {
       return of(r.values(), r.reps());
     }
 
     static Strata of(long[] values, int[] reps) {
-      int n = 0;
-      for (int rep : reps) {
-        n = Math.max(n, rep + 1);
+      int n = values.length;
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
       }
-      int[] counts = new int[n];
+      Arrays.sort(order, (a, b) -> Long.compare(values[a], values[b]));
+      int strata = 0;
+      for (int rep : reps) {
+        strata = Math.max(strata, rep + 1);
+      }
+      int[] counts = new int[strata];
       for (int rep : reps) {
         counts[rep]++;
       }
-      long[][] by = new long[n][];
-      for (int i = 0; i < n; i++) {
-        by[i] = new long[counts[i]];
+      int[][] pos = new int[strata][];
+      for (int i = 0; i < strata; i++) {
+        pos[i] = new int[counts[i]];
       }
-      int[] fill = new int[n];
-      for (int i = 0; i < values.length; i++) {
-        by[reps[i]][fill[reps[i]]++] = values[i];
+      int[] fill = new int[strata];
+      long[] sorted = new long[n];
+      for (int k = 0; k < n; k++) {
+        sorted[k] = values[order[k]];
+        int rep = reps[order[k]];
+        pos[rep][fill[rep]++] = k;
       }
-      return new Strata(by);
+      return new Strata(sorted, pos);
     }
 
     long[] all() {
-      return Arrays.stream(byRep).flatMapToLong(Arrays::stream).toArray();
+      return sorted.clone();
     }
 
-    long[] resample(SplittableRandom rnd) {
-      long[] out = new long[Arrays.stream(byRep).mapToInt(a -> a.length).sum()];
-      int k = 0;
-      for (long[] s : byRep) {
+    /**
+     * The nearest-rank quantile of one resample: within each stratum, as many draws (with replacement) as it has
+     * values.
+     */
+    double resampledQuantile(SplittableRandom rnd, double q, int[] scratch) {
+      Arrays.fill(scratch, 0);
+      for (int[] s : positions) {
         for (int i = 0; i < s.length; i++) {
-          out[k++] = s[rnd.nextInt(s.length)];
+          scratch[s[rnd.nextInt(s.length)]]++;
         }
       }
-      return out;
+      int rank = Math.max(0, (int) Math.ceil(q * sorted.length) - 1);
+      int seen = 0;
+      for (int k = 0; k < sorted.length; k++) {
+        seen += scratch[k];
+        if (seen > rank) {
+          return sorted[k];
+        }
+      }
+      return sorted[sorted.length - 1];
+    }
+
+    int size() {
+      return sorted.length;
     }
   }
 
@@ -109,9 +144,10 @@ final class Bootstrap {
   /** The interval of a quantile of one row's values, stratified by repetition. */
   static Interval quantile(Strata s, double q, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
+    int[] scratch = new int[s.size()];
     double[] stats = new double[RESAMPLES];
     for (int i = 0; i < RESAMPLES; i++) {
-      stats[i] = quantile(s.resample(rnd), q);
+      stats[i] = s.resampledQuantile(rnd, q, scratch);
     }
     return interval(quantile(s.all(), q), stats);
   }
@@ -122,9 +158,11 @@ final class Bootstrap {
    */
   static Interval ratio(Strata a, Strata b, double q, double scale, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
+    int[] sa = new int[a.size()];
+    int[] sb = new int[b.size()];
     double[] stats = new double[RESAMPLES];
     for (int i = 0; i < RESAMPLES; i++) {
-      stats[i] = quantile(a.resample(rnd), q) / (scale * quantile(b.resample(rnd), q));
+      stats[i] = a.resampledQuantile(rnd, q, sa) / (scale * b.resampledQuantile(rnd, q, sb));
     }
     return interval(quantile(a.all(), q) / (scale * quantile(b.all(), q)), stats);
   }
