@@ -188,7 +188,8 @@ final class Handoff {
     final Mode mode;
     final String election;
     final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    final List<Session> sessions = new ArrayList<>();
+    /** Copy-on-write: a set-up that timed out may still be opening sessions while the lane is closed. */
+    final List<Session> sessions = new java.util.concurrent.CopyOnWriteArrayList<>();
     int seq;
     boolean dead;
 

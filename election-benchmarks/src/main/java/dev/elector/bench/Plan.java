@@ -34,7 +34,7 @@ record Plan(Duration floors, Duration steady, Duration churn, Duration failover,
     return switch (mode) {
       case FULL -> new Plan(s(40), s(150), s(160), s(80), s(50), s(160), s(30), 2_000, 1_000, 300, 200, 3, 150, 50,
           REPS, 6, 20, 1_000, 50, 50, 3);
-      case QUICK -> new Plan(s(8), s(16), s(16), s(20), s(20), s(25), s(10), 300, 300, 60, 50, 1, 10, 5, REPS, 6, 3,
+      case QUICK -> new Plan(s(6), s(14), s(12), s(12), s(10), s(30), s(10), 300, 300, 60, 50, 1, 8, 4, REPS, 6, 3,
           300, 10, 5, 1);
       // Smoke checks the harness, not the figures: the shared ZooKeeper server is not warmed up.
       case SMOKE -> new Plan(s(10), s(30), s(30), s(30), s(20), s(60), s(20), 20, 20, 6, 10, 0, 1, 1, REPS, 1, 1, 50,
