@@ -137,7 +137,8 @@ final class Floors {
     if (note.isEmpty() && out.size() < count) {
       note = "budget reached after " + out.size() + " of " + count;
     }
-    res.add(ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, out.toArray(), ("floor; back to back " + note).trim());
+    res.add(ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, out.toArray(),
+        note.isEmpty() ? "floor; back to back" : "floor; back to back; " + note);
   }
 
   /**
@@ -186,7 +187,7 @@ final class Floors {
       note = "budget reached after " + out.size() + " of " + count;
     }
     res.add(ETCD_NOTIFY, "etcd client (jetcd watch)", false, Unit.NANOS, out.toArray(),
-        ("floor; back to back " + note).trim());
+        note.isEmpty() ? "floor; back to back" : "floor; back to back; " + note);
   }
 
   static void etcd(Results res, String endpoint, int count, Duration budget) throws Exception {

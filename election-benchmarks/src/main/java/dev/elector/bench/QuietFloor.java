@@ -85,9 +85,13 @@ final class QuietFloor {
     String paced = String.format(java.util.Locale.ROOT, "floor; after %d ms quiet + %d ms settle, %d pairs",
         Pacer.QUIET.toMillis(), Pacer.SETTLE.toMillis(), PAIRS);
     res.add(Floors.ZK_NOTIFY_QUIET, "ZooKeeper client", false, Unit.NANOS, zk.toArray(),
-        (paced + " " + short_(zk, count, note)).trim());
+        join(paced, short_(zk, count, note)));
     res.add(Floors.ETCD_NOTIFY_QUIET, "etcd client (jetcd watch)", false, Unit.NANOS, etcd.toArray(),
-        (paced + " " + short_(etcd, count, note)).trim());
+        join(paced, short_(etcd, count, note)));
+  }
+
+  private static String join(String a, String b) {
+    return b.isEmpty() ? a : a + "; " + b;
   }
 
   private static String short_(LongList out, int count, String note) {
