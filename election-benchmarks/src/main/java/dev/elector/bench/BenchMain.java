@@ -85,7 +85,8 @@ public final class BenchMain {
     }
     boolean latency = o.runs("floors") || o.runs("handoff") || o.runs("failover") || o.runs("herd");
     if (latency) {
-      try (ZkProcess zk = new ZkProcess(Duration.ofSeconds(60)); EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30))) {
+      try (ZkProcess zk = new ZkProcess(Duration.ofSeconds(60));
+           EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30))) {
         zk.warmUp(plan.zkWarmUpRounds(), 2_000);
         machine.server("ZooKeeper", zk.pid());
         machine.server("etcd", etcd.pid());
