@@ -10,12 +10,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs the benchmark suite: starts an in-process ZooKeeper server and an etcd process, runs Elector and its peers on
- * them in the same run, prints one table, and writes CSV files and a chart.
+ * Runs the benchmark suite: re-executes itself in a JVM with fixed flags ({@link Relaunch}), starts a ZooKeeper
+ * server in a JVM of its own and an etcd process, runs Elector and its peers on them in the same run, interleaved,
+ * prints one table with the interval of every ratio, and writes CSV files and a chart. Every group has a budget
+ * ({@link Plan}); their sum bounds the run.
  *
  * <pre>
  * ./mvnw -q -pl election-benchmarks -am package -DskipTests
- * java -jar election-benchmarks/target/elector-bench.jar            # full, under ten minutes
+ * java -jar election-benchmarks/target/elector-bench.jar            # full, under twelve minutes on 2 cores
  * java -jar election-benchmarks/target/elector-bench.jar --quick    # about a minute
  * </pre>
  */
@@ -51,6 +53,11 @@ public final class BenchMain {
       System.exit(2);
       return;
     }
+    if (Relaunch.needed()) {
+      System.out.println("re-executing in a JVM with fixed flags: " + String.join(" ", Relaunch.FLAGS));
+      System.exit(Relaunch.run(args));
+      return;
+    }
     Results res = run(o);
     res.printTable(System.out);
     System.exit(0);
@@ -59,93 +66,49 @@ public final class BenchMain {
   /** Runs the suite and writes its files; returns the results (the smoke test inspects them). */
   static Results run(Options o) throws Exception {
     long start = System.nanoTime();
-    // The whole run's budget: the last groups (herd, scale) shrink their caps to what is left of it.
-    Budget run = Budget.of(Duration.ofSeconds(o.pick(540, 50, 60)));
     RUN_START = start;
+    Plan plan = Plan.of(o.mode());
     Results res = new Results();
-    System.out.printf(Locale.ROOT, "Elector benchmarks, %s mode, %d cores, %s%n", o.mode().name().toLowerCase(Locale.ROOT),
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
-    try (ZkServer zk = new ZkServer(); EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30));
-         Lineup l = new Lineup(zk, etcd, res)) {
-      System.out.println("ZooKeeper " + zk.endpoint() + " (in-process, tick " + ZkServer.TICK_MS + " ms), etcd "
-          + etcd.endpoint() + "; session timeout / lease TTL " + SESSION.toMillis() + " ms");
-      if (o.runs("floors")) {
-        section("round trips");
-        int n = o.pick(2_000, 300, 20);
-        Duration b = Duration.ofSeconds(o.pick(6, 2, 1));
-        Floors.zookeeper(res, zk.endpoint(), n, b);
-        Floors.etcd(res, etcd.endpoint(), n, b);
-        // What a handoff physically needs (a delete seen by a watcher), on the servers the handoffs use.
-        int nn = o.pick(1_000, 300, 20);
-        Duration nb = Duration.ofSeconds(o.pick(12, 3, 2));
-        Floors.zookeeperNotify(res, zk.endpoint(), nn, nb);
-        Floors.etcdNotify(res, etcd.endpoint(), nn, nb);
-      }
-      if (o.runs("handoff")) {
-        section("handoff");
-        int warm = o.pick(20, 5, 1);
-        int n = o.pick(200, 30, 3);
-        // A third of what is left of the run, shared out run by run: fast runs leave more for slow ones (jetcd's
-        // churn handoffs take about 100 ms each).
-        Budget section = Budget.of(run.remaining().dividedBy(3));
-        int runsLeft = o.mode() == Options.Mode.SMOKE ? l.zk().size() + l.etcd().size()
-            : 4 * (l.zk().size() + l.etcd().size());
-        for (Handoff.Mode mode : Handoff.Mode.values()) {
-          for (boolean churn : new boolean[] {false, true}) {
-            if (o.mode() == Options.Mode.SMOKE && (mode != Handoff.Mode.CLOSE || churn)) {
-              continue;
-            }
-            for (Contender c : l.zk()) {
-              Duration b = min(Duration.ofSeconds(o.pick(25, 3, 5)), section.remaining().dividedBy(runsLeft--));
-              res.add(Handoff.run(c, "ZooKeeper", mode, churn, warm, n, b));
-            }
-            for (Contender c : l.etcd()) {
-              Duration b = min(Duration.ofSeconds(o.pick(25, 3, 5)), section.remaining().dividedBy(runsLeft--));
-              res.add(Handoff.run(c, "etcd", mode, churn, warm, n, b));
-            }
-          }
-        }
-      }
-      if (o.runs("failover")) {
-        section("crash failover and partition step-down");
-        long seed = Long.getLong("bench.seed", System.nanoTime());
-        System.out.println("seed " + seed + " (rerun with -Dbench.seed=" + seed + ")");
-        int n = o.pick(20, 3, 1);
-        Duration b = min(Duration.ofSeconds(o.pick(120, 30, 15)), run.remaining().multipliedBy(2).dividedBy(5));
-        List<Failover.Target> targets = new ArrayList<>(List.of(
-            new Failover.Target("ZooKeeper", "127.0.0.1", zk.port(), l.zk(), SESSION, n),
-            new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd(), SESSION, n)));
-        if (o.full()) {
-          // etcd revokes expired leases from a loop that runs every 500 ms, more than 10% of a 2 s TTL: a longer
-          // TTL shows whether failover is within TTL + 10% once 10% covers that sweep. Side by side with the
-          // others, so it costs no extra time.
-          targets.add(new Failover.Target(LONG_ETCD, "127.0.0.1", etcd.port(), l.etcdLong(LONG_ETCD_TTL),
-              LONG_ETCD_TTL, Integer.getInteger("bench.etcdLongTrials", 8)));
-        }
-        Failover.run(res, targets, b, seed);
-      }
-      if (o.runs("herd")) {
-        section("herd");
-        int candidates = o.pick(1_000, 300, 50);
-        int sessions = o.pick(50, 10, 5);
-        int handoffs = o.pick(50, 5, 3);
-        Duration b = min(Duration.ofSeconds(o.pick(60, 20, 10)), run.remaining().dividedBy(o.runs("scale") ? 6 : 2));
-        for (Contender c : l.zk()) {
-          if (!(c instanceof SelectorContender)) {
-            Herd.zookeeper(res, c, candidates, sessions, handoffs, b);
-          }
-        }
-        for (Contender c : l.etcd()) {
-          Herd.etcd(res, c, etcd.port(), candidates, sessions, handoffs, b);
+    Machine machine = new Machine();
+    res.machine(machine);
+    long seed = Long.getLong("bench.seed", System.nanoTime());
+    res.header(String.format(Locale.ROOT, "Elector benchmarks, %s mode, %d cores, Java %s, load %s at start",
+        o.mode().name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.vm.version"), Machine.loadAverage()));
+    res.header("benchmark JVM flags: " + Relaunch.flags());
+    res.header("seed " + seed + " (failover phases, churn ages; rerun with -Dbench.seed=" + seed + "); bootstrap seed "
+        + Bootstrap.SEED + ", " + Bootstrap.RESAMPLES + " resamples per interval");
+    res.header(plan.describe());
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    try (Machine.Phase p = machine.phase("disk probe")) {
+      Machine.fsyncProbe(res, tmp, plan.fsync(), Duration.ofSeconds(5));
+    }
+    boolean latency = o.runs("floors") || o.runs("handoff") || o.runs("failover") || o.runs("herd");
+    if (latency) {
+      try (ZkProcess zk = new ZkProcess(Duration.ofSeconds(60));
+           EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30))) {
+        zk.warmUp(plan.zkWarmUpRounds(), 2_000);
+        machine.server("ZooKeeper", zk.pid());
+        machine.server("etcd", etcd.pid());
+        res.header("ZooKeeper " + zk.endpoint() + " (own JVM: " + String.join(" ", ZkProcess.JVM_FLAGS) + ", tick "
+            + ZkServer.TICK_MS + " ms), etcd " + etcd.endpoint() + " (child process); session timeout / lease TTL "
+            + SESSION.toMillis() + " ms; data dirs under " + tmp);
+        try (Lineup l = new Lineup(zk.endpoint(), etcd.endpoint())) {
+          latencyGroups(o, plan, res, machine, seed, zk, etcd, l);
+        } finally {
+          machine.forget("ZooKeeper");
+          machine.forget("etcd");
         }
       }
     }
     if (o.runs("scale")) {
       // After the shared servers are gone: each shape and contender gets servers of its own (see Scale).
       section("scale");
-      Scale.runAll(res, o, run);
+      try (Machine.Phase p = machine.phase("scale")) {
+        Scale.runAll(res, o, Budget.of(plan.scale()));
+      }
     }
-    Targets.evaluate(res, o.pick(1_000, 300, 50), o.pick(10_000, 1_000, 100));
+    Targets.evaluate(res, plan.herdCandidates(), o.pick(10_000, 1_000, 100));
     res.writeCsv(o.out());
     Path chart = o.out().resolve("handoff-failover.png");
     Chart.write(chart, "Elector vs peers, same servers, same run (" + o.mode().name().toLowerCase(Locale.ROOT)
@@ -158,10 +121,95 @@ public final class BenchMain {
         System.err.println("could not copy the chart to " + o.docsChart() + ": " + e);
       }
     }
-    System.out.printf(Locale.ROOT, "%nFinished in %.0f s. Raw numbers: %s, %s; chart: %s%s%n%n",
-        (System.nanoTime() - start) / 1e9, o.out().resolve("raw.csv"), o.out().resolve("summary.csv"), chart,
+    res.header(String.format(Locale.ROOT, "finished in %.0f s (budgeted %d s)", (System.nanoTime() - start) / 1e9,
+        plan.total().toSeconds()));
+    System.out.printf(Locale.ROOT, "%nRaw numbers: %s, %s, %s; chart: %s%s%n%n", o.out().resolve("raw.csv"),
+        o.out().resolve("summary.csv"), o.out().resolve("run.txt"), chart,
         o.docsChart() != null ? " (copied to " + o.docsChart() + ")" : "");
     return res;
+  }
+
+  /** Floors, handoffs, failover and herd, on the shared servers (herd on ZooKeeper: a counting server of its own). */
+  private static void latencyGroups(Options o, Plan plan, Results res, Machine machine, long seed, ZkProcess zk,
+      EtcdServer etcd, Lineup l) throws Exception {
+    if (o.runs("floors")) {
+      section("round trips and floors");
+      try (Machine.Phase p = machine.phase("floors")) {
+        // Fixed shares of the group's budget, so a slow first step cannot starve the floors the targets need: round
+        // trips 15% per server, hot floors 15% per server, the quiet floor (paced, both servers) 40%.
+        Duration fb = plan.floors();
+        int n = plan.roundTrips();
+        Floors.zookeeper(res, zk.endpoint(), n, fb.multipliedBy(15).dividedBy(100));
+        Floors.etcd(res, etcd.endpoint(), n, fb.multipliedBy(15).dividedBy(100));
+        // What a handoff physically needs (a delete seen by a watcher), back to back and paced like steady handoffs.
+        Floors.zookeeperNotify(res, zk.endpoint(), plan.hotNotify(), fb.multipliedBy(15).dividedBy(100));
+        Floors.etcdNotify(res, etcd.endpoint(), plan.hotNotify(), fb.multipliedBy(15).dividedBy(100));
+        QuietFloor.run(res, zk.endpoint(), etcd.endpoint(), plan.quietNotify(), fb.multipliedBy(40).dividedBy(100));
+      }
+    }
+    if (o.runs("handoff")) {
+      for (boolean churn : new boolean[] {false, true}) {
+        section("handoff, " + (churn ? "churn" : "steady"));
+        Budget section = Budget.of(churn ? plan.churn() : plan.steady());
+        // Shared out by contenders: a backend with three contenders gets three fifths of what is left.
+        // Smoke checks the harness: one mode is enough to walk both kinds of lane.
+        List<Handoff.Mode> modes = o.mode() == Options.Mode.SMOKE ? List.of(Handoff.Mode.CLOSE)
+            : List.of(Handoff.Mode.values());
+        int weightLeft = modes.size() * (l.zk().size() + l.etcd().size());
+        for (Handoff.Mode mode : modes) {
+          for (String backend : List.of("ZooKeeper", "etcd")) {
+            List<Contender> cs = backend.equals("ZooKeeper") ? l.zk() : l.etcd();
+            Duration b = section.remaining().multipliedBy(cs.size()).dividedBy(Math.max(1, weightLeft));
+            weightLeft -= cs.size();
+            try (Machine.Phase p = machine.phase(Handoff.scenario(mode, churn, backend))) {
+              Handoff.Plan hp = new Handoff.Plan(churn ? 1 : plan.warmup(), churn ? plan.churnPerRep()
+                  : plan.steadyPerRep(), plan.reps(), churn ? 1 : plan.lanes(), b, seed);
+              Handoff.run(cs, backend, mode, churn, hp).forEach(res::add);
+            }
+          }
+        }
+      }
+    }
+    if (o.runs("failover")) {
+      section("crash failover and partition step-down");
+      int n = plan.failoverTrials();
+      List<Failover.Target> targets = new ArrayList<>(List.of(
+          new Failover.Target("ZooKeeper", "127.0.0.1", zk.port(), l.zk(), SESSION, n),
+          new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd(), SESSION, n)));
+      if (o.full()) {
+        // etcd revokes expired leases from a loop that runs every 500 ms, more than 10% of a 2 s TTL: a longer
+        // TTL shows whether failover is within TTL + 10% once 10% covers that sweep. Side by side with the
+        // others, so it costs no extra time.
+        targets.add(new Failover.Target(LONG_ETCD, "127.0.0.1", etcd.port(), l.etcdLong(LONG_ETCD_TTL),
+            LONG_ETCD_TTL, Integer.getInteger("bench.etcdLongTrials", 8)));
+      }
+      try (Machine.Phase p = machine.phase("failover")) {
+        Failover.run(res, targets, plan.failover(), seed);
+      }
+    }
+    if (o.runs("herd")) {
+      section("herd");
+      Budget hb = Budget.of(plan.herd());
+      int candidates = plan.herdCandidates();
+      int sessions = plan.herdSessions();
+      int handoffs = plan.herdHandoffs();
+      // The watch counter loops over every connection on every notification: only the herd's own server has it.
+      try (Machine.Phase p = machine.phase("herd"); ZkServer counting = new ZkServer();
+           Lineup herdZk = new Lineup(counting.endpoint(), null)) {
+        int left = herdZk.zk().size() + l.etcd().size();
+        for (Contender c : herdZk.zk()) {
+          Herd.zookeeper(res, c, candidates, sessions, handoffs, share(hb, left--));
+        }
+        for (Contender c : l.etcd()) {
+          Herd.etcd(res, c, etcd.port(), candidates, sessions, handoffs, share(hb, left--));
+        }
+      }
+    }
+  }
+
+  /** An equal share of what is left of {@code b} among {@code parts} steps still to run. */
+  private static Duration share(Budget b, int parts) {
+    return b.remaining().dividedBy(Math.max(1, parts));
   }
 
   static List<Chart.Panel> panels(Results res) {
@@ -187,11 +235,6 @@ public final class BenchMain {
           rows, false));
     }
     return p;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    Duration m = a.compareTo(b) <= 0 ? a : b;
-    return m.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : m;
   }
 
   private static volatile long RUN_START = System.nanoTime();

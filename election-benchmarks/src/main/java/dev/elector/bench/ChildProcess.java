@@ -29,6 +29,11 @@ final class ChildProcess implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
+  /** The child's process id, for its CPU time in /proc. */
+  long pid() {
+    return process.pid();
+  }
+
   /** Throws, with the end of the child's log, if it has exited. */
   void checkAlive(String what) throws IOException {
     if (!process.isAlive()) {

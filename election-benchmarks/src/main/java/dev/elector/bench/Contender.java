@@ -20,6 +20,14 @@ interface Contender extends AutoCloseable {
   /** How many tickets the election's line holds now, read from the server with a raw client. */
   int lineSize(String election) throws Exception;
 
+  /**
+   * The contender as one handoff lane sees it: sessions whose traffic never reaches another lane's sessions. Peers
+   * watch single keys, so they are their own view; Elector gives each lane a root of its own.
+   */
+  default Contender lane() {
+    return this;
+  }
+
   /** Whether {@link Member#leads()} reflects a validity check the application can use (false for jetcd). */
   default boolean hasValidity() {
     return true;

@@ -8,6 +8,8 @@ import dev.elector.EndReason;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Elector through its public API, on the backend the URI scheme names. */
@@ -16,8 +18,10 @@ final class ElectorContender implements Contender {
   private final String scheme;
   private final String endpoint;
   private final Duration sessionTimeout;
+  /** Null in a lane's view: the view owns nothing and closes nothing. */
   private final ElectionClient control;
   private final LineReader lines;
+  private final String root;
 
   /** Counts an election's tickets with the service's own client, as the peers' line reads do. */
   interface LineReader extends AutoCloseable {
@@ -33,11 +37,34 @@ final class ElectorContender implements Contender {
     this.endpoint = endpoint;
     this.sessionTimeout = sessionTimeout;
     this.lines = lines;
+    this.root = ROOT;
     this.control = Elections.connect(uri(endpoint));
   }
 
+  private ElectorContender(ElectorContender of, String root) {
+    this.name = of.name;
+    this.scheme = of.scheme;
+    this.endpoint = of.endpoint;
+    this.sessionTimeout = of.sessionTimeout;
+    this.lines = of.lines;
+    this.root = root;
+    this.control = null;
+  }
+
+  private static final AtomicInteger LANES = new AtomicInteger();
+
+  /**
+   * A view under a root of its own: on etcd every Elector session watches its whole root, so lanes sharing a root
+   * would hear each other's handoffs during their quiet period. The roots are siblings of equal length
+   * ({@code /bench-lane-0001}, …), never one a prefix of another.
+   */
+  @Override
+  public Contender lane() {
+    return new ElectorContender(this, String.format(Locale.ROOT, "%s-lane-%04d", ROOT, LANES.incrementAndGet()));
+  }
+
   String uri(String ep) {
-    return scheme + "://" + ep + ROOT + "?sessionTimeout=" + sessionTimeout.toMillis() + "ms"
+    return scheme + "://" + ep + root + "?sessionTimeout=" + sessionTimeout.toMillis() + "ms"
         + "&connectTimeout=10s&operationTimeout=3s";
   }
 
@@ -61,7 +88,7 @@ final class ElectorContender implements Contender {
     return session(endpoint);
   }
 
-  /** Elections live under this root; both backends put an election's tickets directly under root/election. */
+  /** Elections live under this root (or a lane's); both backends put an election's tickets directly under it. */
   static final String ROOT = "/bench";
 
   /**
@@ -70,17 +97,15 @@ final class ElectorContender implements Contender {
    */
   @Override
   public int lineSize(String election) throws Exception {
-    return lines.count(ROOT + "/" + election);
-  }
-
-  ElectionClient control() {
-    return control;
+    return lines.count(root + "/" + election);
   }
 
   @Override
   public void close() {
-    control.close();
-    lines.close();
+    if (control != null) {
+      control.close();
+      lines.close();
+    }
   }
 
   static final class ElectorSession implements Session {

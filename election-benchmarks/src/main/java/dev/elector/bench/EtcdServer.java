@@ -71,6 +71,10 @@ final class EtcdServer implements AutoCloseable {
     throw new IOException("etcd did not listen on " + endpoint() + " within " + timeout + ": " + child.tailLog());
   }
 
+  long pid() {
+    return child.pid();
+  }
+
   @Override
   public void close() {
     child.close();

@@ -17,15 +17,24 @@ import org.apache.zookeeper.ZooKeeper;
 
 /**
  * Backend round trips on loopback with each service's own client: the physical floor every handoff is compared to
- * (a handoff needs at least one committed delete and one notification).
+ * (a handoff needs at least one committed delete and one notification). The delete→notification floor is measured
+ * twice: back to back ("hot", what churn handoffs are compared to) and paced like steady handoffs ("quiet",
+ * {@link QuietFloor}, what steady handoffs are compared to).
  */
 final class Floors {
   static final String ZK_READ = "round trip: ZooKeeper read (exists)";
-  static final String ZK_WRITE = "round trip: ZooKeeper write (create+delete)";
+  /** One committed write: the delete of a node created (untimed) just before; acknowledged by the server. */
+  static final String ZK_WRITE = "round trip: ZooKeeper write (one commit: delete)";
   static final String ETCD_READ = "round trip: etcd read (get)";
-  static final String ETCD_WRITE = "round trip: etcd write (put+delete)";
-  static final String ZK_NOTIFY = "floor: delete → notification · ZooKeeper";
-  static final String ETCD_NOTIFY = "floor: delete → notification · etcd";
+  /** One committed write: the delete of a key put (untimed) just before; acknowledged by the server. */
+  static final String ETCD_WRITE = "round trip: etcd write (one commit: delete)";
+  /** Back to back: every thread on the path ran a moment ago. */
+  static final String ZK_NOTIFY = "floor: delete → notification, hot · ZooKeeper";
+  static final String ETCD_NOTIFY = "floor: delete → notification, hot · etcd";
+  /** After the same per-lane quiet and harness settle as steady handoffs ({@link Pacer}). */
+  static final String ZK_NOTIFY_QUIET = "floor: delete → notification, quiet · ZooKeeper";
+  static final String ETCD_NOTIFY_QUIET = "floor: delete → notification, quiet · etcd";
+  static final String FSYNC = "disk: write 4 KiB + fsync, data dirs' disk";
   /** How long one notification may take before the floor's run stops with a note. */
   private static final Duration NOTIFY_WAIT = Duration.ofSeconds(10);
 
@@ -37,12 +46,19 @@ final class Floors {
   }
 
   static long[] measure(Op op, int warmup, int count, Duration budget) throws Exception {
+    return measure(() -> { }, op, warmup, count, budget);
+  }
+
+  /** Times {@code op} only; {@code setUp} runs untimed before each. */
+  static long[] measure(Op setUp, Op op, int warmup, int count, Duration budget) throws Exception {
     for (int i = 0; i < warmup; i++) {
+      setUp.run();
       op.run();
     }
     LongList out = new LongList();
     Budget b = Budget.of(budget);
     while (out.size() < count && b.left()) {
+      setUp.run();
       long t0 = System.nanoTime();
       op.run();
       out.add(System.nanoTime() - t0);
@@ -69,12 +85,13 @@ final class Floors {
     try {
       zk.create("/bench-floor", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
       res.add(ZK_READ, "ZooKeeper client", false, Unit.NANOS,
-          measure(() -> zk.exists("/bench-floor", false), count / 5, count, budget), "floor");
+          measure(() -> zk.exists("/bench-floor", false), count / 5, count, budget.dividedBy(2)), "floor");
       byte[] data = "candidate-0".getBytes();
-      res.add(ZK_WRITE, "ZooKeeper client", false, Unit.NANOS, measure(() -> {
-        String p = zk.create("/bench-floor/e-", data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
-        zk.delete(p, -1);
-      }, count / 5, count, budget), "floor");
+      String[] node = new String[1];
+      res.add(ZK_WRITE, "ZooKeeper client", false, Unit.NANOS, measure(
+          () -> node[0] = zk.create("/bench-floor/e-", data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
+              CreateMode.EPHEMERAL_SEQUENTIAL),
+          () -> zk.delete(node[0], -1), count / 5, count, budget.dividedBy(2)), "floor; create untimed");
       zk.delete("/bench-floor", -1);
     } finally {
       zk.close();
@@ -120,7 +137,8 @@ final class Floors {
     if (note.isEmpty() && out.size() < count) {
       note = "budget reached after " + out.size() + " of " + count;
     }
-    res.add(ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, out.toArray(), ("floor " + note).trim());
+    res.add(ZK_NOTIFY, "ZooKeeper client", false, Unit.NANOS, out.toArray(),
+        note.isEmpty() ? "floor; back to back" : "floor; back to back; " + note);
   }
 
   /**
@@ -168,7 +186,8 @@ final class Floors {
     if (note.isEmpty() && out.size() < count) {
       note = "budget reached after " + out.size() + " of " + count;
     }
-    res.add(ETCD_NOTIFY, "etcd client (jetcd watch)", false, Unit.NANOS, out.toArray(), ("floor " + note).trim());
+    res.add(ETCD_NOTIFY, "etcd client (jetcd watch)", false, Unit.NANOS, out.toArray(),
+        note.isEmpty() ? "floor; back to back" : "floor; back to back; " + note);
   }
 
   static void etcd(Results res, String endpoint, int count, Duration budget) throws Exception {
@@ -178,11 +197,11 @@ final class Floors {
       ByteSequence val = JetcdContender.bytes("candidate-0");
       kv.put(key, val).get(10, TimeUnit.SECONDS);
       res.add(ETCD_READ, "etcd client (jetcd KV)", false, Unit.NANOS,
-          measure(() -> kv.get(key).get(10, TimeUnit.SECONDS), count / 5, count, budget), "floor");
-      res.add(ETCD_WRITE, "etcd client (jetcd KV)", false, Unit.NANOS, measure(() -> {
-        kv.put(key, val).get(10, TimeUnit.SECONDS);
-        kv.delete(key).get(10, TimeUnit.SECONDS);
-      }, count / 5, count, budget), "floor");
+          measure(() -> kv.get(key).get(10, TimeUnit.SECONDS), count / 5, count, budget.dividedBy(2)), "floor");
+      res.add(ETCD_WRITE, "etcd client (jetcd KV)", false, Unit.NANOS, measure(
+          () -> kv.put(key, val).get(10, TimeUnit.SECONDS),
+          () -> kv.delete(key).get(10, TimeUnit.SECONDS), count / 5, count, budget.dividedBy(2)),
+          "floor; put untimed");
     }
   }
 }

@@ -11,8 +11,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  * Herd: a thousand candidates in one election; per handoff, what the server sends and serves, counted by the
  * server itself.
  *
- * <p>ZooKeeper ({@link #zookeeper}): the watch notifications its server sends ({@link WatchCounter}), split into
- * those to other sessions (candidates woken) and those to the leaving leader's own session. ZooKeeper sends one
+ * <p>ZooKeeper ({@link #zookeeper}, on the in-process {@link ZkServer}): the watch notifications its server sends
+ * ({@link WatchCounter}), split into those to other sessions (candidates woken) and those to the leaving leader's own
+ * session, and the read requests it was sent (every session's). ZooKeeper sends one
  * notification per session and path, so a herd inside one session would look like one wake-up. The candidates are
  * therefore spread over many sessions and joined in round-robin waves, so neighbours in the line rarely share a
  * session: a candidate watching more than its predecessor shows up.
@@ -23,33 +24,44 @@ import java.util.concurrent.LinkedBlockingQueue;
  * a herd of candidates shows up as reads, a watch shared by a session's candidates as one event per session.
  */
 final class Herd {
-  static final String OTHERS = "herd: watch events to others per handoff";
-  static final String SELF = "herd: watch events to the leaver per handoff";
+  static final String OTHERS = "herd: watch events to other sessions per handoff · ZooKeeper";
+  static final String SELF = "herd: watch events to the leaver per handoff · ZooKeeper";
+  static final String ZK_READS = "herd: reads served per handoff · ZooKeeper";
   static final String ETCD_EVENTS = "herd: watch events sent per handoff, all sessions · etcd";
   static final String ETCD_READS = "herd: reads served per handoff · etcd";
   private static final Duration SETTLE = Duration.ofMillis(30);
 
   private Herd() {}
 
+  /** A scenario's row name at a size, e.g. "herd: reads served per handoff · etcd (1000 candidates, 50 sessions)". */
+  static String name(String scenario, int candidates, int sessions) {
+    return scenario + " (" + candidates + " candidates, " + sessions + " sessions)";
+  }
+
   /** Counts what one handoff costs the server: reset before the leader leaves, read once the successor leads. */
   private interface Meter {
     void reset(Session leaderSession) throws Exception;
 
-    /** The two figures of the handoff, in the order of the two rows. */
+    /** The figures of the handoff, in the order of the rows. */
     long[] read() throws Exception;
   }
 
+  /** On the in-process server ({@link ZkServer}): notifications counted per receiving session, reads served. */
   static void zookeeper(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget) {
-    String size = " (" + candidates + " candidates, " + sessionsN + " sessions)";
-    run(res, c, candidates, sessionsN, handoffs, budget, OTHERS + size, SELF + size, new Meter() {
+    List<String> rows = List.of(name(OTHERS, candidates, sessionsN), name(SELF, candidates, sessionsN),
+        name(ZK_READS, candidates, sessionsN));
+    run(res, c, candidates, sessionsN, handoffs, budget, rows, new Meter() {
+      long reads;
+
       @Override
       public void reset(Session leaderSession) {
         WatchCounter.reset(leaderSession.sessionId());
+        reads = ZkServer.READS.sum();
       }
 
       @Override
       public long[] read() {
-        return new long[] {WatchCounter.toOthers.sum(), WatchCounter.toExcluded.sum()};
+        return new long[] {WatchCounter.toOthers.sum(), WatchCounter.toExcluded.sum(), ZkServer.READS.sum() - reads};
       }
     });
     WatchCounter.reset(0);
@@ -57,9 +69,9 @@ final class Herd {
 
   static void etcd(Results res, Contender c, int port, int candidates, int sessionsN, int handoffs,
       Duration budget) {
-    String size = " (" + candidates + " candidates, " + sessionsN + " sessions)";
     EtcdMetrics metrics = new EtcdMetrics(port);
-    run(res, c, candidates, sessionsN, handoffs, budget, ETCD_EVENTS + size, ETCD_READS + size, new Meter() {
+    List<String> rows = List.of(name(ETCD_EVENTS, candidates, sessionsN), name(ETCD_READS, candidates, sessionsN));
+    run(res, c, candidates, sessionsN, handoffs, budget, rows, new Meter() {
       long events;
       long reads;
 
@@ -78,9 +90,10 @@ final class Herd {
   }
 
   private static void run(Results res, Contender c, int candidates, int sessionsN, int handoffs, Duration budget,
-      String scenario, String selfScenario, Meter meter) {
-    LongList others = new LongList();
-    LongList self = new LongList();
+      List<String> scenarios, Meter meter) {
+    List<LongList> figures = new ArrayList<>();
+    scenarios.forEach(x -> figures.add(new LongList()));
+    LongList others = figures.get(0);
     String note = "";
     List<Session> sessions = new ArrayList<>();
     Budget b = Budget.of(budget);
@@ -122,8 +135,9 @@ final class Herd {
         Thread.sleep(SETTLE.toMillis());
         if (members.indexOf(next) % sessionsN != idx % sessionsN) {
           long[] v = meter.read();
-          others.add(v[0]);
-          self.add(v[1]);
+          for (int i = 0; i < v.length; i++) {
+            figures.get(i).add(v[i]);
+          }
         } else {
           sameSession++;
         }
@@ -143,7 +157,8 @@ final class Herd {
     } finally {
       Scale.closeAll(sessions);
     }
-    res.add(scenario, c.name(), c.elector(), Unit.COUNT, others.toArray(), note);
-    res.add(selfScenario, c.name(), c.elector(), Unit.COUNT, self.toArray(), note);
+    for (int i = 0; i < scenarios.size(); i++) {
+      res.add(scenarios.get(i), c.name(), c.elector(), Unit.COUNT, figures.get(i).toArray(), note);
+    }
   }
 }

@@ -164,6 +164,8 @@ final class JetcdContender implements Contender {
     private final Elected onElected;
     private volatile LeaderKey key;
     private volatile boolean leading;
+    /** Set by close(): a campaign still pending on the server is withdrawn, and if it wins anyway, ignored. */
+    private volatile boolean closed;
 
     JetcdMember(JetcdSession session, ByteSequence election, String id, long lease, Elected onElected) {
       this.session = session;
@@ -174,8 +176,11 @@ final class JetcdContender implements Contender {
     }
 
     void campaign() {
+      if (closed) {
+        return;
+      }
       session.client.getElectionClient().campaign(election, lease, bytes(id)).whenComplete((r, e) -> {
-        if (e == null) {
+        if (e == null && !closed) {
           long now = System.nanoTime();
           key = r.getLeader();
           leading = true;
@@ -189,13 +194,21 @@ final class JetcdContender implements Contender {
       return id;
     }
 
+    /**
+     * Resigns if it leads; a candidate still waiting in line (its campaign pending) has its lease revoked instead,
+     * which deletes its key, and the lease is not reused: etcd's election service names the key after the lease, so
+     * a later campaign on it would meet the old one's pending call.
+     */
     @Override
     public void close() {
+      closed = true;
       leading = false;
       LeaderKey k = key;
       key = null;
       if (k != null) {
         session.client.getElectionClient().resign(k).thenRun(() -> session.release(lease));
+      } else {
+        session.client.getLeaseClient().revoke(lease);
       }
     }
 

@@ -15,15 +15,24 @@ final class Lineup implements AutoCloseable {
 
   private final String etcdEndpoint;
 
-  Lineup(ZkServer zkServer, EtcdServer etcdServer, Results res) throws Exception {
-    etcdEndpoint = etcdServer.endpoint();
-    electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkServer.endpoint(),
-        BenchMain.SESSION, zkLines(zkServer.endpoint())));
-    zk.add(new LatchContender(zkServer.endpoint(), BenchMain.SESSION));
-    zk.add(new SelectorContender(zkServer.endpoint(), BenchMain.SESSION));
-    electorEtcdProblem = add(etcd, () -> new ElectorContender("Elector", "etcd", etcdServer.endpoint(),
-        BenchMain.SESSION, etcdLines(etcdServer.endpoint())));
-    etcd.add(new JetcdContender(etcdServer.endpoint(), BenchMain.SESSION));
+  /** Contenders on the given servers; either endpoint may be null (no contenders on that server). */
+  Lineup(String zkEndpoint, String etcdEndpoint) throws Exception {
+    this.etcdEndpoint = etcdEndpoint;
+    if (zkEndpoint != null) {
+      electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkEndpoint, BenchMain.SESSION,
+          zkLines(zkEndpoint)));
+      zk.add(new LatchContender(zkEndpoint, BenchMain.SESSION));
+      zk.add(new SelectorContender(zkEndpoint, BenchMain.SESSION));
+    } else {
+      electorZkProblem = null;
+    }
+    if (etcdEndpoint != null) {
+      electorEtcdProblem = add(etcd, () -> new ElectorContender("Elector", "etcd", etcdEndpoint, BenchMain.SESSION,
+          etcdLines(etcdEndpoint)));
+      etcd.add(new JetcdContender(etcdEndpoint, BenchMain.SESSION));
+    } else {
+      electorEtcdProblem = null;
+    }
     if (electorZkProblem != null) {
       System.out.println("Elector on ZooKeeper is not available: " + electorZkProblem);
     }

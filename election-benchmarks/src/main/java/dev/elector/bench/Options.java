@@ -33,7 +33,7 @@ record Options(Mode mode, Path out, Path docsChart, Set<String> groups) {
 
   static final String USAGE = """
       usage: java -jar elector-bench.jar [--quick | --smoke] [--out DIR] [--only GROUP[,GROUP...]] [--no-docs]
-        --quick    about one minute: fewer handoffs and trials, smaller herd and scale
+        --quick    about 80 s: fewer handoffs and trials, smaller herd and scale
         --smoke    a few seconds: checks the harness end to end (the module's test uses it)
         --out DIR  where raw.csv, summary.csv and handoff-failover.png go (default bench-results)
         --only     run only these groups: floors, handoff, failover, herd, scale

@@ -40,7 +40,8 @@ public final class Replot {
       List<String> f = fields(line);
       Key k = new Key(f.get(0), f.get(1), Boolean.parseBoolean(f.get(2)),
           Unit.valueOf(f.get(3).toUpperCase(Locale.ROOT)));
-      rows.computeIfAbsent(k, x -> new LongList()).add(Long.parseLong(f.get(5)));
+      // Columns: scenario, who, elector, unit, trial, rep, age_ns, value (the value is last in every version).
+      rows.computeIfAbsent(k, x -> new LongList()).add(Long.parseLong(f.get(f.size() - 1)));
     }
     Results res = new Results(false);
     rows.forEach((k, v) -> res.add(k.scenario(), k.who(), k.elector(), k.unit(), v.toArray(), ""));

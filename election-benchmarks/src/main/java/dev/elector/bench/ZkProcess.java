@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * Elector and 0.9 KB for Curator at 1,000 candidates, compared with a class histogram of the client alone).
  */
 final class ZkProcess implements AutoCloseable {
+  /** The server JVM's fixed flags (printed at the start of a run). */
+  static final List<String> JVM_FLAGS = List.of("-Xms512m", "-Xmx1g", "-XX:+UseParallelGC");
+
   private final ChildProcess child;
   private final int port;
 
@@ -44,10 +47,12 @@ final class ZkProcess implements AutoCloseable {
           "4lw.commands.whitelist=srvr",
           ""));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      child = new ChildProcess(dir, "zk.log", List.of(java, "-Xmx1g", "-XX:+UseParallelGC",
-          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dzookeeper.admin.enableServer=false",
+      List<String> cmd = new java.util.ArrayList<>(List.of(java));
+      cmd.addAll(JVM_FLAGS);
+      cmd.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dzookeeper.admin.enableServer=false",
           "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.ZooKeeperServerMain",
           cfg.toString()));
+      child = new ChildProcess(dir, "zk.log", cmd);
       awaitServing(startTimeout);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start a ZooKeeper server process", e);
@@ -103,6 +108,10 @@ final class ZkProcess implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  int port() {
+    return port;
+  }
+
   /**
    * Waits until the server has no request outstanding (its {@code srvr} report), at most {@code timeout}: replies
    * still on their way to the client are part of the heap the phase is about to measure.
@@ -154,6 +163,10 @@ final class ZkProcess implements AutoCloseable {
     child.stop();
     throw new IOException("ZooKeeper did not serve on " + endpoint() + " within " + timeout + ": "
         + child.tailLog());
+  }
+
+  long pid() {
+    return child.pid();
   }
 
   @Override
