@@ -326,7 +326,15 @@ final class ZkBackend implements ElectionBackend {
     boolean connected;
     boolean everUp;
     boolean expired;
-    boolean heartbeatInFlight;
+    /** When {@code new ZooKeeper} was called: the ensemble's leader created the session later than this. */
+    long createdAt;
+    /** Connections of this handle so far: one more at each SyncConnected. A heartbeat proves touches of its own. */
+    int connection;
+    /** The connection whose heartbeat is in flight, or -1: one heartbeat in flight per connection. */
+    int heartbeatOn = -1;
+    /** The newest answered heartbeat of the current connection and the one before it; null if none yet. */
+    Beat last;
+    Beat prev;
     /** The line listings of this session, by election node path; an entry lives while a listing is wanted. */
     final Map<String, Lister> listers = new HashMap<>();
     /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
@@ -356,6 +364,7 @@ final class ZkBackend implements ElectionBackend {
       zc.setProperty(ZKClientConfig.JUTE_MAXBUFFER, Integer.toString(MAX_REPLY_BYTES));
     }
     try {
+      s.createdAt = System.nanoTime();
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
       if (digest != null) {
         s.zk.addAuthInfo("digest", digest);
@@ -382,6 +391,10 @@ final class ZkBackend implements ElectionBackend {
     switch (e.getState()) {
       case SyncConnected -> {
         s.connected = true;
+        // A new connection: heartbeats of earlier ones prove nothing about touches sent over this one.
+        s.connection++;
+        s.last = null;
+        s.prev = null;
         if (s.id == 0) {
           s.id = s.zk.getSessionId();
           s.timeoutMillis = s.zk.getSessionTimeout();
@@ -390,8 +403,9 @@ final class ZkBackend implements ElectionBackend {
                 + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), s.timeoutMillis,
                 config.sessionTimeout().toMillis());
           }
-          long every = Math.max(20, s.timeoutMillis / 6);
-          s.timer = actor.scheduleWithFixedDelay(guard(() -> heartbeat(s)), every, every, TimeUnit.MILLISECONDS);
+        }
+        if (s.timer != null) {
+          s.timer.cancel(false);
         }
         heartbeat(s);
       }
@@ -417,35 +431,88 @@ final class ZkBackend implements ElectionBackend {
     }
   }
 
+  /** An answered heartbeat: when it was sent and when its answer reached the actor. */
+  private record Beat(long sent, long answered) {}
+
   /**
-   * ZooKeeper does not say when its pings were sent, so the session deadline comes from our own request: the server
-   * received it after {@code sent} and keeps the session at least the negotiated timeout after receiving any packet,
-   * so the session lives until at least {@code sent + timeout}. One heartbeat is in flight at a time.
+   * The pause between a heartbeat's answer and the next heartbeat, in nanoseconds: a third of the session timeout.
+   * Invariant (see the module README, "Session deadline"): it exceeds the ensemble leader's ping period (tickTime/2,
+   * at most a quarter of any timeout a server grants when minSessionTimeout is left at its default 2 × tickTime),
+   * so a follower answers at least one of the leader's pings between two heartbeats.
+   */
+  private static long heartbeatGapNanos(Session s) {
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(20, s.timeoutMillis / 3));
+  }
+
+  /**
+   * Sends a heartbeat: a {@code sync}, which the member we are connected to forwards to the ensemble's leader and
+   * answers only once the leader has processed it (a read alone is answered by a follower that may be cut off from
+   * the leader, which alone expires sessions). One heartbeat is in flight per connection; the next is sent a
+   * {@link #heartbeatGapNanos gap} after the answer.
    */
   private void heartbeat(Session s) {
-    if (s != current || s.heartbeatInFlight || !s.connected || s.expired) {
+    if (s != current || s.heartbeatOn == s.connection || !s.connected || s.expired) {
       return;
     }
-    s.heartbeatInFlight = true;
+    int conn = s.connection;
+    s.heartbeatOn = conn;
     long sent = System.nanoTime();
-    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> onHeartbeat(s, sent, rc)), null);
+    s.zk.sync("/", (rc, path, ctx) -> post(() -> onHeartbeat(s, conn, sent, rc)), null);
   }
 
-  private void onHeartbeat(Session s, long sent, int rc) {
-    s.heartbeatInFlight = false;
-    alive(s, sent, rc);
+  private void onHeartbeat(Session s, int conn, long sent, int rc) {
+    if (s.heartbeatOn == conn) {
+      s.heartbeatOn = -1;
+    }
+    if (conn != s.connection || s != current || s.expired) {
+      return; // the SyncConnected of the newer connection started its own heartbeats
+    }
+    proved(s, conn, sent, rc);
+    if (rc == Code.OK.intValue()) {
+      s.prev = s.last;
+      s.last = new Beat(sent, System.nanoTime());
+    }
+    if (s.connected) {
+      s.timer = actor.schedule(guard(() -> heartbeat(s)), heartbeatGapNanos(s), TimeUnit.NANOSECONDS);
+    }
   }
 
-  /** A request sent at {@code sent} was answered with {@code rc}: if it succeeded, the session lives on. */
-  private void alive(Session s, long sent, int rc) {
+  /**
+   * A {@code sync} sent at {@code sent} on connection {@code conn} was answered with {@code rc}. If it succeeded, the
+   * ensemble's leader processed it while the session was open there, and the session lives until at least
+   * {@code base + timeout}, where {@code base} is the latest of:
+   * <ul>
+   *   <li>{@code createdAt}: the leader created the session after it and expires it no earlier than a timeout after
+   *       its last touch;
+   *   <li>the send time of an earlier answered heartbeat of the same connection whose answer came at least a
+   *       {@link #heartbeatGapNanos gap} before {@code sent}: the follower recorded that heartbeat's touch before
+   *       answering it, answered one of the leader's pings (sending its touches) within the gap, and wrote that ping
+   *       reply on its link to the leader before it forwarded this sync on the same FIFO link, so the leader had
+   *       the touch before it answered the sync. (A standalone server or the leader itself touches directly.)
+   * </ul>
+   * The deadline is that minus the margin max(timeout/10, 20 ms), which covers clock-rate differences and the gap
+   * between an {@code isValid()} check and the action it guards.
+   */
+  private void proved(Session s, int conn, long sent, int rc) {
     if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected
-        || (!up && sent - s.suspendedAt < 0)) {
+        || conn != s.connection || (!up && sent - s.suspendedAt < 0)) {
       return;
+    }
+    long gap = heartbeatGapNanos(s);
+    long base = s.createdAt;
+    for (Beat b : new Beat[] {s.last, s.prev}) {
+      if (b != null && sent - b.answered() >= gap) {
+        if (b.sent() - base > 0) {
+          base = b.sent();
+        }
+        break;
+      }
     }
     long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
-    // The margin absorbs clock-rate differences between client and server and the time between an isValid()
-    // check and the action it guards.
-    long d = sent + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    long d = base + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    if (d - System.nanoTime() <= 0) {
+      return; // nothing proven about the future yet: the next heartbeat of this connection will be
+    }
     if (!up || d - deadline > 0) {
       deadline = d;
     }
@@ -1048,10 +1115,12 @@ final class ZkBackend implements ElectionBackend {
     s.suspendedAt = System.nanoTime();
     emit(SessionEvent.Kind.SUSPENDED, s.id);
     long sent = System.nanoTime();
-    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> {
+    int conn = s.connection;
+    // A sync, like the heartbeat: the ensemble's leader refuses it if it has closed the session.
+    s.zk.sync("/", (rc, path, ctx) -> post(() -> {
       if (rc == Code.OK.intValue()) {
         lose(st, why);
-        alive(s, sent, rc);
+        proved(s, conn, sent, rc);
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
         whenUp(() -> lose(st, why));
       }
