@@ -643,17 +643,21 @@ final class ZkBackend implements ElectionBackend {
     return config.root().equals("/") ? "/" + election : config.root() + "/" + election;
   }
 
+  /** The length of a ticket name's {@code <uuid>-n_} prefix. */
+  static final int TICKET_PREFIX = 36 + SEQ_MARK.length();
+
   /**
-   * The sequence number ZooKeeper appended ({@code ...-n_} and ten digits), or -1 if the name is not a ticket's.
-   * Parsed in place: it runs for every child of every listing.
+   * The sequence number ZooKeeper appended to a ticket name ({@code <uuid>-n_} and ten digits), or -1 if
+   * {@code name} is not a ticket name. SPEC rule 4.8: a child whose name is not a ticket name (an operator's node, the
+   * election node of an application with a nested root) is no participant: it is never listed and never blocks
+   * the line. Parsed in place: it runs for every child of every listing.
    */
   static long sequence(String name) {
-    int digits = name.length() - 10;
-    if (digits < SEQ_MARK.length() || !name.startsWith(SEQ_MARK, digits - SEQ_MARK.length())) {
+    if (name.length() != TICKET_PREFIX + 10 || !isUuid(name) || !name.startsWith(SEQ_MARK, 36)) {
       return -1;
     }
     long n = 0;
-    for (int i = digits; i < name.length(); i++) {
+    for (int i = TICKET_PREFIX; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c < '0' || c > '9') {
         return -1; // also a negative counter ("-000000001"), which ZooKeeper writes after an int overflow
@@ -661,6 +665,19 @@ final class ZkBackend implements ElectionBackend {
       n = n * 10 + (c - '0');
     }
     return n;
+  }
+
+  /** True if {@code name} starts with a UUID as {@link UUID#toString()} writes it (8-4-4-4-12 lowercase hex). */
+  private static boolean isUuid(String name) {
+    for (int i = 0; i < 36; i++) {
+      char c = name.charAt(i);
+      boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
+          : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The ticket names among {@code children}, in line order: by sequence number, never by the whole name. */
@@ -753,8 +770,9 @@ final class ZkBackend implements ElectionBackend {
     try {
       return new Participant(election, TicketCodec.candidateId(bytes), stat.getCzxid(), TicketCodec.data(bytes));
     } catch (IllegalArgumentException e) {
-      // Not written by Elector: show it under its node name rather than hide something that holds a place in line.
-      return new Participant(election, name, stat.getCzxid(), bytes);
+      // A ticket name whose data Elector cannot decode (SPEC rule 4.8): it keeps its place in line, shown under its
+      // node name with empty data rather than hidden.
+      return new Participant(election, name, stat.getCzxid(), new byte[0]);
     }
   }
 
@@ -978,7 +996,7 @@ final class ZkBackend implements ElectionBackend {
   private void removeTwins(TicketState st, Line line) {
     String key = st.ticket.key();
     String own = key.substring(key.lastIndexOf('/') + 1);
-    String prefix = own.substring(0, own.length() - 10); // "<uuid>-n_"
+    String prefix = own.substring(0, TICKET_PREFIX); // "<uuid>-n_"
     String parent = parentOf(key);
     for (String other : line.names) {
       if (other.startsWith(prefix) && !other.equals(own)) {
@@ -1119,8 +1137,14 @@ final class ZkBackend implements ElectionBackend {
     // A sync, like the heartbeat: the ensemble's leader refuses it if it has closed the session.
     s.zk.sync("/", (rc, path, ctx) -> post(() -> {
       if (rc == Code.OK.intValue()) {
-        lose(st, why);
+        // Recover first, then report the loss: the engine rejoins a lost ticket's candidate only while connected,
+        // and a RECOVERED that came after the loss left the candidate waiting for a rejoin that never came.
         proved(s, conn, sent, rc);
+        if (up) {
+          lose(st, why);
+        } else {
+          whenUp(() -> lose(st, why)); // no deadline proven yet: the next heartbeat of this connection brings it
+        }
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
         whenUp(() -> lose(st, why));
       }
@@ -1398,7 +1422,7 @@ final class ZkBackend implements ElectionBackend {
           return;
         }
         st.ticket = new Ticket(election, candidateId, p, stat.getCzxid(), s.id);
-        st.seq = sequence(p);
+        st.seq = sequence(p.substring(p.lastIndexOf('/') + 1));
         st.mayHaveTwin = uncertain;
         tickets.put(p, st);
         result.complete(st.ticket);

@@ -416,18 +416,67 @@ class ZkBackendTest {
     await(hb);
   }
 
+  /** A ticket name as the backend makes them: {@code <uuid>-n_<suffix>}, the uuid made of {@code c}. */
+  static String ticketName(char c, String suffix) {
+    String h = String.valueOf(c);
+    return h.repeat(8) + "-" + h.repeat(4) + "-" + h.repeat(4) + "-" + h.repeat(4) + "-" + h.repeat(12) + "-n_"
+        + suffix;
+  }
+
   @Test
   void theLineIsParsedAndSortedBySequenceNumber() {
-    List<String> children = List.of("b-n_0000000010", "a-n_0000000002", "lock", "x-n_00000000x1", "c-n_-000000001",
-        "z-n_0000000003", "q-n_12");
-    assertThat(ZkBackend.inLine(children)).containsExactly("a-n_0000000002", "z-n_0000000003", "b-n_0000000010");
-    assertThat(ZkBackend.Line.head(children)).isEqualTo("a-n_0000000002");
-    assertThat(ZkBackend.Line.head(List.of("lock"))).isNull();
+    String a = ticketName('a', "0000000002");
+    String b = ticketName('b', "0000000010");
+    String z = ticketName('f', "0000000003");
+    List<String> children = List.of(b, a, "lock", ticketName('c', "00000000x1"), "b-n_0000000001",
+        ticketName('A', "0000000001"), z, ticketName('d', "12"));
+    assertThat(ZkBackend.inLine(children)).containsExactly(a, z, b);
+    assertThat(ZkBackend.Line.head(children)).isEqualTo(a);
+    assertThat(ZkBackend.Line.head(List.of("lock", "b-n_0000000001"))).isNull();
     ZkBackend.Line line = ZkBackend.Line.of(children);
-    assertThat(line.indexOf("/r/e/z-n_0000000003", 3)).isEqualTo(1);
+    assertThat(line.indexOf("/r/e/" + z, 3)).isEqualTo(1);
     // Same number, other node (the election node was recreated): not ours.
-    assertThat(line.indexOf("/r/e/y-n_0000000003", 3)).isEqualTo(-1);
-    assertThat(line.indexOf("/r/e/a-n_0000000004", 4)).isEqualTo(-1);
+    assertThat(line.indexOf("/r/e/" + ticketName('e', "0000000003"), 3)).isEqualTo(-1);
+    assertThat(line.indexOf("/r/e/" + ticketName('a', "0000000004"), 4)).isEqualTo(-1);
+  }
+
+  /**
+   * SPEC rule 4.8 on a real server: children whose names are not ticket names (an operator's node, one that only
+   * looks like a ticket, a nested application's election node with its own children) are neither listed nor in
+   * anyone's way; a ticket-named node whose data Elector cannot decode keeps its place, listed under its node name
+   * with empty data.
+   */
+  @Test
+  void foreignChildrenAreIgnoredAndUndecodableTicketsKeepTheirPlace() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    await(head(a, ta));
+    org.apache.zookeeper.ZooKeeper op = fx.raw();
+    var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    String e = root + "/e";
+    op.create(e + "/lock", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), open,
+        org.apache.zookeeper.CreateMode.PERSISTENT);
+    // Looks like a ticket to a suffix-only parser, with a number ahead of every ticket after a's.
+    op.create(e + "/zz-n_0000000001", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    op.create(e + "/nested", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    op.create(e + "/nested/" + ticketName('9', "0000000000"), new byte[0], open,
+        org.apache.zookeeper.CreateMode.PERSISTENT);
+    String garbage = op.create(e + "/" + java.util.UUID.randomUUID() + ZkBackend.SEQ_MARK, new byte[] {(byte) 0xff, 7},
+        open, org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL);
+    String garbageName = garbage.substring(garbage.lastIndexOf('/') + 1);
+    Ticket tb = join(b, "e", "b");
+    CompletableFuture<Void> hb = head(b, tb);
+
+    List<Participant> line = await(b.line("e"));
+    assertThat(line).extracting(Participant::candidateId).containsExactly("a", garbageName, "b");
+    assertThat(line.get(1).data()).isEmpty();
+    await(a.remove(ta));
+    // The undecodable ticket now stands first: b waits behind it, not behind the foreign nodes.
+    await().during(Duration.ofMillis(300)).atMost(ZkFixture.WAIT).until(() -> !hb.isDone());
+    op.delete(garbage, -1);
+    await(hb);
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
   }
 
   @Test
