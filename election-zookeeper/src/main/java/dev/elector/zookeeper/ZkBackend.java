@@ -322,6 +322,7 @@ final class ZkBackend implements ElectionBackend {
   private final class Session implements Watcher {
     ZooKeeper zk;
     long id;
+    /** The least timeout any member granted this session, in ms; 0 before the first connect. */
     int timeoutMillis;
     boolean connected;
     boolean everUp;
@@ -397,10 +398,16 @@ final class ZkBackend implements ElectionBackend {
         s.prev = null;
         if (s.id == 0) {
           s.id = s.zk.getSessionId();
-          s.timeoutMillis = s.zk.getSessionTimeout();
-          if (s.timeoutMillis != config.sessionTimeout().toMillis()) {
-            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} negotiated a timeout of {1} ms (asked for "
-                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), s.timeoutMillis,
+        }
+        // Every connect negotiates anew: a member with other limits may grant less. The leader expires the session
+        // by the timeout in the touch it received last, and a touch relayed late by the member we left carries that
+        // member's grant, so the least grant seen since the session began bounds them all.
+        int granted = s.zk.getSessionTimeout();
+        if (s.timeoutMillis == 0 || granted < s.timeoutMillis) {
+          s.timeoutMillis = granted;
+          if (granted != config.sessionTimeout().toMillis()) {
+            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} was granted a timeout of {1} ms (asked for "
+                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), granted,
                 config.sessionTimeout().toMillis());
           }
         }
