@@ -652,26 +652,52 @@ final class ZkBackend implements ElectionBackend {
 
   /** The length of a ticket name's {@code <uuid>-n_} prefix. */
   static final int TICKET_PREFIX = 36 + SEQ_MARK.length();
+  /** What {@link #sequence} returns for a name that is not a ticket name. */
+  static final long NOT_A_TICKET = Long.MIN_VALUE;
 
   /**
-   * The sequence number ZooKeeper appended to a ticket name ({@code <uuid>-n_} and ten digits), or -1 if
-   * {@code name} is not a ticket name. SPEC rule 4.8: a child whose name is not a ticket name (an operator's node, the
-   * election node of an application with a nested root) is no participant: it is never listed and never blocks
-   * the line. Parsed in place: it runs for every child of every listing.
+   * The sequence number ZooKeeper appended to a ticket name ({@code <uuid>-n_} and the parent's 32-bit child version
+   * written {@code %010d}: ten digits, or a minus sign and nine or ten digits once the counter has wrapped), or
+   * {@link #NOT_A_TICKET}. SPEC rule 4.8: a child whose name is not a ticket name (an operator's node, the election
+   * node of an application with a nested root) is no participant: it is never listed and never blocks the line.
+   * Parsed in place: it runs for every child of every listing.
    */
   static long sequence(String name) {
-    if (name.length() != TICKET_PREFIX + 10 || !isUuid(name) || !name.startsWith(SEQ_MARK, 36)) {
-      return -1;
+    int len = name.length() - TICKET_PREFIX;
+    if ((len != 10 && len != 11) || !isUuid(name) || !name.startsWith(SEQ_MARK, 36)) {
+      return NOT_A_TICKET;
+    }
+    int i = TICKET_PREFIX;
+    boolean negative = name.charAt(i) == '-';
+    if (negative) {
+      i++;
+    } else if (len != 10) {
+      return NOT_A_TICKET;
     }
     long n = 0;
-    for (int i = TICKET_PREFIX; i < name.length(); i++) {
+    for (; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c < '0' || c > '9') {
-        return -1; // also a negative counter ("-000000001"), which ZooKeeper writes after an int overflow
+        return NOT_A_TICKET;
       }
       n = n * 10 + (c - '0');
     }
-    return n;
+    n = negative ? -n : n;
+    return n < Integer.MIN_VALUE || n > Integer.MAX_VALUE ? NOT_A_TICKET : n;
+  }
+
+  static boolean isTicketName(String name) {
+    return sequence(name) != NOT_A_TICKET;
+  }
+
+  /**
+   * True if ZooKeeper can no longer number new children of the ticket's parent uniquely. The parent's child version
+   * is a 32-bit int that only goes up: once it reaches 2147483647 the server keeps it there (its data tree ignores
+   * the wrapped value), so every later sequential child is numbered 2147483647 too (or, for creates prepared while
+   * an earlier one is in flight, a wrapped negative number), and their order is no longer their creation order.
+   */
+  static boolean exhausted(long seq) {
+    return seq == Integer.MAX_VALUE || seq < 0;
   }
 
   /** True if {@code name} starts with a UUID as {@link UUID#toString()} writes it (8-4-4-4-12 lowercase hex). */
@@ -707,15 +733,16 @@ final class ZkBackend implements ElectionBackend {
 
     static Line of(List<String> children) {
       int n = children.size();
-      // Sort (sequence, index) pairs packed in one long, with no object per child: sequence * n + index is unique
-      // and orders by sequence first; it cannot overflow (sequences have ten digits, a listing far fewer than 10^8
-      // children since the reply must fit in jute.maxbuffer).
+      // Sort (sequence, index) pairs packed in one long, with no object per child: the counter read as unsigned
+      // (wrapped numbers after the largest) times n plus the index is unique and orders by sequence first; it
+      // cannot overflow (2^32 × n stays below 2^63 for any listing that fits in a reply). Equal numbers (an
+      // exhausted counter, see exhausted()) are then ordered by name, so every listing orders them alike.
       long[] keys = new long[n];
       int m = 0;
       for (int i = 0; i < n; i++) {
         long seq = sequence(children.get(i));
-        if (seq >= 0) {
-          keys[m++] = seq * n + i;
+        if (seq != NOT_A_TICKET) {
+          keys[m++] = unsigned(seq) * n + i;
         }
       }
       Arrays.sort(keys, 0, m);
@@ -725,7 +752,22 @@ final class ZkBackend implements ElectionBackend {
         seqs[j] = keys[j] / n;
         names[j] = children.get((int) (keys[j] % n));
       }
+      for (int j = 0; j < m; ) {
+        int k = j + 1;
+        while (k < m && seqs[k] == seqs[j]) {
+          k++;
+        }
+        if (k - j > 1) {
+          Arrays.sort(names, j, k);
+        }
+        j = k;
+      }
       return new Line(names, seqs);
+    }
+
+    /** The counter as ZooKeeper counts it: 0 to 2^32 - 1, wrapped (negative) numbers after the largest. */
+    static long unsigned(long seq) {
+      return seq & 0xFFFF_FFFFL;
     }
 
     /** The name first in line among {@code children}, or null: one pass, no sort, for the head watch. */
@@ -734,9 +776,13 @@ final class ZkBackend implements ElectionBackend {
       long bestSeq = Long.MAX_VALUE;
       for (String c : children) {
         long seq = sequence(c);
-        if (seq >= 0 && seq < bestSeq) {
+        if (seq == NOT_A_TICKET) {
+          continue;
+        }
+        long u = unsigned(seq);
+        if (u < bestSeq || (u == bestSeq && c.compareTo(best) < 0)) {
           best = c;
-          bestSeq = seq;
+          bestSeq = u;
         }
       }
       return best;
@@ -747,6 +793,7 @@ final class ZkBackend implements ElectionBackend {
      * match too: after the election node was deleted and recreated, another ticket may hold the same number.
      */
     int indexOf(String key, long seq) {
+      seq = unsigned(seq);
       int i = Arrays.binarySearch(seqs, seq);
       if (i < 0) {
         return -1;
@@ -1428,8 +1475,19 @@ final class ZkBackend implements ElectionBackend {
               + " carries this call's uuid but belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner())));
           return;
         }
+        long seq = sequence(p.substring(p.lastIndexOf('/') + 1));
+        if (exhausted(seq)) {
+          // Its place in line cannot be told from its name: refuse it rather than risk two tickets each believing
+          // it is first. The election node is a container, so the server removes it (and the counter) once empty.
+          s.zk.delete(p, -1, (rc2, p2, ctx2) -> {}, null);
+          result.completeExceptionally(new ElectorException(what + " failed: the sequence counter of election node "
+              + parentOf(p) + " is exhausted (ZooKeeper numbers children with a 32-bit counter that stops at "
+              + Integer.MAX_VALUE + "); it resets when the node is deleted, which the server does once no ticket is "
+              + "left in it (tokens keep increasing across that: they are zxids)"));
+          return;
+        }
         st.ticket = new Ticket(election, candidateId, p, stat.getCzxid(), s.id);
-        st.seq = sequence(p.substring(p.lastIndexOf('/') + 1));
+        st.seq = seq;
         st.mayHaveTwin = uncertain;
         tickets.put(p, st);
         result.complete(st.ticket);
