@@ -265,7 +265,8 @@ final class ZkProcessEnsemble implements AutoCloseable {
     }
   }
 
-  private static int[] freePorts(int n) throws IOException {
+  /** {@code n} distinct free loopback ports (held together while chosen, so no two are the same). */
+  static int[] freePorts(int n) throws IOException {
     List<ServerSocket> held = new ArrayList<>();
     try {
       int[] out = new int[n];
