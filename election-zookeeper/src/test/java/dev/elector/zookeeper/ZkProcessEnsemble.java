@@ -47,6 +47,8 @@ final class ZkProcessEnsemble implements AutoCloseable {
   private final Process[] processes;
   /** proxies[i][j]: member i's links to member j (quorum, election); null on the diagonal. */
   private final FaultProxy[][][] proxies;
+  /** Kills the members if the test JVM exits without {@link #close()} (a run stopped midway, a surefire timeout). */
+  private final Thread killer = new Thread(this::killAll, "zk-process-ensemble-killer");
 
   private ZkProcessEnsemble(Path dir, Settings[] settings) throws IOException {
     this.dir = dir;
@@ -103,6 +105,7 @@ final class ZkProcessEnsemble implements AutoCloseable {
   /** Starts one member per entry of {@code settings} and waits until all serve with a leader. */
   static ZkProcessEnsemble start(Settings... settings) throws Exception {
     ZkProcessEnsemble e = new ZkProcessEnsemble(Files.createTempDirectory("elector-zk-processes-"), settings);
+    Runtime.getRuntime().addShutdownHook(e.killer);
     try {
       for (int i = 0; i < settings.length; i++) {
         e.startMember(i);
@@ -283,14 +286,23 @@ final class ZkProcessEnsemble implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() throws IOException {
+  private void killAll() {
     for (int i = 0; i < processes.length; i++) {
       try {
         killMember(i);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    killAll();
+    try {
+      Runtime.getRuntime().removeShutdownHook(killer);
+    } catch (IllegalStateException | IllegalArgumentException shuttingDownOrNotAdded) {
+      // The hook is running now, or start() failed before adding it.
     }
     for (FaultProxy[][] row : proxies) {
       for (FaultProxy[] pair : row) {
