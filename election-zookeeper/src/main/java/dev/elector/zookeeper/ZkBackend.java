@@ -322,11 +322,20 @@ final class ZkBackend implements ElectionBackend {
   private final class Session implements Watcher {
     ZooKeeper zk;
     long id;
+    /** The least timeout any member granted this session, in ms; 0 before the first connect. */
     int timeoutMillis;
     boolean connected;
     boolean everUp;
     boolean expired;
-    boolean heartbeatInFlight;
+    /** When {@code new ZooKeeper} was called: the ensemble's leader created the session later than this. */
+    long createdAt;
+    /** Connections of this handle so far: one more at each SyncConnected. A heartbeat proves touches of its own. */
+    int connection;
+    /** The connection whose heartbeat is in flight, or -1: one heartbeat in flight per connection. */
+    int heartbeatOn = -1;
+    /** The newest answered heartbeat of the current connection and the one before it; null if none yet. */
+    Beat last;
+    Beat prev;
     /** The line listings of this session, by election node path; an entry lives while a listing is wanted. */
     final Map<String, Lister> listers = new HashMap<>();
     /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
@@ -356,6 +365,7 @@ final class ZkBackend implements ElectionBackend {
       zc.setProperty(ZKClientConfig.JUTE_MAXBUFFER, Integer.toString(MAX_REPLY_BYTES));
     }
     try {
+      s.createdAt = System.nanoTime();
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
       if (digest != null) {
         s.zk.addAuthInfo("digest", digest);
@@ -382,16 +392,27 @@ final class ZkBackend implements ElectionBackend {
     switch (e.getState()) {
       case SyncConnected -> {
         s.connected = true;
+        // A new connection: heartbeats of earlier ones prove nothing about touches sent over this one.
+        s.connection++;
+        s.last = null;
+        s.prev = null;
         if (s.id == 0) {
           s.id = s.zk.getSessionId();
-          s.timeoutMillis = s.zk.getSessionTimeout();
-          if (s.timeoutMillis != config.sessionTimeout().toMillis()) {
-            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} negotiated a timeout of {1} ms (asked for "
-                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), s.timeoutMillis,
+        }
+        // Every connect negotiates anew: a member with other limits may grant less. The leader expires the session
+        // by the timeout in the touch it received last, and a touch relayed late by the member we left carries that
+        // member's grant, so the least grant seen since the session began bounds them all.
+        int granted = s.zk.getSessionTimeout();
+        if (s.timeoutMillis == 0 || granted < s.timeoutMillis) {
+          s.timeoutMillis = granted;
+          if (granted != config.sessionTimeout().toMillis()) {
+            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} was granted a timeout of {1} ms (asked for "
+                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), granted,
                 config.sessionTimeout().toMillis());
           }
-          long every = Math.max(20, s.timeoutMillis / 6);
-          s.timer = actor.scheduleWithFixedDelay(guard(() -> heartbeat(s)), every, every, TimeUnit.MILLISECONDS);
+        }
+        if (s.timer != null) {
+          s.timer.cancel(false);
         }
         heartbeat(s);
       }
@@ -417,35 +438,88 @@ final class ZkBackend implements ElectionBackend {
     }
   }
 
+  /** An answered heartbeat: when it was sent and when its answer reached the actor. */
+  private record Beat(long sent, long answered) {}
+
   /**
-   * ZooKeeper does not say when its pings were sent, so the session deadline comes from our own request: the server
-   * received it after {@code sent} and keeps the session at least the negotiated timeout after receiving any packet,
-   * so the session lives until at least {@code sent + timeout}. One heartbeat is in flight at a time.
+   * The pause between a heartbeat's answer and the next heartbeat, in nanoseconds: a third of the session timeout.
+   * Invariant (see the module README, "Session deadline"): it exceeds the ensemble leader's ping period (tickTime/2,
+   * at most a quarter of any timeout a server grants when minSessionTimeout is left at its default 2 × tickTime),
+   * so a follower answers at least one of the leader's pings between two heartbeats.
+   */
+  private static long heartbeatGapNanos(Session s) {
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(20, s.timeoutMillis / 3));
+  }
+
+  /**
+   * Sends a heartbeat: a {@code sync}, which the member we are connected to forwards to the ensemble's leader and
+   * answers only once the leader has processed it (a read alone is answered by a follower that may be cut off from
+   * the leader, which alone expires sessions). One heartbeat is in flight per connection; the next is sent a
+   * {@link #heartbeatGapNanos gap} after the answer.
    */
   private void heartbeat(Session s) {
-    if (s != current || s.heartbeatInFlight || !s.connected || s.expired) {
+    if (s != current || s.heartbeatOn == s.connection || !s.connected || s.expired) {
       return;
     }
-    s.heartbeatInFlight = true;
+    int conn = s.connection;
+    s.heartbeatOn = conn;
     long sent = System.nanoTime();
-    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> onHeartbeat(s, sent, rc)), null);
+    s.zk.sync("/", (rc, path, ctx) -> post(() -> onHeartbeat(s, conn, sent, rc)), null);
   }
 
-  private void onHeartbeat(Session s, long sent, int rc) {
-    s.heartbeatInFlight = false;
-    alive(s, sent, rc);
+  private void onHeartbeat(Session s, int conn, long sent, int rc) {
+    if (s.heartbeatOn == conn) {
+      s.heartbeatOn = -1;
+    }
+    if (conn != s.connection || s != current || s.expired) {
+      return; // the SyncConnected of the newer connection started its own heartbeats
+    }
+    proved(s, conn, sent, rc);
+    if (rc == Code.OK.intValue()) {
+      s.prev = s.last;
+      s.last = new Beat(sent, System.nanoTime());
+    }
+    if (s.connected) {
+      s.timer = actor.schedule(guard(() -> heartbeat(s)), heartbeatGapNanos(s), TimeUnit.NANOSECONDS);
+    }
   }
 
-  /** A request sent at {@code sent} was answered with {@code rc}: if it succeeded, the session lives on. */
-  private void alive(Session s, long sent, int rc) {
+  /**
+   * A {@code sync} sent at {@code sent} on connection {@code conn} was answered with {@code rc}. If it succeeded, the
+   * ensemble's leader processed it while the session was open there, and the session lives until at least
+   * {@code base + timeout}, where {@code base} is the latest of:
+   * <ul>
+   *   <li>{@code createdAt}: the leader created the session after it and expires it no earlier than a timeout after
+   *       its last touch;
+   *   <li>the send time of an earlier answered heartbeat of the same connection whose answer came at least a
+   *       {@link #heartbeatGapNanos gap} before {@code sent}: the follower recorded that heartbeat's touch before
+   *       answering it, answered one of the leader's pings (sending its touches) within the gap, and wrote that ping
+   *       reply on its link to the leader before it forwarded this sync on the same FIFO link, so the leader had
+   *       the touch before it answered the sync. (A standalone server or the leader itself touches directly.)
+   * </ul>
+   * The deadline is that minus the margin max(timeout/10, 20 ms), which covers clock-rate differences and the gap
+   * between an {@code isValid()} check and the action it guards.
+   */
+  private void proved(Session s, int conn, long sent, int rc) {
     if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected
-        || (!up && sent - s.suspendedAt < 0)) {
+        || conn != s.connection || (!up && sent - s.suspendedAt < 0)) {
       return;
+    }
+    long gap = heartbeatGapNanos(s);
+    long base = s.createdAt;
+    for (Beat b : new Beat[] {s.last, s.prev}) {
+      if (b != null && sent - b.answered() >= gap) {
+        if (b.sent() - base > 0) {
+          base = b.sent();
+        }
+        break;
+      }
     }
     long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
-    // The margin absorbs clock-rate differences between client and server and the time between an isValid()
-    // check and the action it guards.
-    long d = sent + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    long d = base + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    if (d - System.nanoTime() <= 0) {
+      return; // nothing proven about the future yet: the next heartbeat of this connection will be
+    }
     if (!up || d - deadline > 0) {
       deadline = d;
     }
@@ -576,24 +650,67 @@ final class ZkBackend implements ElectionBackend {
     return config.root().equals("/") ? "/" + election : config.root() + "/" + election;
   }
 
+  /** The length of a ticket name's {@code <uuid>-n_} prefix. */
+  static final int TICKET_PREFIX = 36 + SEQ_MARK.length();
+  /** What {@link #sequence} returns for a name that is not a ticket name. */
+  static final long NOT_A_TICKET = Long.MIN_VALUE;
+
   /**
-   * The sequence number ZooKeeper appended ({@code ...-n_} and ten digits), or -1 if the name is not a ticket's.
+   * The sequence number ZooKeeper appended to a ticket name ({@code <uuid>-n_} and the parent's 32-bit child version
+   * written {@code %010d}: ten digits, or a minus sign and nine or ten digits once the counter has wrapped), or
+   * {@link #NOT_A_TICKET}. SPEC rule 4.8: a child whose name is not a ticket name (an operator's node, the election
+   * node of an application with a nested root) is no participant: it is never listed and never blocks the line.
    * Parsed in place: it runs for every child of every listing.
    */
   static long sequence(String name) {
-    int digits = name.length() - 10;
-    if (digits < SEQ_MARK.length() || !name.startsWith(SEQ_MARK, digits - SEQ_MARK.length())) {
-      return -1;
+    int len = name.length() - TICKET_PREFIX;
+    if ((len != 10 && len != 11) || !isUuid(name) || !name.startsWith(SEQ_MARK, 36)) {
+      return NOT_A_TICKET;
+    }
+    int i = TICKET_PREFIX;
+    boolean negative = name.charAt(i) == '-';
+    if (negative) {
+      i++;
+    } else if (len != 10) {
+      return NOT_A_TICKET;
     }
     long n = 0;
-    for (int i = digits; i < name.length(); i++) {
+    for (; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c < '0' || c > '9') {
-        return -1; // also a negative counter ("-000000001"), which ZooKeeper writes after an int overflow
+        return NOT_A_TICKET;
       }
       n = n * 10 + (c - '0');
     }
-    return n;
+    n = negative ? -n : n;
+    return n < Integer.MIN_VALUE || n > Integer.MAX_VALUE ? NOT_A_TICKET : n;
+  }
+
+  static boolean isTicketName(String name) {
+    return sequence(name) != NOT_A_TICKET;
+  }
+
+  /**
+   * True if ZooKeeper can no longer number new children of the ticket's parent uniquely. The parent's child version
+   * is a 32-bit int that only goes up: once it reaches 2147483647 the server keeps it there (its data tree ignores
+   * the wrapped value), so every later sequential child is numbered 2147483647 too (or, for creates prepared while
+   * an earlier one is in flight, a wrapped negative number), and their order is no longer their creation order.
+   */
+  static boolean exhausted(long seq) {
+    return seq == Integer.MAX_VALUE || seq < 0;
+  }
+
+  /** True if {@code name} starts with a UUID as {@link UUID#toString()} writes it (8-4-4-4-12 lowercase hex). */
+  private static boolean isUuid(String name) {
+    for (int i = 0; i < 36; i++) {
+      char c = name.charAt(i);
+      boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
+          : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The ticket names among {@code children}, in line order: by sequence number, never by the whole name. */
@@ -616,15 +733,16 @@ final class ZkBackend implements ElectionBackend {
 
     static Line of(List<String> children) {
       int n = children.size();
-      // Sort (sequence, index) pairs packed in one long, with no object per child: sequence * n + index is unique
-      // and orders by sequence first; it cannot overflow (sequences have ten digits, a listing far fewer than 10^8
-      // children since the reply must fit in jute.maxbuffer).
+      // Sort (sequence, index) pairs packed in one long, with no object per child: the counter read as unsigned
+      // (wrapped numbers after the largest) times n plus the index is unique and orders by sequence first; it
+      // cannot overflow (2^32 × n stays below 2^63 for any listing that fits in a reply). Equal numbers (an
+      // exhausted counter, see exhausted()) are then ordered by name, so every listing orders them alike.
       long[] keys = new long[n];
       int m = 0;
       for (int i = 0; i < n; i++) {
         long seq = sequence(children.get(i));
-        if (seq >= 0) {
-          keys[m++] = seq * n + i;
+        if (seq != NOT_A_TICKET) {
+          keys[m++] = unsigned(seq) * n + i;
         }
       }
       Arrays.sort(keys, 0, m);
@@ -634,7 +752,22 @@ final class ZkBackend implements ElectionBackend {
         seqs[j] = keys[j] / n;
         names[j] = children.get((int) (keys[j] % n));
       }
+      for (int j = 0; j < m; ) {
+        int k = j + 1;
+        while (k < m && seqs[k] == seqs[j]) {
+          k++;
+        }
+        if (k - j > 1) {
+          Arrays.sort(names, j, k);
+        }
+        j = k;
+      }
       return new Line(names, seqs);
+    }
+
+    /** The counter as ZooKeeper counts it: 0 to 2^32 - 1, wrapped (negative) numbers after the largest. */
+    static long unsigned(long seq) {
+      return seq & 0xFFFF_FFFFL;
     }
 
     /** The name first in line among {@code children}, or null: one pass, no sort, for the head watch. */
@@ -643,9 +776,13 @@ final class ZkBackend implements ElectionBackend {
       long bestSeq = Long.MAX_VALUE;
       for (String c : children) {
         long seq = sequence(c);
-        if (seq >= 0 && seq < bestSeq) {
+        if (seq == NOT_A_TICKET) {
+          continue;
+        }
+        long u = unsigned(seq);
+        if (u < bestSeq || (u == bestSeq && c.compareTo(best) < 0)) {
           best = c;
-          bestSeq = seq;
+          bestSeq = u;
         }
       }
       return best;
@@ -656,6 +793,7 @@ final class ZkBackend implements ElectionBackend {
      * match too: after the election node was deleted and recreated, another ticket may hold the same number.
      */
     int indexOf(String key, long seq) {
+      seq = unsigned(seq);
       int i = Arrays.binarySearch(seqs, seq);
       if (i < 0) {
         return -1;
@@ -686,8 +824,9 @@ final class ZkBackend implements ElectionBackend {
     try {
       return new Participant(election, TicketCodec.candidateId(bytes), stat.getCzxid(), TicketCodec.data(bytes));
     } catch (IllegalArgumentException e) {
-      // Not written by Elector: show it under its node name rather than hide something that holds a place in line.
-      return new Participant(election, name, stat.getCzxid(), bytes);
+      // A ticket name whose data Elector cannot decode (SPEC rule 4.8): it keeps its place in line, shown under its
+      // node name with empty data rather than hidden.
+      return new Participant(election, name, stat.getCzxid(), new byte[0]);
     }
   }
 
@@ -911,7 +1050,7 @@ final class ZkBackend implements ElectionBackend {
   private void removeTwins(TicketState st, Line line) {
     String key = st.ticket.key();
     String own = key.substring(key.lastIndexOf('/') + 1);
-    String prefix = own.substring(0, own.length() - 10); // "<uuid>-n_"
+    String prefix = own.substring(0, TICKET_PREFIX); // "<uuid>-n_"
     String parent = parentOf(key);
     for (String other : line.names) {
       if (other.startsWith(prefix) && !other.equals(own)) {
@@ -1048,10 +1187,18 @@ final class ZkBackend implements ElectionBackend {
     s.suspendedAt = System.nanoTime();
     emit(SessionEvent.Kind.SUSPENDED, s.id);
     long sent = System.nanoTime();
-    s.zk.exists("/", false, (rc, path, ctx, stat) -> post(() -> {
+    int conn = s.connection;
+    // A sync, like the heartbeat: the ensemble's leader refuses it if it has closed the session.
+    s.zk.sync("/", (rc, path, ctx) -> post(() -> {
       if (rc == Code.OK.intValue()) {
-        lose(st, why);
-        alive(s, sent, rc);
+        // Recover first, then report the loss: the engine rejoins a lost ticket's candidate only while connected,
+        // and a RECOVERED that came after the loss left the candidate waiting for a rejoin that never came.
+        proved(s, conn, sent, rc);
+        if (up) {
+          lose(st, why);
+        } else {
+          whenUp(() -> lose(st, why)); // no deadline proven yet: the next heartbeat of this connection brings it
+        }
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
         whenUp(() -> lose(st, why));
       }
@@ -1328,8 +1475,19 @@ final class ZkBackend implements ElectionBackend {
               + " carries this call's uuid but belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner())));
           return;
         }
+        long seq = sequence(p.substring(p.lastIndexOf('/') + 1));
+        if (exhausted(seq)) {
+          // Its place in line cannot be told from its name: refuse it rather than risk two tickets each believing
+          // it is first. The election node is a container, so the server removes it (and the counter) once empty.
+          s.zk.delete(p, -1, (rc2, p2, ctx2) -> {}, null);
+          result.completeExceptionally(new ElectorException(what + " failed: the sequence counter of election node "
+              + parentOf(p) + " is exhausted (ZooKeeper numbers children with a 32-bit counter that stops at "
+              + Integer.MAX_VALUE + "); it resets when the node is deleted, which the server does once no ticket is "
+              + "left in it (tokens keep increasing across that: they are zxids)"));
+          return;
+        }
         st.ticket = new Ticket(election, candidateId, p, stat.getCzxid(), s.id);
-        st.seq = sequence(p);
+        st.seq = seq;
         st.mayHaveTwin = uncertain;
         tickets.put(p, st);
         result.complete(st.ticket);

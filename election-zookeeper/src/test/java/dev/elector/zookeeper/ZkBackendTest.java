@@ -13,6 +13,7 @@ import dev.elector.SessionLostException;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
 import dev.elector.spi.SessionEvent.Kind;
+import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
 import java.time.Duration;
@@ -416,18 +417,122 @@ class ZkBackendTest {
     await(hb);
   }
 
+  /** A ticket name as the backend makes them: {@code <uuid>-n_<suffix>}, the uuid made of {@code c}. */
+  static String ticketName(char c, String suffix) {
+    String h = String.valueOf(c);
+    return h.repeat(8) + "-" + h.repeat(4) + "-" + h.repeat(4) + "-" + h.repeat(4) + "-" + h.repeat(12) + "-n_"
+        + suffix;
+  }
+
   @Test
   void theLineIsParsedAndSortedBySequenceNumber() {
-    List<String> children = List.of("b-n_0000000010", "a-n_0000000002", "lock", "x-n_00000000x1", "c-n_-000000001",
-        "z-n_0000000003", "q-n_12");
-    assertThat(ZkBackend.inLine(children)).containsExactly("a-n_0000000002", "z-n_0000000003", "b-n_0000000010");
-    assertThat(ZkBackend.Line.head(children)).isEqualTo("a-n_0000000002");
-    assertThat(ZkBackend.Line.head(List.of("lock"))).isNull();
+    String a = ticketName('a', "0000000002");
+    String b = ticketName('b', "0000000010");
+    String z = ticketName('f', "0000000003");
+    List<String> children = List.of(b, a, "lock", ticketName('c', "00000000x1"), "b-n_0000000001",
+        ticketName('A', "0000000001"), z, ticketName('d', "12"));
+    assertThat(ZkBackend.inLine(children)).containsExactly(a, z, b);
+    assertThat(ZkBackend.Line.head(children)).isEqualTo(a);
+    assertThat(ZkBackend.Line.head(List.of("lock", "b-n_0000000001"))).isNull();
     ZkBackend.Line line = ZkBackend.Line.of(children);
-    assertThat(line.indexOf("/r/e/z-n_0000000003", 3)).isEqualTo(1);
+    assertThat(line.indexOf("/r/e/" + z, 3)).isEqualTo(1);
     // Same number, other node (the election node was recreated): not ours.
-    assertThat(line.indexOf("/r/e/y-n_0000000003", 3)).isEqualTo(-1);
-    assertThat(line.indexOf("/r/e/a-n_0000000004", 4)).isEqualTo(-1);
+    assertThat(line.indexOf("/r/e/" + ticketName('e', "0000000003"), 3)).isEqualTo(-1);
+    assertThat(line.indexOf("/r/e/" + ticketName('a', "0000000004"), 4)).isEqualTo(-1);
+  }
+
+  /**
+   * Finding 11: ZooKeeper numbers sequential children with the parent's 32-bit child version, written {@code %010d}.
+   * Its data tree never lowers the version, so once it reaches 2147483647 every later child is numbered 2147483647
+   * too, and creates prepared while one is in flight get wrapped negative numbers ("-2147483648", "-000000001").
+   * Such names are ticket names (SPEC rule 4.8), ordered by the counter read as unsigned, then by name: every
+   * listing orders them alike.
+   */
+  @Test
+  void exhaustedAndWrappedSequenceNumbersAreTicketsInADeterministicOrder() {
+    String before = ticketName('e', "2147483646");
+    String maxB = ticketName('b', "2147483647");
+    String maxA = ticketName('a', "2147483647");
+    String min = ticketName('c', "-2147483648");
+    String minusOne = ticketName('d', "-000000001");
+    assertThat(ZkBackend.sequence(min)).isEqualTo(Integer.MIN_VALUE);
+    assertThat(ZkBackend.sequence(minusOne)).isEqualTo(-1);
+    assertThat(ZkBackend.isTicketName(ticketName('f', "-00000001"))).isFalse();
+    assertThat(ZkBackend.isTicketName(ticketName('f', "2147483648"))).isFalse();
+    assertThat(ZkBackend.exhausted(ZkBackend.sequence(before))).isFalse();
+    assertThat(ZkBackend.exhausted(ZkBackend.sequence(maxA))).isTrue();
+    assertThat(ZkBackend.exhausted(ZkBackend.sequence(min))).isTrue();
+    List<String> children = List.of(minusOne, maxB, min, before, maxA);
+    assertThat(ZkBackend.inLine(children)).containsExactly(before, maxA, maxB, min, minusOne);
+    assertThat(ZkBackend.inLine(List.of(maxA, maxB))).isEqualTo(ZkBackend.inLine(List.of(maxB, maxA)));
+    assertThat(ZkBackend.Line.head(List.of(minusOne, maxB, min, maxA))).isEqualTo(maxA);
+    ZkBackend.Line line = ZkBackend.Line.of(children);
+    assertThat(line.indexOf("/r/e/" + minusOne, -1)).isEqualTo(4);
+    assertThat(line.indexOf("/r/e/" + maxB, Integer.MAX_VALUE)).isEqualTo(2);
+  }
+
+  /**
+   * Finding 11 on a real server, the election node's child version set to 2^31 - 2 as a snapshot would hold it: the
+   * ticket numbered 2147483646 is fine; the next would be 2147483647, like every one after it, so its place in line
+   * cannot be known and the join is refused with a clear error, leaving no node behind.
+   */
+  @Test
+  void aJoinPastTheSequenceCounterIsRefusedAndLeavesNothingBehind() throws Exception {
+    org.apache.zookeeper.ZooKeeper op = fx.raw();
+    var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    op.create(root, new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    op.create(root + "/e", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    server.setChildVersion(root + "/e", Integer.MAX_VALUE - 1);
+    Recorder events = new Recorder();
+    ZkBackend b = fx.backend(root, events);
+    Ticket ta = join(b, "e", "a");
+    assertThat(ta.key()).endsWith("-n_2147483646");
+    await(head(b, ta));
+    assertThat(failure(b.enqueue("e", "b", new byte[0]).toCompletableFuture()))
+        .isInstanceOf(dev.elector.ElectorException.class).hasMessageContaining("sequence counter")
+        .hasMessageContaining(root + "/e");
+    await().atMost(ZkFixture.WAIT).until(() -> op.getChildren(root + "/e", false).size() == 1);
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("a");
+    assertThat(events.kinds()).containsExactly(SessionEvent.Kind.CONNECTED);
+  }
+
+  /**
+   * SPEC rule 4.8 on a real server: children whose names are not ticket names (an operator's node, one that only
+   * looks like a ticket, a nested application's election node with its own children) are neither listed nor in
+   * anyone's way; a ticket-named node whose data Elector cannot decode keeps its place, listed under its node name
+   * with empty data.
+   */
+  @Test
+  void foreignChildrenAreIgnoredAndUndecodableTicketsKeepTheirPlace() throws Exception {
+    ZkBackend a = fx.backend(root, new Recorder());
+    ZkBackend b = fx.backend(root, new Recorder());
+    Ticket ta = join(a, "e", "a");
+    await(head(a, ta));
+    org.apache.zookeeper.ZooKeeper op = fx.raw();
+    var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    String e = root + "/e";
+    op.create(e + "/lock", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), open,
+        org.apache.zookeeper.CreateMode.PERSISTENT);
+    // Looks like a ticket to a suffix-only parser, with a number ahead of every ticket after a's.
+    op.create(e + "/zz-n_0000000001", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    op.create(e + "/nested", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
+    op.create(e + "/nested/" + ticketName('9', "0000000000"), new byte[0], open,
+        org.apache.zookeeper.CreateMode.PERSISTENT);
+    String garbage = op.create(e + "/" + java.util.UUID.randomUUID() + ZkBackend.SEQ_MARK, new byte[] {(byte) 0xff, 7},
+        open, org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL);
+    String garbageName = garbage.substring(garbage.lastIndexOf('/') + 1);
+    Ticket tb = join(b, "e", "b");
+    CompletableFuture<Void> hb = head(b, tb);
+
+    List<Participant> line = await(b.line("e"));
+    assertThat(line).extracting(Participant::candidateId).containsExactly("a", garbageName, "b");
+    assertThat(line.get(1).data()).isEmpty();
+    await(a.remove(ta));
+    // The undecodable ticket now stands first: b waits behind it, not behind the foreign nodes.
+    await().during(Duration.ofMillis(300)).atMost(ZkFixture.WAIT).until(() -> !hb.isDone());
+    op.delete(garbage, -1);
+    await(hb);
+    assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
   }
 
   @Test

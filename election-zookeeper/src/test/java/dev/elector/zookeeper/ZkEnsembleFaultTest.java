@@ -2,33 +2,33 @@ package dev.elector.zookeeper;
 
 import dev.elector.ClientConfig;
 import dev.elector.tck.ClusterFaults;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import dev.elector.tck.MemberIsolation;
 import java.time.Duration;
-import java.util.List;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The TCK's {@link ClusterFaults} (issue 8) on a real three-member ensemble: kill the member that leads the ensemble
- * while candidates hand over, restart it, kill a follower, lose quorum and regain it; every term checked.
+ * The TCK's {@link ClusterFaults} (issue 8) and {@link MemberIsolation} (issue 12) on a real three-member ensemble of
+ * child JVMs ({@link ZkProcessEnsemble}): members are killed with SIGKILL, and one member at a time is cut off from
+ * the others by the proxies on its peer links while its clients stay connected to it.
  */
 class ZkEnsembleFaultTest {
   private static final Duration SESSION = Duration.ofSeconds(2);
+  /**
+   * tickTime 250 ms, syncLimit 12: a member cut off from the others notices after 3 s, longer than the 2 s session,
+   * so a cut-off member keeps answering its clients past the moment the others expire their sessions.
+   */
+  private static final ZkProcessEnsemble.Settings SETTINGS = ZkProcessEnsemble.Settings.of(250, 12);
 
-  private ZkTestEnsemble ensemble;
+  private ZkProcessEnsemble ensemble;
   /** Members stopped by the scenario, so a restart waits for a quorum of the members running then. */
   private int down;
 
   @BeforeEach
   void start() throws Exception {
-    ensemble = ZkTestEnsemble.start(ClusterFaults.MEMBERS);
+    ensemble = ZkProcessEnsemble.start(ClusterFaults.MEMBERS, SETTINGS);
   }
 
   @AfterEach
@@ -38,7 +38,16 @@ class ZkEnsembleFaultTest {
 
   @Test
   void leaderFollowerAndQuorumLossKeepOneLeaderAndRecover() throws Exception {
-    ClusterFaults.run(new ClusterFaults.Cluster() {
+    ClusterFaults.run(cluster());
+  }
+
+  @Test
+  void anIsolatedMembersLeaderEndsBeforeItsSuccessorStarts() throws Exception {
+    MemberIsolation.run(cluster());
+  }
+
+  private ClusterFaults.Cluster cluster() {
+    return new ClusterFaults.Cluster() {
       @Override
       public String name() {
         return "ZooKeeper ensemble";
@@ -59,18 +68,13 @@ class ZkEnsembleFaultTest {
       /** From ZooKeeper's own {@code srvr} four-letter command. */
       @Override
       public OptionalInt leaderMember() {
-        List<String> endpoints = ensemble.endpoints();
-        for (int i = 0; i < endpoints.size(); i++) {
-          if (fourLetter(endpoints.get(i), "srvr").contains("Mode: leader")) {
-            return OptionalInt.of(i);
-          }
-        }
-        return OptionalInt.empty();
+        return ensemble.leaderMember();
       }
 
+      /** SIGKILL. */
       @Override
       public void killMember(int i) throws Exception {
-        ensemble.stopMember(i);
+        ensemble.killMember(i);
         down++;
       }
 
@@ -80,22 +84,22 @@ class ZkEnsembleFaultTest {
         down--;
         ensemble.awaitQuorum(ClusterFaults.MEMBERS - down);
       }
-    });
-  }
 
-  static String fourLetter(String endpoint, String command) {
-    int colon = endpoint.lastIndexOf(':');
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))),
-          2000);
-      s.setSoTimeout(5000);
-      OutputStream out = s.getOutputStream();
-      out.write(command.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      InputStream in = s.getInputStream();
-      return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      return "";
-    }
+      @Override
+      public boolean canIsolate() {
+        return true;
+      }
+
+      @Override
+      public void isolateMember(int i) {
+        ensemble.isolate(i);
+      }
+
+      @Override
+      public void rejoinMember(int i) throws Exception {
+        ensemble.rejoin(i);
+        ensemble.awaitQuorum(ClusterFaults.MEMBERS - down);
+      }
+    };
   }
 }

@@ -76,7 +76,7 @@ class ZkHygieneTest {
     out.put("threads", Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
         .filter(n -> n.startsWith("elector-") || n.contains("-SendThread(") || n.endsWith("-EventThread"))
         .count());
-    String mntr = ZkEnsembleFaultTest.fourLetter(server.endpoint(), "mntr");
+    String mntr = ZkProcessEnsemble.fourLetter(server.endpoint(), "mntr");
     Matcher m = MNTR.matcher(mntr);
     Map<String, String> values = new LinkedHashMap<>();
     while (m.find()) {

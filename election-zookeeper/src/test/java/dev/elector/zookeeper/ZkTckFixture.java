@@ -3,18 +3,30 @@ package dev.elector.zookeeper;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.SessionState;
+import dev.elector.spi.TicketCodec;
 import dev.elector.tck.TckFixture;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZKUtil;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 
 /**
  * The TCK's view of ZooKeeper: a three-member in-process ensemble, 2 s sessions, server-side expiry, restart of the
- * whole ensemble and of any one member.
+ * whole ensemble and of any one member, and an operator's raw ZooKeeper client for the {@code OPERATOR} hooks.
  */
 final class ZkTckFixture implements TckFixture {
   private static final Duration SESSION = Duration.ofSeconds(2);
+  private static final String ROOT = "/tck";
   private ZkTestEnsemble server;
+  /** The operator's client, made on first use. */
+  private ZooKeeper operator;
 
   @Override
   public void start() throws Exception {
@@ -28,7 +40,7 @@ final class ZkTckFixture implements TckFixture {
 
   @Override
   public ClientConfig config(List<String> endpoints) {
-    return ClientConfig.builder("zookeeper").endpoints(endpoints).root("/tck").sessionTimeout(SESSION)
+    return ClientConfig.builder("zookeeper").endpoints(endpoints).root(ROOT).sessionTimeout(SESSION)
         .connectTimeout(Duration.ofSeconds(5)).operationTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -39,7 +51,7 @@ final class ZkTckFixture implements TckFixture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER);
+    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER, Capability.OPERATOR);
   }
 
   @Override
@@ -83,8 +95,96 @@ final class ZkTckFixture implements TckFixture {
     server.restart();
   }
 
+  /** Deletes every node of the election whose ticket data names {@code candidateId} (decoded as Elector wrote it). */
+  @Override
+  public void deleteTicket(String election, String candidateId) throws Exception {
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    List<String> children;
+    try {
+      children = zk.getChildren(parent, false);
+    } catch (KeeperException.NoNodeException e) {
+      return;
+    }
+    for (String name : children) {
+      if (!ZkBackend.isTicketName(name)) {
+        continue; // not a ticket name (SPEC rule 4.8)
+      }
+      try {
+        byte[] data = zk.getData(parent + "/" + name, false, null);
+        if (candidateId.equals(TicketCodec.candidateId(data))) {
+          zk.delete(parent + "/" + name, -1);
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // Left meanwhile, or not written by Elector.
+      }
+    }
+  }
+
+  /** A persistent node {@code name} under the election's node (made, with the root, as containers if missing). */
+  @Override
+  public void putForeignEntry(String election, String name, byte[] value) throws Exception {
+    if (name.isEmpty() || name.contains("/") || ZkBackend.isTicketName(name)) {
+      throw new IllegalArgumentException("'" + name + "' is not a foreign node name: it must be one path segment "
+          + "and not a ticket name (<uuid>-n_<sequence>)");
+    }
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    for (String p : List.of(ROOT, parent)) {
+      try {
+        zk.create(p, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER);
+      } catch (KeeperException.NodeExistsException exists) {
+        // Made by Elector or an earlier call.
+      }
+    }
+    zk.create(parent + "/" + name, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+  }
+
+  /** Deletes the election's node and everything under it, tickets included (retried if a ticket lands meanwhile). */
+  @Override
+  public void deleteElection(String election) throws Exception {
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        ZKUtil.deleteRecursive(zk, parent);
+        return;
+      } catch (KeeperException.NoNodeException gone) {
+        if (zk.exists(parent, false) == null) {
+          return;
+        }
+      } catch (KeeperException.NotEmptyException raced) {
+        if (attempt == 20) {
+          throw raced;
+        }
+      }
+    }
+  }
+
+  private synchronized ZooKeeper operator() throws Exception {
+    if (operator == null) {
+      CountDownLatch up = new CountDownLatch(1);
+      ZooKeeper zk = new ZooKeeper(String.join(",", server.endpoints()), 10_000, e -> {
+        if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+          up.countDown();
+        }
+      });
+      if (!up.await(10, TimeUnit.SECONDS)) {
+        zk.close();
+        throw new IllegalStateException("the operator's ZooKeeper client did not connect to " + server.endpoints());
+      }
+      operator = zk;
+    }
+    // The operator acts on the ensemble's latest state, whichever member it talks to.
+    operator.sync(ROOT, (rc, path, ctx) -> {}, null);
+    return operator;
+  }
+
   @Override
   public void close() throws Exception {
+    if (operator != null) {
+      operator.close();
+    }
     if (server != null) {
       server.close();
     }

@@ -1,7 +1,6 @@
 package dev.elector.zookeeper;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +42,7 @@ final class ZkTestEnsemble implements AutoCloseable {
     clientPorts = new int[size];
     configs = new Properties[size];
     members = new Member[size];
-    int[] ports = freePorts(3 * size);
+    int[] ports = ZkProcessEnsemble.freePorts(3 * size);
     StringBuilder servers = new StringBuilder();
     for (int i = 0; i < size; i++) {
       clientPorts[i] = ports[3 * i];
@@ -79,23 +78,6 @@ final class ZkTestEnsemble implements AutoCloseable {
     }
     e.awaitQuorum(size);
     return e;
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      int[] out = new int[n];
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        held.add(s);
-        out[i] = s.getLocalPort();
-      }
-      return out;
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
   }
 
   int size() {

@@ -66,6 +66,15 @@ final class ZkTestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Sets the child version of the node at {@code path} in the server's data tree, as a snapshot taken after that
+   * many child creates and deletes would hold it: the next sequential child is numbered {@code cversion}. Reaching
+   * 2^31 by creating children would take days; the server's own code does the rest.
+   */
+  void setChildVersion(String path, int cversion) {
+    server.getZKDatabase().getDataTree().getNode(path).stat.setCversion(cversion);
+  }
+
   /** True while the server holds the session. */
   boolean hasSession(long sessionId) {
     return server.getSessionTracker().isTrackingSession(sessionId);
