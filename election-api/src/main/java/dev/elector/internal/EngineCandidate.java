@@ -617,8 +617,9 @@ final class EngineCandidate implements Candidate {
       } else {
         enqueue();
       }
-    } else if (state == CandidateState.JOINING && ticket == null && !rejoinScheduled && !enqueueInFlight) {
-      enqueue();
+    } else if ((state == CandidateState.JOINING || state == CandidateState.REJOINING) && ticket == null
+        && !rejoinScheduled && !enqueueInFlight) {
+      enqueue(); // a rejoin's backoff that ran out while suspended did nothing: rejoin now
     }
   }
 

@@ -329,6 +329,32 @@ class EngineOverMemTest {
     assertThat(again.token()).isGreaterThan(term.token());
   }
 
+  /**
+   * A ticket lost, then the session suspended while the rejoin's backoff runs, then recovered (same session): the
+   * candidate rejoins. The backoff timer used to find the client suspended and do nothing, and RECOVERED restarted
+   * only SUSPENDED and JOINING candidates, so it stayed REJOINING for good. The backoff is random (up to 50 ms the
+   * first time): the partition lands inside it in most of the 20 rounds.
+   */
+  @Test
+  void aCandidateWhoseTicketWasLostRejoinsAfterASuspensionDuringItsBackoff() throws Exception {
+    ElectionClient c = client();
+    Election e = c.election("lost-then-suspended");
+    Candidate a = e.join("a");
+    MemCluster mem = MemCluster.named(cluster);
+    long session = c.sessionId();
+    for (int round = 0; round < 20; round++) {
+      Leadership term = a.awaitLeadership(WAIT);
+      assertThat(mem.deleteTickets("lost-then-suspended", "a")).isEqualTo(1);
+      term.ended().toCompletableFuture().get(5, TimeUnit.SECONDS); // the loss is in: the backoff runs from here
+      assertThat(mem.partition(session)).isTrue();
+      await().atMost(WAIT).until(() -> c.sessionState() == SessionState.SUSPENDED);
+      mem.heal(session);
+      Leadership again = a.awaitLeadership(WAIT);
+      assertThat(again.token()).as("round %d", round).isGreaterThan(term.token());
+    }
+    assertThat(c.sessionId()).as("the same session throughout").isEqualTo(session);
+  }
+
   @Test
   void closeIsIdempotentRemovesTheTicketAndUseAfterCloseFails() throws Exception {
     ElectionClient client = client();
