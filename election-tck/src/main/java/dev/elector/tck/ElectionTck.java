@@ -49,6 +49,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
@@ -1532,9 +1533,11 @@ public abstract class ElectionTck {
    * Scenarios that realistic one-line bugs slip through unless the kit produces them: a stale "you are first"
    * arriving late, a session expired under a connected leader, slow callbacks on a pool, an answer lost in flight,
    * one-way network faults, many candidates of one session, an election deleted between terms. The kit's self-tests
-   * hold, for each, a broken in-memory backend that fails it.
+   * hold, for each, a broken in-memory backend that fails it. Tagged {@code adversarial}: run them alone with
+   * {@code -Dtest=<YourTckTest> -Dgroups=adversarial}.
    */
   @Nested
+  @Tag("adversarial")
   @DisplayName("Adversarial: late answers, forced expiry, slow callbacks, one-way faults, deleted elections")
   class Adversarial {
     /** How long a slow {@code elected} takes in the callback test. */
