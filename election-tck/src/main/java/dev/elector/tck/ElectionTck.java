@@ -1650,7 +1650,8 @@ public abstract class ElectionTck {
 
     /**
      * Verifies rule 3.3 on a listener registered with a pool of several threads: its {@code elected} takes a while
-     * and the term ends at once, yet {@code revoked} starts only after {@code elected} returned, every round.
+     * and the term ends at once, yet {@code revoked} starts only after {@code elected} returned, every round (short
+     * form 3 rounds, full form 10).
      *
      * <p>If this test fails, check that each listener's callbacks go through a serial queue of their own that hands
      * one call at a time to the application's executor, instead of submitting every call to the executor directly.
@@ -1709,7 +1710,8 @@ public abstract class ElectionTck {
      * Verifies rule 1.5 when the connection is lost while the answer to a create is in flight: the create has
      * reached the service (another client sees the ticket) and its answer is delayed, then the connection drops.
      * Afterwards each candidate holds exactly one ticket, and none is left once they all closed. On a fixture
-     * without a network (no delayed answers) the connection loss comes right after the create took effect.
+     * without a network (no delayed answers) the connection loss comes right after the create took effect. Short
+     * form 2 candidates, full form ({@code -Delector.tck.full=true}) 6.
      *
      * <p>If this test fails, check that a create retried after a connection loss first looks for the ticket the
      * earlier attempt created (a unique marker in its key), instead of creating a second one.
@@ -1723,7 +1725,8 @@ public abstract class ElectionTck {
       TckClient cj = s().client();
       Duration slow = Duration.ofMillis(Math.max(300, fixture.sessionTimeout().toMillis() / 8));
       List<String> labels = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
+      int candidates = rounds(2, 6);
+      for (int i = 0; i < candidates; i++) {
         String label = "j" + i;
         cj.replyLatency(slow);
         s().joinAsync(cj, e, label);

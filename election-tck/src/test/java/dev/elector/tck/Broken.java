@@ -113,13 +113,16 @@ final class Broken {
     /** Backend: the session deadline counts from a renewal's late answer, not its sending (1.3). */
     DEADLINE_FROM_ANSWER,
     /** Backend: the tickets of one session are put first in reverse order by the shared line read (2.2). */
-    LINE_MISORDERED_IN_SESSION;
+    LINE_MISORDERED_IN_SESSION,
+    /** Backend: tokens count within the election's container and start again when it is deleted (1.2). */
+    TOKENS_RESET_WITH_ELECTION;
 
     /** True for variants that break the backend below the engine ({@link BrokenBackend}). */
     boolean inBackend() {
       return switch (this) {
         case LATE_COMPLETIONS, STALE_FIRST_AS_CURRENT, EXPIRY_UNNOTICED_WHILE_CONNECTED,
-            CREATE_RETRIED_WHEN_ANSWER_LOST, DEADLINE_FROM_ANSWER, LINE_MISORDERED_IN_SESSION -> true;
+            CREATE_RETRIED_WHEN_ANSWER_LOST, DEADLINE_FROM_ANSWER, LINE_MISORDERED_IN_SESSION,
+            TOKENS_RESET_WITH_ELECTION -> true;
         default -> false;
       };
     }

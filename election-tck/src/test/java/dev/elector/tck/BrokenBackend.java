@@ -44,6 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       on a network that delivers answers 0.4 session timeouts late, instead of from when it was sent.
  *   <li>{@link Broken.Variant#LINE_MISORDERED_IN_SESSION} decides who is first from a shared line read that orders the
  *       tickets of its own session backwards.
+ *   <li>{@link Broken.Variant#TOKENS_RESET_WITH_ELECTION} takes its tokens from a sequence kept in the election's
+ *       container (as ZooKeeper's sequential suffix is), which starts again when the container is deleted. The mem
+ *       service keeps no container: an election exists while its line is not empty, so deleting it and emptying it
+ *       are one thing, and the sequence starts again whenever a create finds the line empty.
  * </ul>
  */
 final class BrokenBackend implements ElectionBackend {
@@ -90,11 +94,30 @@ final class BrokenBackend implements ElectionBackend {
 
   private record Wait(Ticket ticket, CompletableFuture<Void> future) {}
 
+  /** TOKENS_RESET_WITH_ELECTION: the sequence of each election (cluster, election), and each real token's number. */
+  private static final Map<String, AtomicLong> SEQUENCES = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<String, Long> NUMBERS = new java.util.concurrent.ConcurrentHashMap<>();
+  private final String cluster;
+
   BrokenBackend(Broken.Variant v, ClientConfig config, BackendListener engine) {
     this.v = v;
     this.engine = engine;
     this.timeoutNanos = config.sessionTimeout().toNanos();
     this.answerDelayNanos = timeoutNanos * 2 / 5;
+    this.cluster = config.endpoints().get(0);
+  }
+
+  /** The number TOKENS_RESET_WITH_ELECTION gave the ticket of this real token (the real one if none). */
+  private long numbered(long realToken) {
+    return NUMBERS.getOrDefault(cluster + "\u0000" + realToken, realToken);
+  }
+
+  private List<Participant> numbered(List<Participant> line) {
+    return line.stream().map(this::numbered).toList();
+  }
+
+  private Participant numbered(Participant p) {
+    return new Participant(p.election(), p.candidateId(), numbered(p.token()), p.data());
   }
 
   void open(ElectionBackend backend) {
@@ -184,6 +207,16 @@ final class BrokenBackend implements ElectionBackend {
           evaluate(election);
         });
       }
+      case TOKENS_RESET_WITH_ELECTION -> real.line(election).thenCompose(line -> {
+        if (line.isEmpty()) {
+          SEQUENCES.remove(cluster + "\u0000" + election); // a new container, a new sequence
+        }
+        return real.enqueue(election, candidateId, data);
+      }).thenApply(t -> {
+        long n = SEQUENCES.computeIfAbsent(cluster + "\u0000" + election, k -> new AtomicLong()).incrementAndGet();
+        NUMBERS.put(cluster + "\u0000" + t.token(), n);
+        return new Ticket(t.election(), t.candidateId(), t.key(), n, t.sessionId());
+      });
       default -> real.enqueue(election, candidateId, data);
     };
   }
@@ -364,11 +397,27 @@ final class BrokenBackend implements ElectionBackend {
 
   @Override
   public CompletionStage<List<Participant>> line(String election) {
+    if (v == Broken.Variant.TOKENS_RESET_WITH_ELECTION) {
+      return real.line(election).thenApply(this::numbered);
+    }
     return real.line(election);
   }
 
   @Override
   public HeadWatch watchHead(String election, HeadListener listener) {
+    if (v == Broken.Variant.TOKENS_RESET_WITH_ELECTION) {
+      return real.watchHead(election, new HeadListener() {
+        @Override
+        public void headChanged(Optional<Participant> head) {
+          listener.headChanged(head.map(BrokenBackend.this::numbered));
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+          listener.failed(cause);
+        }
+      });
+    }
     return real.watchHead(election, listener);
   }
 

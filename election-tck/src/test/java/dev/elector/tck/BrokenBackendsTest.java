@@ -1,6 +1,7 @@
 package dev.elector.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.elector.tck.Broken.Variant;
 import java.util.List;
@@ -285,5 +286,17 @@ class BrokenBackendsTest {
   void rule2_2_shouldFailBy_aLineMisorderedWithinOneSession() {
     assertFails(Variant.LINE_MISORDERED_IN_SESSION, ElectionTck.Adversarial.class,
         "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2");
+  }
+
+  /**
+   * The kit's {@code required_rule1_2_tokensSurviveElectionDeletion} fails tokens counted inside the election.
+   * Needs the in-memory fixture's OPERATOR capability (deleteElection), which issue 12 adds; skipped until then.
+   */
+  @Test
+  void rule1_2_shouldFailBy_tokensThatStartAgainWhenTheElectionIsDeleted() {
+    assumeTrue(new MemFixture().capabilities().contains(TckFixture.Capability.OPERATOR),
+        "MemFixture does not declare capability OPERATOR (deleteElection)");
+    assertFails(Variant.TOKENS_RESET_WITH_ELECTION, ElectionTck.Adversarial.class,
+        "required_rule1_2_tokensSurviveElectionDeletion", "1.2");
   }
 }
