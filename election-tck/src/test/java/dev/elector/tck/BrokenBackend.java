@@ -172,8 +172,9 @@ final class BrokenBackend implements ElectionBackend {
   @Override
   public long sessionDeadline() {
     long now = System.nanoTime();
-    if (zombie != 0) {
-      return now + timeoutNanos / 2; // "renewed" all along, as far as it knows
+    if (v == Broken.Variant.EXPIRY_UNNOTICED_WHILE_CONNECTED && (zombie != 0 || inContact)) {
+      // In contact, it takes its session as renewed all along: it never asks whether the service still holds it.
+      return now + timeoutNanos / 2;
     }
     long d = real.sessionDeadline();
     if (v == Broken.Variant.DEADLINE_FROM_ANSWER) {
