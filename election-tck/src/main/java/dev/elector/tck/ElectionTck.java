@@ -1554,7 +1554,8 @@ public abstract class ElectionTck {
     /**
      * Verifies rule 1.1 (with 1.5 and 2.6) when a stale "you are first" arrives late: round after round the leader
      * and the next in line resign back to back, so the next one leaves just as its predecessor does, and the
-     * backend's answer to its wait may arrive after it moved to the back. Exactly the third in line must lead.
+     * backend's answer to its wait may arrive after it moved to the back; the next one then resigns again, while its
+     * new ticket's create may be in flight. Exactly the third in line must lead, and each holds one ticket.
      * Short form 8 rounds, full form ({@code -Delector.tck.full=true}) 40.
      *
      * <p>If this test fails, check that the engine ignores completions of calls it has abandoned (a superseded
@@ -1586,10 +1587,13 @@ public abstract class ElectionTck {
         CompletionStage<Void> second = s().history.resign(next, s().candidate(next));
         s().get("2.6", first);
         s().get("2.6", second);
+        // Once more while its new ticket's create is likely in flight: that create's answer is abandoned.
+        s().get("2.6", s().history.resign(next, s().candidate(next)));
         s().awaitLeader("2.2", s().candidate(third), s().bounds.handoff());
-        // Both are back in line with their waits set: a stale "first" would have started a term by now.
-        s().await("2.6", () -> "round " + round + ": " + leader + " and " + next + " back in line\n" + s().lineText(e),
-            s().bounds.operation(), () -> lineSize(reader, e) == labels.size()
+        // Both are back in line with their waits set: a stale "first" would have started a term by now, and an
+        // abandoned create taken for current would have left a second ticket.
+        s().await("1.5", () -> "round " + round + ": " + leader + " and " + next + " back in line, one ticket each\n"
+            + s().lineText(e), s().bounds.operation(), () -> lineSize(reader, e) == labels.size()
                 && inLine(s().candidate(leader)) && inLine(s().candidate(next)));
         Optional<String> now = s().leaderAmong(labels);
         check(now.equals(Optional.of(third)), "1.1", () -> "round " + round + ": after " + leader + " and " + next
