@@ -51,7 +51,8 @@ public final class MemCluster {
     t.setDaemon(true);
     return t;
   });
-  private static final AtomicLong SESSION_IDS = new AtomicLong(0x1000);
+  private static final long FIRST_SESSION_ID = 0x1000;
+  private static final AtomicLong SESSION_IDS = new AtomicLong(FIRST_SESSION_ID);
 
   private final String name;
   /** One "network" thread: every completion and event a client sees is delivered here, in order. */
@@ -105,15 +106,26 @@ public final class MemCluster {
     }
   }
 
-  /** The server expires the session now. */
-  public void expire(long sessionId) {
-    Session s;
+  /**
+   * The server expires the session now. A session that has already ended (expired on the server's own timer, or
+   * closed) stays ended: the call does nothing and returns {@code false}, so a test racing the server's timer never
+   * fails on a correct backend.
+   *
+   * @return whether this call expired the session
+   * @throws IllegalArgumentException if no mem cluster of this JVM ever issued the id
+   */
+  public boolean expire(long sessionId) {
+    if (sessionId <= FIRST_SESSION_ID || sessionId > SESSION_IDS.get()) {
+      throw new IllegalArgumentException("no session " + Long.toHexString(sessionId) + " was ever opened in mem cluster "
+          + name);
+    }
     synchronized (lock) {
-      s = sessions.get(sessionId);
-      if (s == null) {
-        throw new IllegalArgumentException("no session " + Long.toHexString(sessionId) + " in mem cluster " + name);
+      Session s = sessions.get(sessionId);
+      if (s == null || s.expired) {
+        return false;
       }
       expireLocked(s);
+      return true;
     }
   }
 

@@ -29,6 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       retransmissions would). New connections are accepted but not connected to the target until healed.
  *   <li>{@link #dropConnections()}: close every current connection at once (both sides see the connection end).
  *   <li>{@link #latency(Duration)}: delay every chunk by the given one-way latency.
+ *   <li>One-way faults, for asymmetric networks: {@link #replyLatency(Duration)} delays only what the server sends
+ *       (requests arrive at once, answers late), and {@link #partitionRequests()} stops only what the client sends
+ *       (the server hears nothing; answers and events already on their way still arrive). New connections are held
+ *       while requests are cut, as their first bytes could not reach the server.
  *   <li>{@link #heal()}: forward normally again, with no added latency; bytes held during a partition flow on.
  * </ul>
  *
@@ -48,8 +52,11 @@ public final class FaultProxy implements AutoCloseable {
   private final String name;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final Object stateLock = new Object();
-  private boolean partitioned;
-  private long latencyNanos;
+  /** Client-to-server ("up") and server-to-client ("down") are cut and delayed separately; guarded by stateLock. */
+  private boolean upCut;
+  private boolean downCut;
+  private long upLatencyNanos;
+  private long downLatencyNanos;
   private volatile boolean closed;
 
   private FaultProxy(String targetHost, int targetPort, ServerSocket server) {
@@ -127,7 +134,19 @@ public final class FaultProxy implements AutoCloseable {
   /** Stops forwarding in both directions, keeping connections open. Idempotent. */
   public void partition() {
     synchronized (stateLock) {
-      partitioned = true;
+      upCut = true;
+      downCut = true;
+      stateLock.notifyAll();
+    }
+  }
+
+  /**
+   * Stops forwarding only what the client sends, keeping connections open: the server hears nothing more, while its
+   * answers and events keep reaching the client. Idempotent; {@link #heal()} ends it.
+   */
+  public void partitionRequests() {
+    synchronized (stateLock) {
+      upCut = true;
       stateLock.notifyAll();
     }
   }
@@ -137,10 +156,10 @@ public final class FaultProxy implements AutoCloseable {
     return !server.isClosed();
   }
 
-  /** True while partitioned. */
+  /** True while either direction is cut ({@link #partition()} or {@link #partitionRequests()}). */
   public boolean partitioned() {
     synchronized (stateLock) {
-      return partitioned;
+      return upCut || downCut;
     }
   }
 
@@ -158,7 +177,23 @@ public final class FaultProxy implements AutoCloseable {
       throw new IllegalArgumentException("latency " + oneWay + " must not be negative");
     }
     synchronized (stateLock) {
-      latencyNanos = oneWay.toNanos();
+      upLatencyNanos = oneWay.toNanos();
+      downLatencyNanos = oneWay.toNanos();
+      stateLock.notifyAll();
+    }
+  }
+
+  /**
+   * Delays only what the server sends by {@code oneWay} from now on (zero for none): a request reaches the server at
+   * once and its answer arrives late, as on an asymmetric or congested return path. {@link #heal()} removes it.
+   */
+  public void replyLatency(Duration oneWay) {
+    Objects.requireNonNull(oneWay, "oneWay");
+    if (oneWay.isNegative()) {
+      throw new IllegalArgumentException("reply latency " + oneWay + " must not be negative");
+    }
+    synchronized (stateLock) {
+      downLatencyNanos = oneWay.toNanos();
       stateLock.notifyAll();
     }
   }
@@ -166,8 +201,10 @@ public final class FaultProxy implements AutoCloseable {
   /** Forwards normally again: ends a partition and removes added latency. */
   public void heal() {
     synchronized (stateLock) {
-      partitioned = false;
-      latencyNanos = 0;
+      upCut = false;
+      downCut = false;
+      upLatencyNanos = 0;
+      downLatencyNanos = 0;
       stateLock.notifyAll();
     }
   }
@@ -216,25 +253,28 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  /** Blocks until not partitioned; false if the proxy or the connection closed meanwhile. */
+  /** Blocks until requests can reach the server; false if the proxy or the connection closed meanwhile. */
   private boolean awaitForwarding(Connection c) throws InterruptedException {
     synchronized (stateLock) {
-      while (partitioned && !closed && !c.closed) {
+      while (upCut && !closed && !c.closed) {
         stateLock.wait(100);
       }
       return !closed && !c.closed;
     }
   }
 
-  /** Blocks until the chunk read at {@code readNanos} is due and the link is up; false if closed meanwhile. */
-  private boolean awaitDue(Connection c, long readNanos) throws InterruptedException {
+  /**
+   * Blocks until the chunk read at {@code readNanos} is due and its direction ({@code up}: client to server) is not
+   * cut; false if closed meanwhile.
+   */
+  private boolean awaitDue(Connection c, boolean up, long readNanos) throws InterruptedException {
     synchronized (stateLock) {
       while (!closed && !c.closed) {
-        if (partitioned) {
+        if (up ? upCut : downCut) {
           stateLock.wait(100);
           continue;
         }
-        long wait = readNanos + latencyNanos - System.nanoTime();
+        long wait = readNanos + (up ? upLatencyNanos : downLatencyNanos) - System.nanoTime();
         if (wait <= 0) {
           return true;
         }
@@ -282,8 +322,8 @@ public final class FaultProxy implements AutoCloseable {
           return;
         }
         client.setTcpNoDelay(true);
-        startDirection("up", client, t);
-        startDirection("down", t, client);
+        startDirection(true, client, t);
+        startDirection(false, t, client);
       } catch (IOException e) {
         close();
       } catch (InterruptedException e) {
@@ -292,12 +332,13 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
 
-    private void startDirection(String dir, Socket from, Socket to) throws IOException {
+    private void startDirection(boolean up, Socket from, Socket to) throws IOException {
       BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
       InputStream in = from.getInputStream();
       OutputStream out = to.getOutputStream();
+      String dir = up ? "up" : "down";
       Thread reader = new Thread(() -> read(in, queue), name + "-" + dir + "-read");
-      Thread writer = new Thread(() -> write(queue, out, to), name + "-" + dir + "-write");
+      Thread writer = new Thread(() -> write(queue, up, out, to), name + "-" + dir + "-write");
       reader.setDaemon(true);
       writer.setDaemon(true);
       reader.start();
@@ -343,14 +384,14 @@ public final class FaultProxy implements AutoCloseable {
       return false;
     }
 
-    private void write(BlockingQueue<Chunk> queue, OutputStream out, Socket to) {
+    private void write(BlockingQueue<Chunk> queue, boolean up, OutputStream out, Socket to) {
       try {
         while (!closed) {
           Chunk c = queue.poll(100, TimeUnit.MILLISECONDS);
           if (c == null) {
             continue;
           }
-          if (!awaitDue(this, c.readNanos())) {
+          if (!awaitDue(this, up, c.readNanos())) {
             return;
           }
           if (c.bytes() == null) {

@@ -92,6 +92,29 @@ final class TckClient {
     }
   }
 
+  /**
+   * Delays only the service's answers to this client (TCP fixtures: {@link FaultProxy#replyLatency}; a no-op
+   * otherwise, where a fixture has no network to slow). Heal removes it.
+   */
+  void replyLatency(java.time.Duration oneWay) {
+    if (fixture.tcp()) {
+      proxies.forEach(p -> p.replyLatency(oneWay));
+    }
+  }
+
+  /**
+   * Cuts only what this client sends (TCP fixtures: {@link FaultProxy#partitionRequests}); answers already on their
+   * way still arrive. Fixtures without a network cut the client off as {@link #partition()} does. Heal ends it.
+   */
+  void cutRequests() throws Exception {
+    partitioned = true;
+    if (fixture.tcp()) {
+      proxies.forEach(FaultProxy::partitionRequests);
+    } else {
+      fixture.partition(client);
+    }
+  }
+
   boolean partitioned() {
     return partitioned;
   }

@@ -84,7 +84,8 @@ public interface TckFixture extends AutoCloseable {
    *
    * <p>When the kit can partition, it calls this only on a client it has cut off and whose candidates have stepped
    * down, then heals the client: an expiry forced on a client still in contact could elect a successor before the
-   * client can know, which no backend can prevent (SPEC rule 1.3).
+   * client can know, which no backend can prevent (SPEC rule 1.3). The one exception has no successor to elect: a
+   * connected leader alone in its election has its session expired directly, as an operator would, and must notice.
    */
   default void expireSession(ElectionClient client) throws Exception {
     throw new UnsupportedOperationException("expireSession: capability EXPIRE_SESSION not declared");

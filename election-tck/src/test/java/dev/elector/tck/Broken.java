@@ -95,7 +95,37 @@ final class Broken {
     /** cancel() does nothing (5.4). */
     CANCEL_IGNORED,
     /** participants() lists the line backwards (5.5). */
-    PARTICIPANTS_REVERSED
+    PARTICIPANTS_REVERSED,
+
+    // Issue 13: scenarios the kit now produces. Those marked "backend" break the SPI below the engine
+    // (BrokenBackend, served as scheme brokenmem); the others decorate the public API like the variants above.
+
+    /** Backend, not broken: late answers, and a late "first" for every superseded wait (the fence's harness). */
+    LATE_COMPLETIONS,
+    /** Backend: a superseded wait's late "first" starts a term on the candidate's next ticket, as without a fence (1.1). */
+    STALE_FIRST_AS_CURRENT,
+    /** Backend: a session expired while in contact goes unnoticed; the old one is reported alive (3.5). */
+    EXPIRY_UNNOTICED_WHILE_CONNECTED,
+    /** Every callback is handed to the listener's executor at once: on a pool, revoked overtakes elected (3.3). */
+    CALLBACKS_UNSERIALIZED,
+    /** Backend: a create whose answer was lost with the connection is created again, blindly (1.5). */
+    CREATE_RETRIED_WHEN_ANSWER_LOST,
+    /** Backend: the session deadline counts from a renewal's late answer, not its sending (1.3). */
+    DEADLINE_FROM_ANSWER,
+    /** Backend: the tickets of one session are put first in reverse order by the shared line read (2.2). */
+    LINE_MISORDERED_IN_SESSION,
+    /** Backend: tokens count within the election's container and start again when it is deleted (1.2). */
+    TOKENS_RESET_WITH_ELECTION;
+
+    /** True for variants that break the backend below the engine ({@link BrokenBackend}). */
+    boolean inBackend() {
+      return switch (this) {
+        case LATE_COMPLETIONS, STALE_FIRST_AS_CURRENT, EXPIRY_UNNOTICED_WHILE_CONNECTED,
+            CREATE_RETRIED_WHEN_ANSWER_LOST, DEADLINE_FROM_ANSWER, LINE_MISORDERED_IN_SESSION,
+            TOKENS_RESET_WITH_ELECTION -> true;
+        default -> false;
+      };
+    }
   }
 
   /** The in-memory fixture whose clients are decorated to break one rule. */
@@ -114,7 +144,8 @@ final class Broken {
 
     @Override
     public ElectionClient connect(ClientConfig config) {
-      return new BadClient(Elections.connect(config), v, timers);
+      ClientConfig c = v.inBackend() ? BrokenMemProvider.config(config, v) : config;
+      return new BadClient(Elections.connect(c), v, timers);
     }
 
     @Override
@@ -342,7 +373,11 @@ final class Broken {
       BadCandidate bad = new BadCandidate(election);
       Candidate.Builder b = target.candidate(id).data(data);
       for (Object[] l : listeners) {
-        b = b.listener(bad.executor((Executor) l[0]), bad.listener((LeadershipListener) l[1], false));
+        if (election.client.v == Variant.CALLBACKS_UNSERIALIZED) {
+          b = b.listener(Runnable::run, unserialized((Executor) l[0], bad.listener((LeadershipListener) l[1], false)));
+        } else {
+          b = b.listener(bad.executor((Executor) l[0]), bad.listener((LeadershipListener) l[1], false));
+        }
         bad.apps.add(l);
       }
       bad.real = b.join();
@@ -367,6 +402,24 @@ final class Broken {
       }
       return bad;
     }
+  }
+
+  /**
+   * Hands each callback to {@code app}'s executor the moment it happens, with no per-listener queue: on a pool of
+   * threads a later callback may start before an earlier one returned (CALLBACKS_UNSERIALIZED).
+   */
+  static LeadershipListener unserialized(Executor app, LeadershipListener l) {
+    return new LeadershipListener() {
+      @Override
+      public void elected(Leadership term) {
+        app.execute(() -> l.elected(term));
+      }
+
+      @Override
+      public void revoked(Leadership term, EndReason reason) {
+        app.execute(() -> l.revoked(term, reason));
+      }
+    };
   }
 
   static final class BadCandidate implements Candidate {
@@ -540,6 +593,9 @@ final class Broken {
 
     @Override
     public Subscription addListener(Executor executor, LeadershipListener listener) {
+      if (v == Variant.CALLBACKS_UNSERIALIZED) {
+        return real.addListener(Runnable::run, unserialized(executor, listener(listener, true)));
+      }
       return real.addListener(executor(executor), listener(listener, true));
     }
 

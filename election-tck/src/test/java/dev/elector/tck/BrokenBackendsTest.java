@@ -1,6 +1,7 @@
 package dev.elector.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.elector.tck.Broken.Variant;
 import java.util.List;
@@ -217,5 +218,85 @@ class BrokenBackendsTest {
     } finally {
       System.clearProperty("elector.tck.duration");
     }
+  }
+
+  // ---------------------------------------------------------------- issue 13: the adversarial scenarios
+
+  /** Runs one test of the kit against {@code variant} and returns its result. */
+  private static TestExecutionResult run(Variant variant, Class<?> area, String test) {
+    BrokenKit.variant = variant;
+    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+        .selectors(DiscoverySelectors.selectNestedMethod(List.of(BrokenKit.class), area, test))
+        .execute();
+    List<Event> finished = results.testEvents().finished().list();
+    assertThat(finished).as("%s ran", test).hasSize(1);
+    return finished.get(0).getRequiredPayload(TestExecutionResult.class);
+  }
+
+  /**
+   * The harness for the engine's fence: every answer late, and a late "you are first" for every wait its ticket's
+   * removal superseded. The engine fences them, so the back-to-back test passes; an engine without the fence would
+   * start a term on each, as {@link Variant#STALE_FIRST_AS_CURRENT} shows.
+   */
+  @Test
+  void rule1_1_backToBackResignsPassWithLateCompletionsWhenTheEngineFencesThem() {
+    TestExecutionResult r = run(Variant.LATE_COMPLETIONS, ElectionTck.Adversarial.class,
+        "required_rule1_1_backToBackResignsOfLeaderAndNextInLine");
+    assertThat(r.getStatus()).as("against late completions: %s", r.getThrowable().map(String::valueOf).orElse(""))
+        .isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
+  }
+
+  /** The kit's {@code required_rule1_1_backToBackResignsOfLeaderAndNextInLine} fails a stale "first" taken as current. */
+  @Test
+  void rule1_1_shouldFailBy_aStaleFirstTakenForTheCurrentWait() {
+    assertFails(Variant.STALE_FIRST_AS_CURRENT, ElectionTck.Adversarial.class,
+        "required_rule1_1_backToBackResignsOfLeaderAndNextInLine", "1.1");
+  }
+
+  /** The kit's {@code required_rule3_5_sessionExpiredUnderConnectedLeader} fails a backend blind to that expiry. */
+  @Test
+  void rule3_5_shouldFailBy_anExpiryUnnoticedWhileConnected() {
+    assertFails(Variant.EXPIRY_UNNOTICED_WHILE_CONNECTED, ElectionTck.Adversarial.class,
+        "required_rule3_5_sessionExpiredUnderConnectedLeader", "3.5");
+  }
+
+  /** The kit's {@code required_rule3_3_slowElectedOnAPoolBeforeRevoked} fails callbacks handed to a pool unqueued. */
+  @Test
+  void rule3_3_shouldFailBy_callbacksUnserializedOnAPool() {
+    assertFails(Variant.CALLBACKS_UNSERIALIZED, ElectionTck.Adversarial.class,
+        "required_rule3_3_slowElectedOnAPoolBeforeRevoked", "3.3");
+  }
+
+  /** The kit's {@code required_rule1_5_connectionLostWhileCreateAnswerInFlight} fails a blind create retry. */
+  @Test
+  void rule1_5_shouldFailBy_aCreateRetriedBlindlyAfterItsAnswerWasLost() {
+    assertFails(Variant.CREATE_RETRIED_WHEN_ANSWER_LOST, ElectionTck.Adversarial.class,
+        "required_rule1_5_connectionLostWhileCreateAnswerInFlight", "1.5");
+  }
+
+  /** The kit's {@code required_rule1_3_slowAnswersThenRequestsCut} fails a deadline counted from the answer. */
+  @Test
+  void rule1_3_shouldFailBy_aDeadlineCountedFromTheAnswer() {
+    assertFails(Variant.DEADLINE_FROM_ANSWER, ElectionTck.Adversarial.class,
+        "required_rule1_3_slowAnswersThenRequestsCut", "1.3");
+  }
+
+  /** The kit's {@code required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder} fails a misordered shared read. */
+  @Test
+  void rule2_2_shouldFailBy_aLineMisorderedWithinOneSession() {
+    assertFails(Variant.LINE_MISORDERED_IN_SESSION, ElectionTck.Adversarial.class,
+        "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2");
+  }
+
+  /**
+   * The kit's {@code required_rule1_2_tokensSurviveElectionDeletion} fails tokens counted inside the election.
+   * Needs the in-memory fixture's OPERATOR capability (deleteElection), which issue 12 adds; skipped until then.
+   */
+  @Test
+  void rule1_2_shouldFailBy_tokensThatStartAgainWhenTheElectionIsDeleted() {
+    assumeTrue(new MemFixture().capabilities().contains(TckFixture.Capability.OPERATOR),
+        "MemFixture does not declare capability OPERATOR (deleteElection)");
+    assertFails(Variant.TOKENS_RESET_WITH_ELECTION, ElectionTck.Adversarial.class,
+        "required_rule1_2_tokensSurviveElectionDeletion", "1.2");
   }
 }

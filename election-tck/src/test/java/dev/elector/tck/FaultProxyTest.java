@@ -12,6 +12,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +22,8 @@ import org.junit.jupiter.api.Test;
 class FaultProxyTest {
   private ServerSocket echo;
   private Thread echoThread;
+  /** When the echo server read each chunk ({@link System#nanoTime()}): shows what reached the server, and when. */
+  private final BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
 
   @BeforeEach
   void startEcho() throws IOException {
@@ -32,6 +37,7 @@ class FaultProxyTest {
               byte[] b = new byte[1024];
               int n;
               while ((n = in.read(b)) >= 0) {
+                arrivals.add(System.nanoTime());
                 out.write(b, 0, n);
                 out.flush();
               }
@@ -154,6 +160,58 @@ class FaultProxyTest {
       }
     } catch (ConnectException refused) {
       // what closing should give when nothing else took the port
+    }
+  }
+
+  /** Reply latency delays only the server's answers: the request reaches the server at once. */
+  @Test
+  void replyLatencyDelaysOnlyAnswers() throws Exception {
+    try (FaultProxy p = FaultProxy.start("127.0.0.1", echo.getLocalPort())) {
+      Socket s = connect(p);
+      s.setSoTimeout(5000);
+      assertThat(roundTrip(s, 1)).isEqualTo(1);
+      arrivals.clear();
+      p.replyLatency(Duration.ofMillis(300));
+      long t0 = System.nanoTime();
+      s.getOutputStream().write(2);
+      s.getOutputStream().flush();
+      Long arrived = arrivals.poll(5, TimeUnit.SECONDS);
+      assertThat(arrived).as("the request reached the server").isNotNull();
+      assertThat(Duration.ofNanos(arrived - t0)).as("request delay").isLessThan(Duration.ofMillis(150));
+      assertThat(s.getInputStream().read()).isEqualTo(2);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("answer delay").isGreaterThanOrEqualTo(
+          Duration.ofMillis(300));
+      p.heal();
+      long t1 = System.nanoTime();
+      assertThat(roundTrip(s, 3)).isEqualTo(3);
+      assertThat(Duration.ofNanos(System.nanoTime() - t1)).as("round trip after heal").isLessThan(
+          Duration.ofMillis(250));
+    }
+  }
+
+  /**
+   * Cutting only requests: nothing the client sends reaches the server, while an answer already on its way still
+   * arrives; healing lets the held request through.
+   */
+  @Test
+  void partitionRequestsCutsOnlyWhatTheClientSends() throws Exception {
+    try (FaultProxy p = FaultProxy.start("127.0.0.1", echo.getLocalPort())) {
+      Socket s = connect(p);
+      s.setSoTimeout(5000);
+      assertThat(roundTrip(s, 1)).isEqualTo(1);
+      arrivals.clear();
+      p.replyLatency(Duration.ofMillis(300));
+      s.getOutputStream().write(2);
+      s.getOutputStream().flush();
+      assertThat(arrivals.poll(5, TimeUnit.SECONDS)).as("the request before the cut reached the server").isNotNull();
+      p.partitionRequests();
+      assertThat(p.partitioned()).isTrue();
+      s.getOutputStream().write(3);
+      s.getOutputStream().flush();
+      assertThat(s.getInputStream().read()).as("the answer in flight when requests were cut").isEqualTo(2);
+      assertThat(arrivals.poll(400, TimeUnit.MILLISECONDS)).as("a request sent while requests are cut").isNull();
+      p.heal();
+      assertThat(s.getInputStream().read()).as("the held request, answered after healing").isEqualTo(3);
     }
   }
 }
