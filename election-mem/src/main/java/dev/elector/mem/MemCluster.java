@@ -448,6 +448,7 @@ public final class MemCluster {
   private void removeLocked(Entry e, boolean external) {
     Optional<Participant> before = headLocked(e.path);
     TreeMap<Long, Entry> line = lines.get(e.path);
+    boolean wasHead = line.firstKey() == e.token;
     line.remove(e.token);
     if (line.isEmpty()) {
       lines.remove(e.path);
@@ -461,7 +462,13 @@ public final class MemCluster {
         owner.client.fail(own.future, new TicketLostException("ticket " + e.key + " was removed"));
       }
       if (external) {
-        owner.client.ticketLost(new Ticket(e.election, e.candidateId, e.key, e.token, e.sessionId));
+        Ticket lost = new Ticket(e.election, e.candidateId, e.key, e.token, e.sessionId);
+        if (wasHead) {
+          // The next in line is woken below, on this deletion: the owner's term must be over before that.
+          owner.client.headTicketDeleted(lost);
+        } else {
+          owner.client.ticketLost(lost);
+        }
       }
     }
     List<Waiter> woken = waitersByPredecessor.remove(e.key);
