@@ -1662,7 +1662,10 @@ public abstract class ElectionTck {
       for (int i = 0; i < n; i++) {
         String l = "m" + i;
         labels.add(l);
-        s().join(cs.get(i % cs.size()), e, l, fill(l, max));
+        s().joinAsync(cs.get(i % cs.size()), e, l, fill(l, max));
+        List<String> sofar = List.copyOf(labels);
+        s().await("4.6", () -> l + " not listed by participants() with " + sofar.size() + " candidates of " + max
+            + " bytes: " + lineIds(watcher, e), s().bounds.election(), () -> lineIds(watcher, e).equals(sofar));
       }
       ObserverLog late = s().observe(cs.get(0), e, "max-data-late-observer");
       s().awaitLeader("2.1", s().candidate("m0"), s().bounds.election());

@@ -218,4 +218,41 @@ class BrokenBackendsTest {
       System.clearProperty("elector.tck.duration");
     }
   }
+
+  // ---------------------------------------------------------------- issue 12
+
+  /** The kit's {@code required_rule1_1_operatorDeletesTheLeadersTicket} fails a leader that outlives its ticket. */
+  @Test
+  void rule1_1_shouldFailBy_aTermThatOutlivesItsDeletedTicket() {
+    assertFails(Variant.TERM_OUTLIVES_DELETED_TICKET, ElectionTck.Safety.class,
+        "required_rule1_1_operatorDeletesTheLeadersTicket", "1.1");
+  }
+
+  /** The kit's {@code required_rule1_6_termEndedWhenCloseReturnsWhileApplicationCodeBlocks} fails an early close. */
+  @Test
+  void rule1_6_shouldFailBy_aCloseThatReturnsBeforeTheTermEnds() {
+    assertFails(Variant.CLOSE_RETURNS_EARLY, ElectionTck.Safety.class,
+        "required_rule1_6_termEndedWhenCloseReturnsWhileApplicationCodeBlocks", "1.6");
+  }
+
+  /** The kit's {@code required_rule3_2_noApplicationCodeOnElectorOrBackendThreads} fails stages on Elector's thread. */
+  @Test
+  void rule3_2_shouldFailBy_stagesCompletedOnAnEngineThread() {
+    assertFails(Variant.STAGES_ON_ENGINE_THREAD, ElectionTck.Events.class,
+        "required_rule3_2_noApplicationCodeOnElectorOrBackendThreads", "3.2");
+  }
+
+  /** The kit's {@code required_rule4_6_maximumSizeDataWithObservers} fails reads that break on a large line. */
+  @Test
+  void rule4_6_shouldFailBy_readsThatFailOnALargeLine() {
+    assertFails(Variant.LARGE_LINE_FAILS, ElectionTck.Lifecycle.class,
+        "required_rule4_6_maximumSizeDataWithObservers", "4.6");
+  }
+
+  /** The kit's {@code required_rule4_8_foreignEntriesNeverBlockNorShow} fails a foreign entry taken for a ticket. */
+  @Test
+  void rule4_8_shouldFailBy_aForeignEntryInLine() {
+    assertFails(Variant.FOREIGN_ENTRY_IN_LINE, ElectionTck.Lifecycle.class,
+        "required_rule4_8_foreignEntriesNeverBlockNorShow", "4.8");
+  }
 }
