@@ -876,6 +876,9 @@ public abstract class ElectionTck {
         Leadership tk = s().awaitLeader("2.1", k, s().bounds.election());
         probe.attach("resign()", s().history.resign("a", a), null);
         awaitLeaderWhileKept("resign()", e, b, tk, probe);
+        // a rejoins once its client's engine runs again: only then does b's resign hand over to it.
+        s().await("2.6", () -> "a back in line after its resign\n" + s().lineText(e),
+            s().bounds.handoff().plus(probe.block), () -> lineSize(q, e) == 2);
         s().get("2.6", s().history.resign("b", b));
         s().awaitLeader("2.6", a, s().bounds.handoff().plus(probe.block));
         probe.attach("closeAsync()", a.closeAsync(), null);
