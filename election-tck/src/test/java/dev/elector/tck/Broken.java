@@ -106,7 +106,9 @@ final class Broken {
     /** resign() and closeAsync() complete on an engine-like thread of Elector's, running continuations there (3.2). */
     STAGES_ON_ENGINE_THREAD,
     /** close() returns at once and ends the term 300 ms later (1.6). */
-    CLOSE_RETURNS_EARLY
+    CLOSE_RETURNS_EARLY,
+    /** A client whose root lies inside another application's election E joins E's line, whatever election (4.8). */
+    NESTED_ROOTS_SHARE_A_LINE
   }
 
   /** The one thread of {@link Variant#STAGES_ON_ENGINE_THREAD}, named like the engine's. */
@@ -133,6 +135,13 @@ final class Broken {
 
     @Override
     public ElectionClient connect(ClientConfig config) {
+      String nested = ROOT + "/";
+      if (v == Variant.NESTED_ROOTS_SHARE_A_LINE && config.root().startsWith(nested)) {
+        // Like a prefix read of ROOT/E that also matches ROOT/E/F/…: the inner application stands in E's line.
+        BadClient c = new BadClient(Elections.connect(config.toBuilder().root(ROOT).build()), v, timers);
+        c.sharedElection = config.root().substring(nested.length());
+        return c;
+      }
       return new BadClient(Elections.connect(config), v, timers);
     }
 
@@ -192,6 +201,8 @@ final class Broken {
     final Variant v;
     final ScheduledExecutorService timers;
     final Map<Leadership, Leadership> terms = Collections.synchronizedMap(new IdentityHashMap<>());
+    /** For {@link Variant#NESTED_ROOTS_SHARE_A_LINE}: the outer election every election of this client lands in. */
+    volatile String sharedElection;
 
     BadClient(ElectionClient real, Variant v, ScheduledExecutorService timers) {
       this.real = real;
@@ -219,6 +230,9 @@ final class Broken {
         fixed = fixed.length() > 100 ? fixed.substring(0, 100) : fixed;
         fixed = fixed.startsWith(".") || fixed.startsWith("-") ? "x" + fixed : fixed;
         return new BadElection(real.election(fixed), this, name);
+      }
+      if (sharedElection != null) {
+        return new BadElection(real.election(sharedElection), this, name);
       }
       return new BadElection(real.election(name), this, name);
     }

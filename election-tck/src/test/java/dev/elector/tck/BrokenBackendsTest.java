@@ -255,4 +255,11 @@ class BrokenBackendsTest {
     assertFails(Variant.FOREIGN_ENTRY_IN_LINE, ElectionTck.Lifecycle.class,
         "required_rule4_8_foreignEntriesNeverBlockNorShow", "4.8");
   }
+
+  /** The kit's {@code required_rule4_8_nestedRootsNeverShareALine} fails nested roots that share one line. */
+  @Test
+  void rule4_8_shouldFailBy_nestedRootsSharingALine() {
+    assertFails(Variant.NESTED_ROOTS_SHARE_A_LINE, ElectionTck.Lifecycle.class,
+        "required_rule4_8_nestedRootsNeverShareALine", "4.8");
+  }
 }
