@@ -190,6 +190,30 @@ final class MemBackend implements ElectionBackend {
     send(() -> listener.ticketLost(t));
   }
 
+  /**
+   * Called under the cluster's lock when someone else (an operator) deleted this client's ticket at the head of its
+   * line. The next in line is told it is first on the same deletion, so this client's term must be invalid before
+   * the cluster's lock is released (SPEC rule 1.1): the client hears of the loss and of a suspension at once, on
+   * the deleting thread (a suspension makes every term of the session invalid synchronously, and the loss, queued
+   * first, ends the term with {@code TICKET_LOST}); a recovery follows on the network thread, which restarts the
+   * session's other candidates. ZooKeeper's backend likewise suspends before it checks its session. A client cut
+   * off hears of the loss when healed, as of everything else.
+   */
+  void headTicketDeleted(Ticket t) {
+    long id = sessionId;
+    if (closed || cutOff || expired || t.sessionId() != id) {
+      ticketLost(t);
+      return;
+    }
+    listener.ticketLost(t);
+    listener.sessionEvent(new SessionEvent(SessionEvent.Kind.SUSPENDED, id));
+    cluster.deliver(() -> {
+      if (!closed && !cutOff && id == sessionId) {
+        listener.sessionEvent(new SessionEvent(SessionEvent.Kind.RECOVERED, id));
+      }
+    });
+  }
+
   void cutOff(boolean notice) {
     long now = System.nanoTime();
     // The deadline moves first, so isValid() is false before any event is delivered (SPEC rule 1.4).

@@ -53,6 +53,8 @@ public final class MemCluster {
   });
   private static final long FIRST_SESSION_ID = 0x1000;
   private static final AtomicLong SESSION_IDS = new AtomicLong(FIRST_SESSION_ID);
+  /** The form of a ticket's name under its election: {@code <hex session id>-<decimal token>} (see {@link #enqueue}). */
+  private static final java.util.regex.Pattern TICKET_NAME = java.util.regex.Pattern.compile("[0-9a-f]+-[0-9]+");
 
   private final String name;
   /** One "network" thread: every completion and event a client sees is delivered here, in order. */
@@ -64,6 +66,11 @@ public final class MemCluster {
   private final Map<Long, MemBackend> cutOffClients = new HashMap<>();
   private final Map<String, TreeMap<Long, Entry>> lines = new HashMap<>();
   private final Map<String, Entry> byKey = new HashMap<>();
+  /**
+   * Entries Elector did not write, by election path and name. Never in {@link #lines}: they take no place in line and
+   * are never listed (SPEC rule 4.8).
+   */
+  private final Map<String, Map<String, byte[]>> foreign = new HashMap<>();
   /** Waiters by the key of the predecessor they watch. */
   private final Map<String, List<Waiter>> waitersByPredecessor = new HashMap<>();
   private final Map<String, List<Watcher>> watchersByPath = new HashMap<>();
@@ -221,6 +228,54 @@ public final class MemCluster {
       for (Entry e : victims) {
         removeLocked(e, true);
       }
+    }
+    return victims.size();
+  }
+
+  /**
+   * Writes an entry that Elector did not write under the election at {@code path} (the client's root, a slash and
+   * the election's name), as an operator or another tool would. SPEC rule 4.8: it is not a participant; it never
+   * blocks the line and is never listed or reported. Kept only so that {@link #deleteElection} removes it too.
+   *
+   * @throws IllegalArgumentException if {@code name} has the form of this backend's ticket names
+   *     ({@code <hex session id>-<token>}): such an entry would be a ticket, which this service never holds
+   *     without a session
+   */
+  public void putForeignEntry(String path, String name, byte[] value) {
+    if (TICKET_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("'" + name + "' is a ticket name of the mem backend, not a foreign entry");
+    }
+    synchronized (lock) {
+      foreign.computeIfAbsent(path, p -> new HashMap<>()).put(name, value.clone());
+    }
+  }
+
+  /** How many foreign entries are held under the election at {@code path} (for tests). */
+  public int foreignEntries(String path) {
+    synchronized (lock) {
+      return foreign.getOrDefault(path, Map.of()).size();
+    }
+  }
+
+  /**
+   * Deletes the election at {@code path} with everything in it, as an operator would: its tickets (their owners
+   * learn their tickets are lost), its foreign entries, and every line nested below it (an application whose root
+   * lies inside this election). Tokens keep increasing across it: they come from one counter of the whole cluster.
+   *
+   * @return how many tickets were deleted
+   */
+  public int deleteElection(String path) {
+    List<Entry> victims = new ArrayList<>();
+    synchronized (lock) {
+      for (Entry e : byKey.values()) {
+        if (e.path.equals(path) || e.path.startsWith(path + "/")) {
+          victims.add(e);
+        }
+      }
+      for (Entry e : victims) {
+        removeLocked(e, true);
+      }
+      foreign.keySet().removeIf(p -> p.equals(path) || p.startsWith(path + "/"));
     }
     return victims.size();
   }
@@ -405,6 +460,7 @@ public final class MemCluster {
   private void removeLocked(Entry e, boolean external) {
     Optional<Participant> before = headLocked(e.path);
     TreeMap<Long, Entry> line = lines.get(e.path);
+    boolean wasHead = line.firstKey() == e.token;
     line.remove(e.token);
     if (line.isEmpty()) {
       lines.remove(e.path);
@@ -418,7 +474,13 @@ public final class MemCluster {
         owner.client.fail(own.future, new TicketLostException("ticket " + e.key + " was removed"));
       }
       if (external) {
-        owner.client.ticketLost(new Ticket(e.election, e.candidateId, e.key, e.token, e.sessionId));
+        Ticket lost = new Ticket(e.election, e.candidateId, e.key, e.token, e.sessionId);
+        if (wasHead) {
+          // The next in line is woken below, on this deletion: the owner's term must be over before that.
+          owner.client.headTicketDeleted(lost);
+        } else {
+          owner.client.ticketLost(lost);
+        }
       }
     }
     List<Waiter> woken = waitersByPredecessor.remove(e.key);

@@ -20,6 +20,7 @@ import dev.elector.LeadershipListener;
 import dev.elector.Participant;
 import dev.elector.ProviderException;
 import dev.elector.SessionState;
+import dev.elector.Subscription;
 import dev.elector.tck.TckFixture.Capability;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -504,6 +505,93 @@ public abstract class ElectionTck {
           () -> "after close() returned, the term is " + (tb.isValid() ? "still valid" : "not ended"));
       closeAndCheck("a");
     }
+
+    // ------------------------------------------------------------ issue 12: blocking application code, operator
+
+    /**
+     * Verifies rule 1.6 while application code blocks: a continuation on {@code resign()}'s stage that blocks for
+     * longer than the operation timeout (as {@code resign().thenRun(candidate::close)} does) and a listener whose
+     * callbacks block must not let another leader's {@code close()} on the same client return while its term is
+     * still valid; and when {@code resign()}'s or {@code closeAsync()}'s stage completes, the term has ended.
+     *
+     * <p>If this test fails, check that the stages handed to the application complete on a thread of their own
+     * (never the engine thread: a continuation there stalls every candidate of the client), and that
+     * {@code close()} cannot return before the term has ended, however busy the engine is.
+     */
+    @Test
+    @DisplayName("1.6 A term has ended when close() returns, even while application code blocks")
+    void required_rule1_6_termEndedWhenCloseReturnsWhileApplicationCodeBlocks() throws Exception {
+      String e = election("probe-leave");
+      String e2 = election("probe-leave-other");
+      TckClient c = probeClient();
+      try (BlockingProbe probe = new BlockingProbe(probeBlock())) {
+        Candidate a = s().join(c, e, "a");
+        a.addListener(probe.pool(), probe.blockingListener("a's listener"));
+        Candidate k = s().join(c, e2, "k");
+        Leadership ta = s().awaitLeader("2.1", a, s().bounds.election());
+        Leadership tk = s().awaitLeader("2.1", k, s().bounds.election());
+        probe.attach("resign()", s().history.resign("a", a), () -> termOver("resign()", "a", ta));
+        check(BlockingProbe.await(s().bounds.operation(), () -> probe.ran("resign()")), "1.6",
+            () -> "resign()'s stage did not complete within " + s().bounds.operation().toMillis() + " ms\n"
+                + probe.describe());
+        // While resign()'s continuation blocks, close the client's other leader.
+        long t0 = System.nanoTime();
+        s().close("k");
+        long took = System.nanoTime() - t0;
+        boolean valid = tk.isValid();
+        boolean ended = tk.ended().toCompletableFuture().isDone();
+        check(!valid && ended, "1.6", () -> "close() of k returned after " + ms(took) + " with its term token="
+            + tk.token() + (valid ? " still valid (isValid() true)" : "") + (valid && !ended ? " and" : "")
+            + (ended ? "" : " not ended (ended() incomplete)") + ", while a continuation on a's resign() stage blocked for " + probe.block.toMillis()
+            + " ms\n" + probe.describe());
+        Leadership ta2 = s().awaitLeader("2.6", a, s().bounds.handoff().plus(probe.block));
+        probe.attach("closeAsync()", a.closeAsync(), () -> termOver("closeAsync()", "a", ta2));
+        check(BlockingProbe.await(s().bounds.operation().plus(probe.block), () -> probe.ran("closeAsync()")), "1.6",
+            () -> "closeAsync()'s stage did not complete\n" + probe.describe());
+        check(probe.failures().isEmpty(), "1.6", () -> String.join("\n", probe.failures()) + "\n" + probe.describe());
+      }
+      assertHistory();
+    }
+
+    /**
+     * Verifies rule 1.1 (with 2.2, 2.4 and 3.5) when an operator deletes the leader's ticket while others wait, over
+     * three rounds: the old leader's term ends with {@code TICKET_LOST} before its successor's begins, the next in
+     * line leads within a handoff bound, and the old leader rejoins at the back of the line.
+     *
+     * <p>If this test fails with rule 1.1, check that the old leader ends its term (or suspends) as soon as it learns
+     * of the deletion, before any round trip, while the successor may take its fast path on the same event.
+     */
+    @Test
+    @DisplayName("1.1 An operator deleting the leader's ticket never makes two leaders")
+    void required_rule1_1_operatorDeletesTheLeadersTicket() throws Exception {
+      require(Capability.OPERATOR);
+      String e = election("operator-delete");
+      for (String l : List.of("a", "b", "c")) {
+        s().join(s().client(), e, l);
+      }
+      TckClient watcher = s().client();
+      String leader = "a";
+      Leadership term = s().awaitLeader("2.1", s().candidate(leader), s().bounds.election());
+      for (int round = 0; round < 3; round++) {
+        List<String> before = lineIds(watcher, e);
+        String old = leader;
+        check(before.size() == 3 && before.get(0).equals(old), "5.5",
+            () -> "line before deleting " + old + "'s ticket is " + before);
+        String next = before.get(1);
+        fixture.deleteTicket(e, old);
+        Leadership successor = s().awaitLeader("2.2", s().candidate(next), s().bounds.handoff());
+        EndReason r = s().get("3.5", term.ended());
+        check(r == EndReason.TICKET_LOST, "3.5", () -> "the term of " + old + ", whose ticket an operator deleted, "
+            + "ended with " + r + ", expected TICKET_LOST");
+        List<String> expected = List.of(before.get(1), before.get(2), old);
+        s().await("2.4", () -> old + " did not rejoin at the back after an operator deleted its ticket: line "
+            + lineIds(watcher, e) + ", expected " + expected, s().bounds.recovery(),
+            () -> lineIds(watcher, e).equals(expected));
+        leader = next;
+        term = successor;
+      }
+      closeAndCheck("a", "b", "c");
+    }
   }
 
   // ================================================================ 2. Liveness
@@ -761,6 +849,73 @@ public abstract class ElectionTck {
         }
       }
       closeAndCheck(labels.toArray(new String[0]));
+    }
+
+    // ------------------------------------------------------------ issue 12: blocking application code
+
+    /**
+     * Verifies rule 2.2 while application code blocks: the leader's client runs listener callbacks and continuations
+     * on {@code resign()}'s and {@code closeAsync()}'s stages that block for longer than the operation timeout; the
+     * next in line, on another client, still leads within the handoff bound each time, and the blocked client's
+     * session lives on: its leader in another election keeps its term throughout.
+     *
+     * <p>If this test fails, check that no stage handed to the application completes on a backend's I/O thread or
+     * the engine thread: a continuation blocking there holds back the events (or heartbeats) every client behind
+     * that thread is waiting for.
+     */
+    @Test
+    @DisplayName("2.2 Handoffs stay prompt and sessions live while application code blocks")
+    void required_rule2_2_promptHandoffWhileApplicationCodeBlocks() throws Exception {
+      String e = election("probe-handoff");
+      String e2 = election("probe-handoff-other");
+      TckClient p = probeClient();
+      TckClient q = s().client();
+      try (BlockingProbe probe = new BlockingProbe(probeBlock())) {
+        Candidate a = s().join(p, e, "a");
+        a.addListener(probe.pool(), probe.blockingListener("a's listener"));
+        Candidate b = s().join(q, e, "b");
+        Candidate k = s().join(p, e2, "k");
+        s().awaitLeader("2.1", a, s().bounds.election());
+        Leadership tk = s().awaitLeader("2.1", k, s().bounds.election());
+        probe.attach("resign()", s().history.resign("a", a), null);
+        awaitLeaderWhileKept("resign()", e, b, tk, probe);
+        // a rejoins once its client's engine runs again: only then does b's resign hand over to it.
+        s().await("2.6", () -> "a back in line after its resign\n" + s().lineText(e),
+            s().bounds.handoff().plus(probe.block), () -> lineSize(q, e) == 2);
+        s().get("2.6", s().history.resign("b", b));
+        s().awaitLeader("2.6", a, s().bounds.handoff().plus(probe.block));
+        probe.attach("closeAsync()", a.closeAsync(), null);
+        awaitLeaderWhileKept("closeAsync()", e, b, tk, probe);
+        Duration bound = s().bounds.operation().plus(probe.block.multipliedBy(4));
+        check(BlockingProbe.await(bound, () -> {
+          keptValid(tk, probe);
+          return probe.quiet();
+        }), "2.2", () -> "the probe's code still blocks after " + bound.toMillis() + " ms\n" + probe.describe());
+        keptValid(tk, probe);
+      }
+      assertHistory();
+    }
+
+    /** Waits a handoff bound for {@code next} to lead, checking all the while that {@code kept} stays valid. */
+    private void awaitLeaderWhileKept(String after, String e, Candidate next, Leadership kept, BlockingProbe probe)
+        throws InterruptedException {
+      long t0 = System.nanoTime();
+      Duration bound = s().bounds.handoff();
+      while (!next.isLeader()) {
+        keptValid(kept, probe);
+        if (System.nanoTime() - t0 > bound.toNanos()) {
+          fail("rule 2.2: " + next.id() + " was not elected within " + bound.toMillis() + " ms of its predecessor's "
+              + after + ", while application code on the predecessor's client blocked\n" + s().lineText(e) + "\n"
+              + probe.describe());
+        }
+        Thread.sleep(5);
+      }
+    }
+
+    private void keptValid(Leadership kept, BlockingProbe probe) {
+      check(kept.isValid(), "2.2", () -> "the blocked client's leader " + kept.candidateId() + " in another election "
+          + "lost its term (ended: " + kept.ended().toCompletableFuture().getNow(null) + ") while application code "
+          + "blocked: the blocking stalled its session\n" + probe.describe());
     }
   }
 
@@ -1042,6 +1197,55 @@ public abstract class ElectionTck {
       s().await("3.6", () -> "CLOSED last, saw " + states, s().bounds.operation(),
           () -> !states.isEmpty() && states.get(states.size() - 1) == SessionState.CLOSED);
       check(states.indexOf(SessionState.CLOSED) == states.size() - 1, "3.6", () -> "states after CLOSED: " + states);
+    }
+
+    // ------------------------------------------------------------ issue 12: blocking application code
+
+    /**
+     * Verifies rule 3.2 for every piece of application code Elector runs: listener callbacks on a multi-threaded
+     * executor (which block) run on it; callbacks given a direct executor, and continuations (which block) attached
+     * to every stage the API hands out ({@code elected()}, {@code ended()}, {@code updateData()},
+     * {@code participants()}, {@code leader()}, {@code resign()}, {@code closeAsync()}) never run on Elector's
+     * engine thread nor on a backend or client-library I/O thread, told apart by name ({@link ElectorThreads}).
+     *
+     * <p>If this test fails, check where the engine completes the stage the message names: on the engine thread
+     * (completing a future there runs its continuations there) or on the thread the backend called back on.
+     */
+    @Test
+    @DisplayName("3.2 No application code runs on Elector's engine or a backend I/O thread")
+    void required_rule3_2_noApplicationCodeOnElectorOrBackendThreads() throws Exception {
+      String e = election("probe-threads");
+      TckClient p = probeClient();
+      List<String> sites = List.of("elected()", "ended()", "updateData()", "participants()", "leader()", "resign()",
+          "closeAsync()");
+      try (BlockingProbe probe = new BlockingProbe(probeBlock())) {
+        Election el = p.client.election(e);
+        Subscription onPool = el.observe(probe.pool(), probe.observer("observer", true));
+        Subscription direct = el.observe(Runnable::run, probe.observer("direct observer", false));
+        Candidate a = s().join(p, e, "a");
+        a.addListener(probe.pool(), probe.blockingListener("a's listener"));
+        a.addListener(Runnable::run, probe.directListener("a's direct listener"));
+        Candidate b = s().join(p, e, "b");
+        Leadership ta = s().awaitLeader("2.1", a, s().bounds.election());
+        probe.attach("elected()", b.elected(), null);
+        probe.attach("ended()", ta.ended(), null);
+        probe.attach("updateData()", a.updateData("a-v2".getBytes(StandardCharsets.UTF_8)), null);
+        probe.attach("participants()", el.participants(), null);
+        probe.attach("leader()", el.leader(), null);
+        probe.attach("resign()", s().history.resign("a", a), null);
+        Duration bound = s().bounds.election().plus(probe.block.multipliedBy(sites.size()));
+        s().awaitLeader("2.2", b, bound);
+        probe.attach("closeAsync()", b.closeAsync(), null);
+        check(BlockingProbe.await(bound, () -> sites.stream().allMatch(probe::ran)), "3.2",
+            () -> "not every continuation ran within " + bound.toMillis() + " ms: missing "
+                + sites.stream().filter(x -> !probe.ran(x)).toList() + "\n" + probe.describe());
+        onPool.cancel();
+        direct.cancel();
+        List<String> wrong = probe.wrongThreads();
+        check(wrong.isEmpty(), "3.2", () -> "application code ran on Elector's or a backend's own threads:\n    "
+            + String.join("\n    ", wrong) + "\n" + probe.describe());
+      }
+      assertHistory();
     }
   }
 
@@ -1339,6 +1543,175 @@ public abstract class ElectionTck {
       } finally {
         pool.shutdownNow();
       }
+    }
+
+    // ------------------------------------------------------------ issue 12: foreign entries, nested roots, big data
+
+    /**
+     * Verifies rule 4.8 for entries an operator or another tool wrote under the election: one written before the
+     * first candidate joins and one between two candidates. The first candidate is elected promptly, and
+     * {@code participants()}, {@code leader()} and observers report only the candidates, through a handoff and after
+     * all have left.
+     *
+     * <p>If this test fails, check how the backend tells its tickets from other entries (by name, never by position)
+     * and that the line read, the head watch and the waiters' predecessor look-up all apply the same test.
+     */
+    @Test
+    @DisplayName("4.8 Entries Elector did not write never block the line and never show")
+    void required_rule4_8_foreignEntriesNeverBlockNorShow() throws Exception {
+      require(Capability.OPERATOR);
+      String e = election("foreign");
+      TckClient c = s().client();
+      TckClient w = s().client();
+      ObserverLog obs = s().observe(w, e, "foreign-observer");
+      fixture.putForeignEntry(e, FOREIGN_BEFORE, "written by an operator".getBytes(StandardCharsets.UTF_8));
+      Candidate a = s().joinAsync(c, e, "a");
+      s().awaitLeader("4.8", a, s().bounds.election());
+      fixture.putForeignEntry(e, FOREIGN_BETWEEN, "written by another tool".getBytes(StandardCharsets.UTF_8));
+      Candidate b = s().join(c, e, "b");
+      List<String> line = lineIds(w, e);
+      check(line.equals(List.of("a", "b")), "4.8", () -> "participants() with two foreign entries in the election "
+          + "is " + line + ", expected [a, b]");
+      Optional<Participant> leader = s().get("4.8", w.client.election(e).leader());
+      check(leader.isPresent() && leader.get().candidateId().equals("a"), "4.8", () -> "leader() is " + leader);
+      s().get("2.6", s().history.resign("a", a));
+      s().awaitLeader("4.8", b, s().bounds.handoff());
+      s().await("4.8", () -> "participants() after a's resign is " + lineIds(w, e) + ", expected [b, a]",
+          s().bounds.operation(), () -> lineIds(w, e).equals(List.of("b", "a")));
+      s().close("b");
+      s().close("a");
+      s().await("4.8", () -> "participants() after every candidate left is " + lineIds(w, e),
+          s().bounds.operation(), () -> lineSize(w, e) == 0);
+      Optional<Participant> none = s().get("4.8", w.client.election(e).leader());
+      check(none.isEmpty(), "4.8", () -> "leader() after every candidate left is " + none);
+      check(obs.awaitFrom(1, Optional::isEmpty, s().bounds.operation()) >= 0, "4.8",
+          () -> "the observer never saw 'no leader' after every candidate left\n" + obs.describe());
+      List<String> reported = obs.seen().stream().flatMap(Optional::stream).map(Participant::candidateId).toList();
+      check(Set.of("a", "b").containsAll(reported), "4.8", () -> "an observer reported " + reported + "\n"
+          + obs.describe());
+      obs.assertValid();
+      assertHistory();
+    }
+
+    /**
+     * Verifies rule 4.8 for two applications with nested roots: one uses root R and election E, the other root
+     * R/E (inside the first one's election) and its own election. The inner application's candidates join first;
+     * each application elects its own first candidate promptly and sees only its own participants, leader and
+     * handoffs.
+     *
+     * <p>If this test fails, check that the backend reads an election's line one level deep only (etcd: a range
+     * over {@code root/election/} also matches {@code root/election/inner/…}), and that nested containers are not
+     * taken for tickets.
+     */
+    @Test
+    @DisplayName("4.8 Two applications with nested roots never share a line")
+    void required_rule4_8_nestedRootsNeverShareALine() throws Exception {
+      String e = election("nested");
+      String inner = election("inner");
+      TckClient outer = s().client();
+      String root = outer.config.root();
+      String nested = (root.endsWith("/") ? root : root + "/") + e;
+      TckClient in = s().client(cfg -> cfg.toBuilder().root(nested).build());
+      ObserverLog outerObs = s().observe(outer, e, "outer-observer");
+      ObserverLog innerObs = s().observe(in, inner, "inner-observer");
+      Candidate i1 = s().join(in, inner, "in1");
+      Candidate i2 = s().join(in, inner, "in2");
+      Candidate o1 = s().joinAsync(outer, e, "out1");
+      s().awaitLeader("4.8", o1, s().bounds.election());
+      s().awaitLeader("4.8", i1, s().bounds.election());
+      Candidate o2 = s().join(outer, e, "out2");
+      check(lineIds(outer, e).equals(List.of("out1", "out2")), "4.8", () -> "the application with root " + root
+          + " lists " + lineIds(outer, e) + " in " + e + ", expected [out1, out2]");
+      check(lineIds(in, inner).equals(List.of("in1", "in2")), "4.8", () -> "the application with root " + nested
+          + " lists " + lineIds(in, inner) + " in " + inner + ", expected [in1, in2]");
+      Optional<Participant> lo = s().get("4.8", outer.client.election(e).leader());
+      check(lo.isPresent() && lo.get().candidateId().equals("out1"), "4.8", () -> "outer leader() is " + lo);
+      s().get("2.6", s().history.resign("out1", o1));
+      s().awaitLeader("4.8", o2, s().bounds.handoff());
+      s().get("2.6", s().history.resign("in1", i1));
+      s().awaitLeader("4.8", i2, s().bounds.handoff());
+      check(outerObs.awaitFrom(0, p -> p.isPresent() && p.get().candidateId().equals("out2"),
+          s().bounds.operation()) >= 0, "4.8", () -> "outer observer never saw out2\n" + outerObs.describe());
+      check(innerObs.awaitFrom(0, p -> p.isPresent() && p.get().candidateId().equals("in2"),
+          s().bounds.operation()) >= 0, "4.8", () -> "inner observer never saw in2\n" + innerObs.describe());
+      for (ObserverLog o : List.of(outerObs, innerObs)) {
+        String prefix = o == outerObs ? "out" : "in";
+        List<String> reported = o.seen().stream().flatMap(Optional::stream).map(Participant::candidateId).toList();
+        check(reported.stream().allMatch(id -> id.startsWith(prefix)), "4.8",
+            () -> "an observer of one application reported the other's candidates\n" + o.describe());
+        o.assertValid();
+      }
+      closeAndCheck("out1", "out2", "in1", "in2");
+    }
+
+    /**
+     * Verifies rules 4.6, 5.1 and 5.5 at the maximum data size ({@link ClientConfig#MAX_DATA_BYTES_LIMIT}): a dozen
+     * candidates (more with {@code -Delector.tck.maxDataCandidates=N}) each holding that much data, and two
+     * observers. {@code leader()} answers, {@code participants()} lists every candidate in order with its data,
+     * observers get their first report and every change through two handoffs, and an update at the maximum size is
+     * visible everywhere.
+     *
+     * <p>If this test fails, check the size of the backend's reads: a line read with values grows with the number
+     * of candidates times their data, past a client library's inbound message limit.
+     */
+    @Test
+    @DisplayName("4.6 Many candidates at the maximum data size, with observers")
+    void required_rule4_6_maximumSizeDataWithObservers() throws Exception {
+      int max = ClientConfig.MAX_DATA_BYTES_LIMIT;
+      int n = Integer.getInteger("elector.tck.maxDataCandidates", 12);
+      java.util.function.UnaryOperator<ClientConfig> big = cfg -> cfg.toBuilder().maxDataBytes(max).build();
+      String e = election("max-data");
+      List<TckClient> cs = List.of(s().client(big), s().client(big), s().client(big));
+      TckClient watcher = s().client(big);
+      ObserverLog early = s().observe(watcher, e, "max-data-observer");
+      List<String> labels = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String l = "m" + i;
+        labels.add(l);
+        s().joinAsync(cs.get(i % cs.size()), e, l, fill(l, max));
+        List<String> sofar = List.copyOf(labels);
+        s().await("4.6", () -> l + " not listed by participants() with " + sofar.size() + " candidates of " + max
+            + " bytes: " + lineIds(watcher, e), s().bounds.election(), () -> lineIds(watcher, e).equals(sofar));
+      }
+      ObserverLog late = s().observe(cs.get(0), e, "max-data-late-observer");
+      s().awaitLeader("2.1", s().candidate("m0"), s().bounds.election());
+      Optional<Participant> leader = s().get("4.6", watcher.client.election(e).leader());
+      check(leader.isPresent() && leader.get().candidateId().equals("m0")
+          && java.util.Arrays.equals(leader.get().data(), fill("m0", max)), "4.6",
+          () -> "leader() with " + n + " candidates of " + max + " bytes is " + leader.map(p -> p.candidateId()
+              + " with " + p.data().length + " bytes"));
+      List<Participant> line = lineOf(watcher, e);
+      check(line.stream().map(Participant::candidateId).toList().equals(labels), "5.5",
+          () -> "participants() lists " + line.stream().map(Participant::candidateId).toList());
+      for (Participant p : line) {
+        check(java.util.Arrays.equals(p.data(), fill(p.candidateId(), max)), "4.6",
+            () -> "participants() gives " + p.candidateId() + " " + p.data().length + " bytes, not its data");
+      }
+      for (int h = 0; h < 2; h++) {
+        String from = labels.get(h);
+        String to = labels.get(h + 1);
+        s().get("2.6", s().history.resign(from, s().candidate(from)));
+        s().awaitLeader("2.2", s().candidate(to), s().bounds.handoff());
+        for (ObserverLog o : List.of(early, late)) {
+          check(o.awaitFrom(0, p -> p.isPresent() && p.get().candidateId().equals(to)
+              && java.util.Arrays.equals(p.get().data(), fill(to, max)), s().bounds.operation()) >= 0, "5.1",
+              () -> o + " never reported " + to + " with its data\n" + o.describe());
+        }
+      }
+      String head = labels.get(2);
+      byte[] v2 = fill(head + "-v2", max);
+      s().get("4.6", s().candidate(head).updateData(v2));
+      s().await("4.6", () -> "participants() shows " + head + "'s new data", s().bounds.operation(),
+          () -> java.util.Arrays.equals(lineOf(watcher, e).get(0).data(), v2));
+      Optional<Participant> updated = s().get("4.6", watcher.client.election(e).leader());
+      check(updated.isPresent() && java.util.Arrays.equals(updated.get().data(), v2), "4.6",
+          () -> "leader() does not show " + head + "'s update at the maximum size");
+      for (ObserverLog o : List.of(early, late)) {
+        check(o.awaitFrom(0, p -> p.isPresent() && java.util.Arrays.equals(p.get().data(), v2),
+            s().bounds.operation()) >= 0, "4.6", () -> o + " never reported " + head + "'s update\n");
+        o.assertValid();
+      }
+      closeAndCheck(labels.toArray(new String[0]));
     }
   }
 
@@ -2172,5 +2545,54 @@ public abstract class ElectionTck {
     } catch (ExecutionException | TimeoutException ex) {
       return List.of(new Participant(election, "<participants() failed: " + ex + ">", -1, null));
     }
+  }
+
+  // ---------------------------------------------------------------- issue 12: helpers of the blocking probe and
+  // the operator tests
+
+  /** Names of foreign entries (SPEC rule 4.8): not a ticket name of any bundled backend. */
+  private static final String FOREIGN_BEFORE = "operator-note";
+  private static final String FOREIGN_BETWEEN = "zz-other-tool";
+
+  /** The probe client's operation timeout: half a session timeout, at least a second. */
+  private Duration probeTimeout() {
+    Duration half = fixture.sessionTimeout().dividedBy(2);
+    return half.compareTo(Duration.ofSeconds(1)) > 0 ? half : Duration.ofSeconds(1);
+  }
+
+  /**
+   * How long probe code blocks: longer than the probe client's operation timeout and than a session timeout (the
+   * handoff bound), so a probe that blocks anything on a handoff's path, or a wait bounded by the operation timeout,
+   * shows.
+   */
+  private Duration probeBlock() {
+    Duration t = probeTimeout();
+    Duration s = fixture.sessionTimeout();
+    return (t.compareTo(s) > 0 ? t : s).plusMillis(500);
+  }
+
+  /** A client whose operation timeout is {@link #probeTimeout()}. */
+  private TckClient probeClient() {
+    return s().client(cfg -> cfg.toBuilder().operationTimeout(probeTimeout()).build());
+  }
+
+  /** Fails (in the probe's continuation) unless {@code t} has ended: {@code isValid()} false, {@code ended()} done. */
+  private static void termOver(String what, String label, Leadership t) {
+    boolean valid = t.isValid();
+    boolean ended = t.ended().toCompletableFuture().isDone();
+    if (valid || !ended) {
+      throw new AssertionError("when " + what + " of " + label + " completed, its term token=" + t.token()
+          + (valid ? " was still valid" : "") + (ended ? "" : " had not ended (ended() incomplete)"));
+    }
+  }
+
+  /** {@code size} bytes: the label, then a pattern that differs per label, so a mixed-up payload shows. */
+  private static byte[] fill(String label, int size) {
+    byte[] b = new byte[size];
+    byte[] l = label.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < size; i++) {
+      b[i] = i < l.length ? l[i] : (byte) (l[i % l.length] + i / l.length);
+    }
+    return b;
   }
 }

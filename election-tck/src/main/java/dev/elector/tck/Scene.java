@@ -49,7 +49,12 @@ final class Scene implements AutoCloseable {
   }
 
   TckClient client() {
-    TckClient c = TckClient.connect("client" + clientCount.incrementAndGet(), fixture);
+    return client(java.util.function.UnaryOperator.identity());
+  }
+
+  /** A client on the fixture's configuration changed by {@code derive}; closed with the scene. */
+  TckClient client(java.util.function.UnaryOperator<dev.elector.ClientConfig> derive) {
+    TckClient c = TckClient.connect("client" + clientCount.incrementAndGet(), fixture, derive);
     synchronized (this) {
       clients.add(c);
     }
@@ -61,7 +66,12 @@ final class Scene implements AutoCloseable {
    * places in that order ({@code join()} itself returns before the ticket exists).
    */
   Candidate join(TckClient c, String election, String label) throws InterruptedException {
-    Candidate cand = joinAsync(c, election, label);
+    return join(c, election, label, label.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** As {@link #join(TckClient, String, String)}, with the given data. */
+  Candidate join(TckClient c, String election, String label, byte[] data) throws InterruptedException {
+    Candidate cand = joinAsync(c, election, label, data);
     await("2.1", () -> label + "'s ticket in line\n" + lineText(election), bounds.election(), () -> {
       try {
         return c.client.election(election).participants().toCompletableFuture()
@@ -79,7 +89,12 @@ final class Scene implements AutoCloseable {
 
   /** Joins a recorded candidate; {@code label} doubles as its id and its data. Returns as {@code join()} does. */
   Candidate joinAsync(TckClient c, String election, String label) {
-    Candidate cand = c.client.election(election).candidate(label).data(label)
+    return joinAsync(c, election, label, label.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** As {@link #joinAsync(TckClient, String, String)}, with the given data. */
+  Candidate joinAsync(TckClient c, String election, String label, byte[] data) {
+    Candidate cand = c.client.election(election).candidate(label).data(data)
         .listener(history.callbackExecutor(), history.listener(election, label))
         .join();
     synchronized (this) {

@@ -4,6 +4,7 @@ import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** One client under test, with its own proxies (TCP fixtures) so it can be partitioned or crashed alone. */
 final class TckClient {
@@ -25,6 +26,14 @@ final class TckClient {
   }
 
   static TckClient connect(String name, TckFixture fixture) {
+    return connect(name, fixture, UnaryOperator.identity());
+  }
+
+  /**
+   * A client whose configuration is the fixture's, changed by {@code derive} (another root, a shorter operation
+   * timeout, a larger data limit); the endpoints stay the fixture's (or the kit's proxies).
+   */
+  static TckClient connect(String name, TckFixture fixture, UnaryOperator<ClientConfig> derive) {
     List<FaultProxy> proxies = new ArrayList<>();
     try {
       ClientConfig config;
@@ -39,6 +48,7 @@ final class TckClient {
       } else {
         config = fixture.config(fixture.endpoints());
       }
+      config = derive.apply(config);
       ElectionClient c = fixture.connect(config);
       return new TckClient(name, c, config, fixture, proxies);
     } catch (RuntimeException e) {

@@ -115,7 +115,21 @@ final class Broken {
     /** Backend: the tickets of one session are put first in reverse order by the shared line read (2.2). */
     LINE_MISORDERED_IN_SESSION,
     /** Backend: tokens count within the election's container and start again when it is deleted (1.2). */
-    TOKENS_RESET_WITH_ELECTION;
+    TOKENS_RESET_WITH_ELECTION,
+
+    // Issue 12: faults beyond the client link, decorating the public API.
+    /** A leader whose ticket an operator deleted stays valid for a second after its term ended (1.1). */
+    TERM_OUTLIVES_DELETED_TICKET,
+    /** An entry Elector did not write takes a place in line, as a candidate that never leaves (4.8). */
+    FOREIGN_ENTRY_IN_LINE,
+    /** leader() and participants() fail once the line's data passes 4 MiB, like a read past an inbound limit (4.6). */
+    LARGE_LINE_FAILS,
+    /** resign() and closeAsync() complete on an engine-like thread of Elector's, running continuations there (3.2). */
+    STAGES_ON_ENGINE_THREAD,
+    /** close() returns at once and ends the term 300 ms later (1.6). */
+    CLOSE_RETURNS_EARLY,
+    /** A client whose root lies inside another application's election E joins E's line, whatever election (4.8). */
+    NESTED_ROOTS_SHARE_A_LINE;
 
     /** True for variants that break the backend below the engine ({@link BrokenBackend}). */
     boolean inBackend() {
@@ -127,6 +141,14 @@ final class Broken {
       };
     }
   }
+
+  /** The one thread of {@link Variant#STAGES_ON_ENGINE_THREAD}, named like the engine's. */
+  private static final java.util.concurrent.ExecutorService ENGINE_LIKE =
+      Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "elector-engine-broken-1");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** The in-memory fixture whose clients are decorated to break one rule. */
   static final class Fixture extends MemFixture {
@@ -145,6 +167,13 @@ final class Broken {
     @Override
     public ElectionClient connect(ClientConfig config) {
       ClientConfig c = v.inBackend() ? BrokenMemProvider.config(config, v) : config;
+      String nested = ROOT + "/";
+      if (v == Variant.NESTED_ROOTS_SHARE_A_LINE && config.root().startsWith(nested)) {
+        // Like a prefix read of ROOT/E that also matches ROOT/E/F/…: the inner application stands in E's line.
+        BadClient bad = new BadClient(Elections.connect(config.toBuilder().root(ROOT).build()), v, timers);
+        bad.sharedElection = config.root().substring(nested.length());
+        return bad;
+      }
       return new BadClient(Elections.connect(c), v, timers);
     }
 
@@ -175,8 +204,24 @@ final class Broken {
       super.heal(real);
     }
 
+    /** Clients holding the "foreign entries" of {@link Variant#FOREIGN_ENTRY_IN_LINE}, closed with the fixture. */
+    private final List<ElectionClient> foreign = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void putForeignEntry(String election, String name, byte[] value) {
+      if (v != Variant.FOREIGN_ENTRY_IN_LINE) {
+        super.putForeignEntry(election, name, value);
+        return;
+      }
+      // The entry is taken for a ticket: it stands in line (and leads, if first) until the fixture closes.
+      ElectionClient c = Elections.connect(config(endpoints()));
+      foreign.add(c);
+      c.election(election).candidate(name).data(value).join();
+    }
+
     @Override
     public void close() {
+      foreign.forEach(ElectionClient::close);
       timers.shutdownNow();
     }
   }
@@ -188,6 +233,8 @@ final class Broken {
     final Variant v;
     final ScheduledExecutorService timers;
     final Map<Leadership, Leadership> terms = Collections.synchronizedMap(new IdentityHashMap<>());
+    /** For {@link Variant#NESTED_ROOTS_SHARE_A_LINE}: the outer election every election of this client lands in. */
+    volatile String sharedElection;
 
     BadClient(ElectionClient real, Variant v, ScheduledExecutorService timers) {
       this.real = real;
@@ -215,6 +262,9 @@ final class Broken {
         fixed = fixed.length() > 100 ? fixed.substring(0, 100) : fixed;
         fixed = fixed.startsWith(".") || fixed.startsWith("-") ? "x" + fixed : fixed;
         return new BadElection(real.election(fixed), this, name);
+      }
+      if (sharedElection != null) {
+        return new BadElection(real.election(sharedElection), this, name);
       }
       return new BadElection(real.election(name), this, name);
     }
@@ -285,7 +335,19 @@ final class Broken {
 
     @Override
     public CompletionStage<Optional<Participant>> leader() {
+      if (client.v == Variant.LARGE_LINE_FAILS) {
+        return real.participants().thenCompose(l -> tooLarge(l) ? failedRead() : real.leader());
+      }
       return real.leader();
+    }
+
+    private static boolean tooLarge(List<Participant> line) {
+      return line.stream().mapToLong(p -> p.data().length).sum() > 4 * 1024 * 1024;
+    }
+
+    private static <T> CompletionStage<T> failedRead() {
+      return CompletableFuture.failedFuture(new dev.elector.BackendUnavailableException(
+          "line read larger than the inbound message limit", null));
     }
 
     @Override
@@ -298,6 +360,9 @@ final class Broken {
           all.addAll(b);
           return all;
         });
+      }
+      if (client.v == Variant.LARGE_LINE_FAILS) {
+        return line.thenCompose(l -> tooLarge(l) ? failedRead() : CompletableFuture.completedFuture(l));
       }
       if (client.v == Variant.PARTICIPANTS_REVERSED) {
         return line.thenApply(l -> {
@@ -572,6 +637,9 @@ final class Broken {
         election.client.timers.schedule(() -> real.resign(), 300, TimeUnit.MILLISECONDS);
         return CompletableFuture.completedFuture(null);
       }
+      if (v == Variant.STAGES_ON_ENGINE_THREAD) {
+        return real.resign().thenApplyAsync(x -> x, ENGINE_LIKE);
+      }
       return real.resign();
     }
 
@@ -609,6 +677,9 @@ final class Broken {
       if (v == Variant.CLOSE_LEAKS_TICKETS && CLOSES.incrementAndGet() % 10 == 0) {
         return real.resign();
       }
+      if (v == Variant.STAGES_ON_ENGINE_THREAD) {
+        return real.closeAsync().thenApplyAsync(x -> x, ENGINE_LIKE);
+      }
       return real.closeAsync();
     }
 
@@ -623,6 +694,10 @@ final class Broken {
         real.resign().toCompletableFuture().join();
         return;
       }
+      if (v == Variant.CLOSE_RETURNS_EARLY) {
+        election.client.timers.schedule(() -> real.close(), 300, TimeUnit.MILLISECONDS);
+        return;
+      }
       real.close();
     }
   }
@@ -632,10 +707,16 @@ final class Broken {
     final BadClient client;
     final BadCandidate owner;
 
+    /** When the real term ended (for {@link Variant#TERM_OUTLIVES_DELETED_TICKET}); 0 while it has not. */
+    volatile long endedAt;
+
     BadTerm(Leadership real, BadClient client, BadCandidate owner) {
       this.real = real;
       this.client = client;
       this.owner = owner;
+      if (client.v == Variant.TERM_OUTLIVES_DELETED_TICKET) {
+        real.ended().whenComplete((r, e) -> endedAt = System.nanoTime());
+      }
     }
 
     @Override
@@ -664,6 +745,13 @@ final class Broken {
         // Ignores the session: only resign and close end the term.
         CompletableFuture<EndReason> f = real.ended().toCompletableFuture();
         return !owner.closed && (!f.isDone() || (f.join() != EndReason.RESIGNED && f.join() != EndReason.CLOSED));
+      }
+      if (client.v == Variant.TERM_OUTLIVES_DELETED_TICKET) {
+        CompletableFuture<EndReason> f = real.ended().toCompletableFuture();
+        if (f.isDone() && f.join() == EndReason.TICKET_LOST) {
+          long at = endedAt;
+          return at == 0 || System.nanoTime() - at < TimeUnit.SECONDS.toNanos(1);
+        }
       }
       return real.isValid() && owner.shows(real);
     }

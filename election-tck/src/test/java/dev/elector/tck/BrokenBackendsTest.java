@@ -1,7 +1,6 @@
 package dev.elector.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.elector.tck.Broken.Variant;
 import java.util.List;
@@ -289,14 +288,56 @@ class BrokenBackendsTest {
   }
 
   /**
-   * The kit's {@code required_rule1_2_tokensSurviveElectionDeletion} fails tokens counted inside the election.
-   * Needs the in-memory fixture's OPERATOR capability (deleteElection), which issue 12 adds; skipped until then.
+   * The kit's {@code required_rule1_2_tokensSurviveElectionDeletion} fails tokens counted inside the election
+   * (it needs the in-memory fixture's OPERATOR capability: deleteElection).
    */
   @Test
   void rule1_2_shouldFailBy_tokensThatStartAgainWhenTheElectionIsDeleted() {
-    assumeTrue(new MemFixture().capabilities().contains(TckFixture.Capability.OPERATOR),
-        "MemFixture does not declare capability OPERATOR (deleteElection)");
     assertFails(Variant.TOKENS_RESET_WITH_ELECTION, ElectionTck.Adversarial.class,
         "required_rule1_2_tokensSurviveElectionDeletion", "1.2");
+  }
+
+  // ---------------------------------------------------------------- issue 12
+
+  /** The kit's {@code required_rule1_1_operatorDeletesTheLeadersTicket} fails a leader that outlives its ticket. */
+  @Test
+  void rule1_1_shouldFailBy_aTermThatOutlivesItsDeletedTicket() {
+    assertFails(Variant.TERM_OUTLIVES_DELETED_TICKET, ElectionTck.Safety.class,
+        "required_rule1_1_operatorDeletesTheLeadersTicket", "1.1");
+  }
+
+  /** The kit's {@code required_rule1_6_termEndedWhenCloseReturnsWhileApplicationCodeBlocks} fails an early close. */
+  @Test
+  void rule1_6_shouldFailBy_aCloseThatReturnsBeforeTheTermEnds() {
+    assertFails(Variant.CLOSE_RETURNS_EARLY, ElectionTck.Safety.class,
+        "required_rule1_6_termEndedWhenCloseReturnsWhileApplicationCodeBlocks", "1.6");
+  }
+
+  /** The kit's {@code required_rule3_2_noApplicationCodeOnElectorOrBackendThreads} fails stages on Elector's thread. */
+  @Test
+  void rule3_2_shouldFailBy_stagesCompletedOnAnEngineThread() {
+    assertFails(Variant.STAGES_ON_ENGINE_THREAD, ElectionTck.Events.class,
+        "required_rule3_2_noApplicationCodeOnElectorOrBackendThreads", "3.2");
+  }
+
+  /** The kit's {@code required_rule4_6_maximumSizeDataWithObservers} fails reads that break on a large line. */
+  @Test
+  void rule4_6_shouldFailBy_readsThatFailOnALargeLine() {
+    assertFails(Variant.LARGE_LINE_FAILS, ElectionTck.Lifecycle.class,
+        "required_rule4_6_maximumSizeDataWithObservers", "4.6");
+  }
+
+  /** The kit's {@code required_rule4_8_foreignEntriesNeverBlockNorShow} fails a foreign entry taken for a ticket. */
+  @Test
+  void rule4_8_shouldFailBy_aForeignEntryInLine() {
+    assertFails(Variant.FOREIGN_ENTRY_IN_LINE, ElectionTck.Lifecycle.class,
+        "required_rule4_8_foreignEntriesNeverBlockNorShow", "4.8");
+  }
+
+  /** The kit's {@code required_rule4_8_nestedRootsNeverShareALine} fails nested roots that share one line. */
+  @Test
+  void rule4_8_shouldFailBy_nestedRootsSharingALine() {
+    assertFails(Variant.NESTED_ROOTS_SHARE_A_LINE, ElectionTck.Lifecycle.class,
+        "required_rule4_8_nestedRootsNeverShareALine", "4.8");
   }
 }

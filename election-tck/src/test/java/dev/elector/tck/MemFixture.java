@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 class MemFixture implements TckFixture {
   static final Duration SESSION_TIMEOUT = Duration.ofMillis(1500);
+  /** The root of every configuration this fixture gives out. */
+  static final String ROOT = "/tck";
   private static final Duration CUT_WAIT = Duration.ofSeconds(5);
 
   private final String cluster = "tck-" + UUID.randomUUID().toString().substring(0, 8);
@@ -35,7 +37,7 @@ class MemFixture implements TckFixture {
 
   @Override
   public ClientConfig config(List<String> endpoints) {
-    return ClientConfig.builder("mem").endpoints(endpoints).root("/tck").sessionTimeout(SESSION_TIMEOUT)
+    return ClientConfig.builder("mem").endpoints(endpoints).root(ROOT).sessionTimeout(SESSION_TIMEOUT)
         .operationTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -51,7 +53,22 @@ class MemFixture implements TckFixture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.EXPIRE_SESSION, Capability.PARTITION);
+    return Set.of(Capability.EXPIRE_SESSION, Capability.PARTITION, Capability.OPERATOR);
+  }
+
+  @Override
+  public void deleteTicket(String election, String candidateId) {
+    MemCluster.named(cluster).deleteTickets(election, candidateId);
+  }
+
+  @Override
+  public void putForeignEntry(String election, String name, byte[] value) {
+    MemCluster.named(cluster).putForeignEntry(ROOT + "/" + election, name, value);
+  }
+
+  @Override
+  public void deleteElection(String election) {
+    MemCluster.named(cluster).deleteElection(ROOT + "/" + election);
   }
 
   @Override

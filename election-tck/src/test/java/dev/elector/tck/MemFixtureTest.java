@@ -1,10 +1,16 @@
 package dev.elector.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.elector.Candidate;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
+import dev.elector.EndReason;
+import dev.elector.Leadership;
+import dev.elector.Participant;
 import dev.elector.mem.MemCluster;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -62,6 +68,7 @@ class MemFixtureTest {
       fixture.heal(client);
     }
   }
+
   /**
    * The server expires a silenced session on its own timer; the kit may ask to expire it at the same moment (the
    * fixture's check that the server still holds the session passed just before the timer fired). Expiring a session
@@ -84,6 +91,41 @@ class MemFixtureTest {
       mem.expire(id); // what the fixture does once its check has passed
       fixture.expireSession(client);
       fixture.heal(client);
+    }
+  }
+
+  /**
+   * The OPERATOR hooks act on the server: a foreign entry is held but never listed (rule 4.8) and a name of the
+   * backend's ticket form is refused; deleting the election removes every ticket and foreign entry, its candidates
+   * rejoin by themselves, and the next leader's token is larger (rule 1.2 across the deletion).
+   */
+  @Test
+  void operatorHooksActOnTheServer() throws Exception {
+    MemFixture fixture = new MemFixture();
+    fixture.start();
+    MemCluster mem = MemCluster.named(fixture.endpoints().get(0));
+    String path = MemFixture.ROOT + "/ops";
+    try (ElectionClient client = Elections.connect(fixture.config(fixture.endpoints()))) {
+      fixture.putForeignEntry("ops", "operator-note", new byte[] {1});
+      assertThatThrownBy(() -> fixture.putForeignEntry("ops", "1a2b-7", new byte[0]))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ticket name");
+      assertThat(mem.foreignEntries(path)).isEqualTo(1);
+      Candidate a = client.election("ops").join("a");
+      Leadership first = a.awaitLeadership(Duration.ofSeconds(5));
+      assertThat(client.election("ops").participants().toCompletableFuture().get(5, TimeUnit.SECONDS))
+          .extracting(Participant::candidateId).containsExactly("a");
+
+      fixture.deleteElection("ops");
+      assertThat(mem.foreignEntries(path)).isZero();
+      assertThat(first.ended().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo(EndReason.TICKET_LOST);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      Leadership next = a.awaitLeadership(Duration.ofSeconds(5));
+      while (next.token() == first.token() && System.nanoTime() - deadline < 0) {
+        Thread.sleep(10);
+        next = a.awaitLeadership(Duration.ofSeconds(5));
+      }
+      assertThat(next.token()).as("the token after the election was deleted").isGreaterThan(first.token());
+      a.close();
     }
   }
 }
