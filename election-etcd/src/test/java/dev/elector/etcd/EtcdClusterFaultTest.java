@@ -2,6 +2,7 @@ package dev.elector.etcd;
 
 import dev.elector.ClientConfig;
 import dev.elector.tck.ClusterFaults;
+import dev.elector.tck.MemberIsolation;
 import java.time.Duration;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterEach;
@@ -10,7 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The TCK's {@link ClusterFaults} (issue 8) on a real three-member etcd cluster: kill the member that leads the Raft
- * group while candidates hand over, restart it, kill a follower, lose quorum and regain it; every term checked.
+ * group while candidates hand over, restart it, kill a follower, lose quorum and regain it; and its
+ * {@link MemberIsolation} (issue 12): one member cut off from its peers while its clients stay on it. Every term
+ * checked.
  */
 class EtcdClusterFaultTest {
   private static final Duration SESSION = Duration.ofSeconds(3);
@@ -30,7 +33,16 @@ class EtcdClusterFaultTest {
 
   @Test
   void leaderFollowerAndQuorumLossKeepOneLeaderAndRecover() throws Exception {
-    ClusterFaults.run(new ClusterFaults.Cluster() {
+    ClusterFaults.run(cluster());
+  }
+
+  @Test
+  void anIsolatedMembersLeaderEndsBeforeItsSuccessorStarts() throws Exception {
+    MemberIsolation.run(cluster());
+  }
+
+  private ClusterFaults.Cluster cluster() {
+    return new ClusterFaults.Cluster() {
       @Override
       public String name() {
         return "etcd cluster";
@@ -81,6 +93,6 @@ class EtcdClusterFaultTest {
       public void rejoinMember(int i) {
         etcd.rejoin(i);
       }
-    });
+    };
   }
 }
