@@ -578,11 +578,22 @@ public abstract class ElectionTck {
         check(before.size() == 3 && before.get(0).equals(old), "5.5",
             () -> "line before deleting " + old + "'s ticket is " + before);
         String next = before.get(1);
+        // The service tells leader and successor in no order (SPEC 1.3): the leader hears first here, 30 ms after
+        // the delete against the others' 60 ms, so a leader that waits one more round trip (30 + 60 ms) to end its
+        // term still leads when its successor starts.
+        for (String l : before) {
+          s().clientOf(l).latency(Duration.ofMillis(l.equals(old) ? 30 : 60));
+        }
         fixture.deleteTicket(e, old);
         Leadership successor = s().awaitLeader("2.2", s().candidate(next), s().bounds.handoff());
+        for (String l : before) {
+          s().clientOf(l).latency(Duration.ZERO);
+        }
         EndReason r = s().get("3.5", term.ended());
-        check(r == EndReason.TICKET_LOST, "3.5", () -> "the term of " + old + ", whose ticket an operator deleted, "
-            + "ended with " + r + ", expected TICKET_LOST");
+        // Either is true to what the client knew: a backend that cannot tell a deleted ticket from a lost session
+        // suspends the session to end the term at once, and reports the ticket lost after it.
+        check(r == EndReason.TICKET_LOST || r == EndReason.SESSION_SUSPENDED, "3.5", () -> "the term of " + old
+            + ", whose ticket an operator deleted, ended with " + r + ", expected TICKET_LOST or SESSION_SUSPENDED");
         List<String> expected = List.of(before.get(1), before.get(2), old);
         s().await("2.4", () -> old + " did not rejoin at the back after an operator deleted its ticket: line "
             + lineIds(watcher, e) + ", expected " + expected, s().bounds.recovery(),
@@ -1811,9 +1822,15 @@ public abstract class ElectionTck {
       int seen = obs.awaitFrom(0, p -> p.isPresent() && p.get().candidateId().equals("a"), s().bounds.operation()) + 1;
       for (int i = 0; i < 5; i++) {
         s().get("2.6", s().history.resign(both[leader].id(), both[leader]));
+        String resigned = both[leader].id();
         leader = 1 - leader;
         Leadership t = s().awaitLeader("2.2", both[leader], s().bounds.handoff());
         String id = both[leader].id();
+        // A completed resign means the term ended, not that the rejoin landed: resigning the new leader before
+        // the old one is back in line lets its rejoin overtake (a 3-member etcd saw [b(351), a(352)]).
+        List<String> expected = List.of(id, resigned);
+        s().await("2.6", () -> resigned + " back in line after resigning: " + lineIds(ca, e), s().bounds.recovery(),
+            () -> lineIds(ca, e).equals(expected));
         int from = seen;
         seen = obs.awaitFrom(from, p -> p.isPresent() && p.get().candidateId().equals(id), s().bounds.operation());
         obs.assertValid();
@@ -2276,16 +2293,6 @@ public abstract class ElectionTck {
     void untested_rule1_3_deadlineBeforeServerExpiry() {
       abort("the service's expiry instant is not observable through the public API; the consequence is verified by "
           + "required_rule1_3_partitionedLeaderStepsDownBeforeSuccessor");
-    }
-
-    /**
-     * Rule 3.2 says callbacks never run on a backend I/O thread. The kit checks they run on the application's
-     * executor and that no lock blocks the client meanwhile; which threads a backend owns is not visible to it.
-     */
-    @Test
-    @DisplayName("3.2 Callbacks never run on a backend I/O thread (not verifiable here)")
-    void untested_rule3_2_neverOnBackendThread() {
-      abort("backend I/O threads are not visible through the public API; required_rule3_2 checks the executor");
     }
   }
 
