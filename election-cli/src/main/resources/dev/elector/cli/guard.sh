@@ -57,12 +57,17 @@ while :; do
   if [[ -n $asked ]]; then why=stop; break; fi
   now
   left=$((lease - grace - 10 - REPLY)) # the 10 ms: /proc/uptime's resolution, so the SIGKILL is not late
-  if ((left <= 0)); then why=lapsed; break; fi
-  # At most 250 ms per read, so COMMAND's exit is seen soon even between slow renewals. read -t hands pselect6 a
-  # relative timeout, which the kernel measures on the monotonic clock, and every return re-reads the clock
-  # above, so a step of the wall clock cannot stretch the lease.
-  if ((left > 250)); then left=250; fi
-  seconds "$left"
+  if ((left <= 0)); then
+    # Renewals already in the pipe count (then the guard was slow, not elector): only an empty pipe is a lapse.
+    if ! read -r -t 0 -u 3; then why=lapsed; break; fi
+    timeout=10
+  else
+    # At most 250 ms per read, so COMMAND's exit is seen soon even between slow renewals. read -t hands pselect6
+    # a relative timeout, which the kernel measures on the monotonic clock, and every return re-reads the clock
+    # above, so a step of the wall clock cannot stretch the lease.
+    timeout=$((left > 250 ? 250 : left))
+  fi
+  seconds "$timeout"
   if read -r -t "$REPLY" -u 3 line; then
     case $line in
       stop) why=stop; break ;;
@@ -74,15 +79,15 @@ while :; do
   fi
 done
 
+now
 case $why in
   lapsed) echo "$name: no renewal from elector in time (frozen or too slow?): stopping COMMAND" \
-    "(SIGTERM now, SIGKILL in ${grace}ms)" >&2 ;;
+    "(SIGTERM now, SIGKILL by the lease's end in $((lease - 10 - REPLY))ms)" >&2 ;;
   eof) echo "$name: elector is gone: stopping COMMAND (SIGTERM now, SIGKILL in ${grace}ms)" >&2 ;;
 esac
 
 # Stop the whole group (what is left of it, if COMMAND exited by itself): SIGTERM, then SIGKILL after the grace,
 # and never after the lease's end.
-now
 kill_at=$((REPLY + grace))
 if ((kill_at > lease - 10)); then kill_at=$((lease - 10)); fi
 kill -TERM -- "-$group" 2>/dev/null

@@ -53,6 +53,8 @@ class CampaignIT {
   @AfterEach
   void stopEverything() {
     electors.forEach(Elector::close);
+    // What each elector said, in the test's report, for a failure to be read afterwards.
+    electors.forEach(e -> System.out.printf("--- %s stderr:%n%s", e, e.err()));
     synchronized (commandPids) {
       commandPids.forEach(Pids::kill);
     }
