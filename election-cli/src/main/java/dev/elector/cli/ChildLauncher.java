@@ -38,18 +38,15 @@ final class ChildLauncher {
     if (!guarded()) {
       return Guard.unguarded(builder(command, env).start(), timing);
     }
-    long now = Guard.uptimeMillis();
     if (!valid.getAsBoolean()) {
       return null;
     }
-    long firstLeaseEnd = now + timing.lease().toMillis();
     List<String> wrapped = new ArrayList<>(List.of(setpriv.get().toString(), "--pdeathsig", "KILL", "--"));
     wrapped.addAll(command);
-    ProcessBuilder pb = builder(
-        Guard.guardedCommand(setsid.get(), bash.get(), name, timing, firstLeaseEnd, wrapped), env);
+    ProcessBuilder pb = builder(Guard.guardedCommand(setsid.get(), bash.get(), name, timing, wrapped), env);
     // stdin carries the renewals; the guard hands elector's own stdin on to COMMAND.
     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
-    return Guard.guarded(pb.start(), timing, valid, firstLeaseEnd);
+    return Guard.guarded(pb.start(), timing, valid);
   }
 
   private static ProcessBuilder builder(List<String> argv, Map<String, String> env) {

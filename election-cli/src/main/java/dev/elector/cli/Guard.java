@@ -61,15 +61,16 @@ final class Guard {
   private final Timing timing;
   private final BooleanSupplier valid;
   private volatile boolean stopAsked;
-  private volatile long lastLeaseEnd; // ms on /proc/uptime
+  private volatile boolean renewed; // a lease was sent; COMMAND starts on the first one
+  private volatile long leaseEnd; // the last lease sent, ms on /proc/uptime
+  private volatile boolean late; // a renewal was written when the guard may already have given up on the lease
   private final Thread renewer;
 
-  private Guard(Process process, boolean guarded, Timing timing, BooleanSupplier valid, long firstLeaseEnd) {
+  private Guard(Process process, boolean guarded, Timing timing, BooleanSupplier valid) {
     this.process = process;
     this.toGuard = guarded ? process.getOutputStream() : null;
     this.timing = timing;
     this.valid = valid;
-    this.lastLeaseEnd = firstLeaseEnd;
     this.renewer = guarded ? new Thread(this::renew, "elector-renewal") : null;
     if (renewer != null) {
       renewer.setDaemon(true);
@@ -78,23 +79,22 @@ final class Guard {
     }
   }
 
-  /** The argv that runs COMMAND under a guard whose first lease ends at {@code firstLeaseEnd}. */
-  static List<String> guardedCommand(Path setsid, Path bash, String name, Timing timing, long firstLeaseEnd,
-      List<String> command) {
+  /** The argv that runs COMMAND under a guard; COMMAND starts on the guard's first renewal. */
+  static List<String> guardedCommand(Path setsid, Path bash, String name, Timing timing, List<String> command) {
     List<String> argv = new java.util.ArrayList<>(List.of(setsid.toString(), bash.toString(), "-c", SCRIPT,
-        "elector-guard", name, Long.toString(timing.grace().toMillis()), Long.toString(firstLeaseEnd)));
+        "elector-guard", name, Long.toString(timing.grace().toMillis())));
     argv.addAll(command);
     return argv;
   }
 
   /** Wraps a guard started with {@link #guardedCommand}; renewals start at once. */
-  static Guard guarded(Process guard, Timing timing, BooleanSupplier valid, long firstLeaseEnd) {
-    return new Guard(guard, true, timing, valid, firstLeaseEnd);
+  static Guard guarded(Process guard, Timing timing, BooleanSupplier valid) {
+    return new Guard(guard, true, timing, valid);
   }
 
   /** Wraps COMMAND started plainly. */
   static Guard unguarded(Process command, Timing timing) {
-    return new Guard(command, false, timing, () -> false, 0);
+    return new Guard(command, false, timing, () -> false);
   }
 
   /** The guard's process (it exits with COMMAND's status when COMMAND exits by itself), or COMMAND unguarded. */
@@ -122,7 +122,13 @@ final class Guard {
           long now = uptimeMillis();
           if (valid.getAsBoolean()) {
             send(Long.toString(now + lease));
-            lastLeaseEnd = now + lease;
+            // Written before this instant: if that is still before the guard's deadline for the previous lease,
+            // the guard had it in time (it reads what waits in the pipe before it gives up).
+            if (renewed && uptimeMillis() >= deadline(leaseEnd)) {
+              late = true;
+            }
+            leaseEnd = now + lease;
+            renewed = true;
           } else {
             // Never renewed again: a term that ended stays ended. The guard stops COMMAND when asked or when the
             // lease runs out, whichever comes first.
@@ -161,12 +167,17 @@ final class Guard {
   }
 
   /**
-   * Whether the guard's lease has run out (so it stopped COMMAND by itself, if it exited): the last lease this JVM
-   * sent ends within the grace from now, or has ended.
+   * Whether the guard may have given up on its lease (so it stopped COMMAND by itself, if it exited): a renewal
+   * came after the guard's deadline for the one before, or the guard's deadline for the last one has passed.
+   * Conservative: true also when the guard was just in time.
    */
   boolean lapsed() {
-    return isGuarded()
-        && uptimeMillis() >= lastLeaseEnd - timing.grace().toMillis() - CLOCK_TICK.toMillis();
+    return isGuarded() && renewed && (late || uptimeMillis() >= deadline(leaseEnd));
+  }
+
+  /** When the guard sends SIGTERM for a lease ending at {@code end}: the grace and one clock tick before. */
+  private long deadline(long end) {
+    return end - timing.grace().toMillis() - CLOCK_TICK.toMillis();
   }
 
   /** Now, in ms on /proc/uptime: CLOCK_BOOTTIME, monotonic, the clock the guard reads too. */

@@ -2,14 +2,14 @@
 # stops renewing its lease in time. Guard.java runs this text as `setsid bash -c TEXT elector-guard ARGS`, so it lives
 # in a session of its own, apart from elector's JVM: a frozen, stopped or killed JVM cannot hold it up.
 #
-# Arguments: NAME GRACE_MS LEASE_END_MS COMMAND [ARGS...]
+# Arguments: NAME GRACE_MS COMMAND [ARGS...]
 #   NAME          how its messages on stderr start, e.g. "elector[node-1]"
 #   GRACE_MS      time between SIGTERM and SIGKILL
-#   LEASE_END_MS  the first lease's end
 # Instants are milliseconds on /proc/uptime (CLOCK_BOOTTIME: monotonic, never stepped like the wall clock, 10 ms
 # resolution), which elector's JVM reads the same way.
 # stdin: one line per message from elector
-#   a number      the lease now ends at that instant (renewals; a smaller number than the current end is ignored)
+#   a number      the lease now ends at that instant (renewals; a smaller number than the current end is ignored);
+#                 COMMAND starts on the first one
 #   stop          the term is over: stop COMMAND now
 #   end of file   elector is gone (exited, or killed even with SIGKILL): stop COMMAND now
 #
@@ -19,8 +19,8 @@
 # - The guard is not in COMMAND's process group, so it signals the whole group without signalling itself.
 # Exit status: COMMAND's own when it exited by itself; otherwise 143.
 
-name=$1 grace=$2 lease=$3
-shift 3
+name=$1 grace=$2
+shift 2
 
 # REPLY := now, in ms of /proc/uptime ("1640.45 ..." -> 1640450). Builtins only: no fork on the renewal path.
 now() {
@@ -41,6 +41,18 @@ exec 3<&0
 { exec 0<"/proc/$PPID/fd/0"; } 2>/dev/null || exec 0</dev/null
 # A pipe that never has data nor an end: `read -t` on it is a sleep without a fork.
 exec {nap}<> <(:)
+
+# COMMAND starts on the first renewal, not before: the lease then counts from news the guard can read, and the time
+# it took to start the guard is not taken from it. Nothing to guard yet, so no deadline while waiting.
+lease=
+while [[ -z $lease ]]; do
+  read -r -u 3 line || exit 143 # elector is gone before the term began
+  case $line in
+    stop) exit 143 ;;
+    '' | *[!0-9]*) ;;
+    *) lease=$line ;;
+  esac
+done
 
 set -m # job control: the job below leads a new process group, whose id is its pid
 "$@" 3<&- {nap}<&- &

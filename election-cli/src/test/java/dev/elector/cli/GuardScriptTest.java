@@ -35,16 +35,20 @@ class GuardScriptTest {
     }
   }
 
-  /** Starts the guard over a COMMAND that writes its pid to a file and sleeps. */
-  private Process guard(long graceMs, long leaseEnd, String command) throws IOException {
+  /** Starts the guard over {@code command}, with its first lease ending at {@code leaseEnd} (none if null). */
+  private Process guard(long graceMs, Long leaseEnd, String command) throws IOException {
     String script;
     try (InputStream in = Guard.class.getResourceAsStream("guard.sh")) {
       script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     Process g = new ProcessBuilder("setsid", "bash", "-c", script, "elector-guard", "test-guard",
-        Long.toString(graceMs), Long.toString(leaseEnd), "bash", "-c", command)
+        Long.toString(graceMs), "bash", "-c", command)
         .redirectErrorStream(true).redirectOutput(tmp.resolve("guard.out").toFile()).start();
     guards.add(g);
+    if (leaseEnd != null) {
+      g.getOutputStream().write((leaseEnd + "\n").getBytes(StandardCharsets.US_ASCII));
+      g.getOutputStream().flush();
+    }
     return g;
   }
 
@@ -63,6 +67,15 @@ class GuardScriptTest {
     } catch (IOException gone) {
       // the guard exited
     }
+  }
+
+  @Test
+  void commandStartsOnTheFirstRenewalOnly() throws Exception {
+    Process g = guard(100, null, "echo $$ > '" + tmp.resolve("pid") + "'; exec sleep 100");
+    g.getOutputStream().close(); // elector gone before its first renewal
+    assertThat(g.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(g.exitValue()).isEqualTo(143);
+    assertThat(tmp.resolve("pid")).as("COMMAND never started").doesNotExist();
   }
 
   @Test
