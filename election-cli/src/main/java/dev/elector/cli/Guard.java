@@ -21,9 +21,10 @@ import java.util.function.BooleanSupplier;
  *
  * <p>The lease. While the term is valid, one thread of this JVM that does nothing else tells the guard every
  * {@link Timing#renewEvery()} that the lease now ends {@link Timing#lease()} after the moment it checked
- * {@code isValid()}; instants are read from /proc/uptime by both sides, a monotonic clock they share. Why a third of
- * the session timeout is safe: a client notices lost contact up to two thirds into the session timeout after its
- * last contact with the service, and its term is no longer valid from then on, so the last renewal comes at most
+ * {@code isValid()}; instants are read from /proc/uptime by both sides, a monotonic clock they share. COMMAND starts
+ * on the first renewal. Why a third of the session timeout is safe: a client notices lost contact up to two thirds
+ * into the session timeout after its last contact with the service (ZooKeeper's read timeout; the etcd backend
+ * waits longer, see the README), and its term is no longer valid from then on, so the last renewal comes at most
  * two thirds in; the service elects a successor no earlier than the whole session timeout after that last contact;
  * the guard's SIGKILL lands before the lease ends, a third after the last renewal, so before any successor can be
  * elected, whether or not this JVM ever runs again. The grace is part of the lease: the guard sends SIGTERM when
