@@ -220,8 +220,9 @@ final class Campaign implements LeadershipListener {
         child = null;
       }
       int code = c.guard.process().exitValue();
-      if (!c.stopping && c.guard.lapsed()) {
-        // This JVM renewed too late (it was frozen, or starved), so the guard stopped COMMAND by itself.
+      if (!c.stopping && code == Guard.STOPPED_STATUS && c.guard.lapsed()) {
+        // This JVM renewed too late (it was frozen, or starved), so the guard stopped COMMAND by itself. (Or, if
+        // the renewal was just in time, COMMAND died of a SIGTERM from elsewhere: also not an exit to end on.)
         c.stopping = true;
         if (c.term.isValid()) {
           // The session outlived the pause, but this term's COMMAND is gone: start afresh in a new term.

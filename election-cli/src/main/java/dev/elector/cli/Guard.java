@@ -36,6 +36,8 @@ import java.util.function.BooleanSupplier;
  */
 final class Guard {
   private static final String SCRIPT = resource("guard.sh");
+  /** The guard's exit status when it stopped COMMAND (otherwise it exits with COMMAND's own status). */
+  static final int STOPPED_STATUS = 143;
   /** The resolution of /proc/uptime; the guard takes it off its deadlines. */
   static final Duration CLOCK_TICK = Duration.ofMillis(10);
 
