@@ -26,17 +26,20 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>All state changes happen under {@link #lock}; leadership callbacks arrive in order on one thread. At most one
  * child runs at a time: a term that starts while the previous child is still in its grace period waits for it.
+ * Each child runs under a {@link Guard} that stops it by itself if this JVM stops renewing the guard's lease.
  */
 final class Campaign implements LeadershipListener {
   /** How often a running child's term is re-checked, so a deadline that passes silently still stops it. */
   private static final Duration WATCHDOG_PERIOD = Duration.ofMillis(25);
+  /** How long after the grace this JVM kills what is left itself, if the guard has not. */
+  private static final Duration KILL_SLACK = Duration.ofSeconds(1);
 
   private final ElectionClient client;
   private final String election;
   private final String id;
   private final String data;
   private final List<String> command;
-  private final Duration grace;
+  private final Guard.Timing timing;
   private final boolean requeue;
   private final ChildLauncher launcher;
   private final PrintWriter err;
@@ -53,14 +56,14 @@ final class Campaign implements LeadershipListener {
   private volatile Candidate candidate;
   private volatile SessionState lastSessionState = SessionState.CONNECTED;
 
-  Campaign(ElectionClient client, String election, String id, String data, List<String> command, Duration grace,
-      boolean requeue, ChildLauncher launcher, PrintWriter err) {
+  Campaign(ElectionClient client, String election, String id, String data, List<String> command,
+      Guard.Timing timing, boolean requeue, ChildLauncher launcher, PrintWriter err) {
     this.client = client;
     this.election = election;
     this.id = id;
     this.data = data;
     this.command = List.copyOf(command);
-    this.grace = grace;
+    this.timing = timing;
     this.requeue = requeue;
     this.launcher = launcher;
     this.err = err;
@@ -68,14 +71,14 @@ final class Campaign implements LeadershipListener {
 
   private static final class Child {
     final Leadership term;
-    final Process process;
+    final Guard guard;
     boolean stopping;
     ScheduledFuture<?> watchdog;
     ScheduledFuture<?> killer;
 
-    Child(Leadership term, Process process) {
+    Child(Leadership term, Guard guard) {
       this.term = term;
-      this.process = process;
+      this.guard = guard;
     }
   }
 
@@ -155,20 +158,23 @@ final class Campaign implements LeadershipListener {
         "ELECTOR_TOKEN", Long.toString(term.token()),
         "ELECTOR_ELECTION", election,
         "ELECTOR_ID", id);
-    Process process;
+    Guard guard;
     try {
-      process = launcher.start(command, env);
+      guard = launcher.start("elector[" + id + "]", command, env, timing, term::isValid);
     } catch (IOException e) {
       note("cannot start COMMAND: " + e.getMessage());
       commandEnded(127);
       return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    }
+    if (guard == null) {
+      note("elected with token " + term.token() + ", but that term already ended; not starting COMMAND");
       return;
     }
-    Child c = new Child(term, process);
+    Child c = new Child(term, guard);
     child = c;
-    note("leading with token " + term.token() + "; started COMMAND (pid " + process.pid() + ")");
+    Process process = guard.process();
+    note("leading with token " + term.token() + "; started COMMAND ("
+        + (guard.isGuarded() ? "under its guard, pid " : "pid ") + process.pid() + ")");
     c.watchdog = timer.scheduleWithFixedDelay(() -> {
       if (!term.isValid()) {
         synchronized (lock) {
@@ -179,31 +185,32 @@ final class Campaign implements LeadershipListener {
     process.onExit().thenRunAsync(() -> exited(c), events);
   }
 
-  /** Under {@link #lock}: SIGTERM now, SIGKILL after the grace period. Idempotent. */
+  /**
+   * Under {@link #lock}: SIGTERM now, SIGKILL after the grace period (the guard does both, to COMMAND's whole process
+   * group). Idempotent.
+   */
   private void stop(Child c, String why) {
     if (c.stopping) {
       return;
     }
     c.stopping = true;
     c.watchdog.cancel(false);
-    if (!c.process.isAlive()) {
+    if (!c.guard.process().isAlive()) {
       return;
     }
+    Duration grace = timing.grace();
     note(why + ": stopping COMMAND (SIGTERM now, SIGKILL in " + DurationConverter.format(grace) + ")");
-    // Taken before the signal: once COMMAND is gone its children are reparented and no longer found from it.
-    List<ProcessHandle> tree = c.process.descendants().toList();
-    c.process.destroy();
-    tree.forEach(ProcessHandle::destroy);
+    c.guard.stop();
+    // The last resort, should the guard itself not be done in time (it reports its own SIGKILL).
+    Duration last = c.guard.isGuarded() ? grace.plus(KILL_SLACK) : grace;
     c.killer = timer.schedule(() -> {
       // Only COMMAND itself is reported: its orphaned children may linger as zombies under a PID 1 that does not
       // reap, and would look alive here.
-      if (c.process.isAlive()) {
-        note("COMMAND still running after " + DurationConverter.format(grace) + ": SIGKILL");
+      if (c.guard.process().isAlive()) {
+        note("COMMAND still running after " + DurationConverter.format(last) + ": SIGKILL");
       }
-      c.process.descendants().forEach(ProcessHandle::destroyForcibly);
-      c.process.destroyForcibly();
-      tree.forEach(ProcessHandle::destroyForcibly);
-    }, grace.toMillis(), TimeUnit.MILLISECONDS);
+      c.guard.killNow();
+    }, last.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void exited(Child c) {
@@ -212,7 +219,19 @@ final class Campaign implements LeadershipListener {
       if (child == c) {
         child = null;
       }
-      int code = c.process.exitValue();
+      int code = c.guard.process().exitValue();
+      if (!c.stopping && code == Guard.STOPPED_STATUS && c.guard.lapsed()) {
+        // This JVM renewed too late (it was frozen, or starved), so the guard stopped COMMAND by itself. (Or, if
+        // the renewal was just in time, COMMAND died of a SIGTERM from elsewhere: also not an exit to end on.)
+        c.stopping = true;
+        if (c.term.isValid()) {
+          // The session outlived the pause, but this term's COMMAND is gone: start afresh in a new term.
+          note("COMMAND was stopped by its guard: elector renewed its lease too late; resigning to start again");
+          if (!shuttingDown) {
+            resign();
+          }
+        }
+      }
       if (c.stopping) {
         // The scheduled SIGKILL stays armed for COMMAND's own children until the grace period ends.
         note("COMMAND stopped (exit code " + code + ")");
@@ -233,16 +252,23 @@ final class Campaign implements LeadershipListener {
 
   /** Under {@link #lock}: COMMAND is over without being asked to stop. */
   private void commandEnded(int code) {
-    Candidate cand = candidate;
-    if (requeue && cand != null) {
+    if (requeue && candidate != null) {
       note("resigning; campaigning again (--requeue)");
+      resign();
+    } else {
+      finished.complete(code);
+    }
+  }
+
+  /** Goes to the back of the line; the campaign goes on. */
+  private void resign() {
+    Candidate cand = candidate;
+    if (cand != null) {
       cand.resign().whenComplete((ok, failure) -> {
         if (failure != null) {
           note("resign failed: " + Main.unwrap(failure).getMessage());
         }
       });
-    } else {
-      finished.complete(code);
     }
   }
 
@@ -261,11 +287,11 @@ final class Campaign implements LeadershipListener {
     }
     if (c != null) {
       try {
-        c.process.onExit().get(grace.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        c.guard.process().onExit().get(timing.grace().plus(KILL_SLACK).toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException e) {
-        c.process.destroyForcibly();
+        c.guard.killNow();
       }
     }
     Candidate cand = candidate;

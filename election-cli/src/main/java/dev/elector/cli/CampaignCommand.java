@@ -24,12 +24,13 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs COMMAND only while this process leads an election.",
       "%nCOMMAND gets ELECTOR_TOKEN (the fencing token), ELECTOR_ELECTION and ELECTOR_ID in its environment. "
-          + "When leadership is lost, COMMAND gets SIGTERM at once and SIGKILL after --grace, which fits in the last "
-          + "third of the session timeout, so COMMAND is gone before the service can let a successor in. When COMMAND exits "
+          + "When leadership is lost, COMMAND's process group gets SIGTERM at once and SIGKILL after --grace, so "
+          + "COMMAND and what it forked are gone before the service can let a successor in. When COMMAND exits "
           + "by itself, elector leaves the election and exits with COMMAND's exit code (with --requeue it goes to "
           + "the back of the line and campaigns again). SIGINT/SIGTERM stop COMMAND, leave the election and exit.",
-      "%nIf elector is killed, even with SIGKILL, the kernel kills COMMAND too (setpriv --pdeathsig). Processes "
-          + "that COMMAND forks are not covered: let COMMAND exec its program, or stop its children on SIGTERM.%n"
+      "%nCOMMAND runs under a guard, a small process of its own that stops COMMAND's process group when elector "
+          + "does not renew it in time: if elector is frozen (GC pause, SIGSTOP) or killed, even with SIGKILL, "
+          + "COMMAND still stops within a third of the session timeout.%n"
     })
 final class CampaignCommand implements Callable<Integer> {
   private static final Duration MAX_DEFAULT_GRACE = Duration.ofSeconds(2);
@@ -45,8 +46,8 @@ final class CampaignCommand implements Callable<Integer> {
   String data;
 
   @Option(names = "--grace", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "Time between SIGTERM and SIGKILL when leadership is lost; must be shorter than a third of "
-          + "the session timeout (default: the smaller of 2s and a quarter of the session timeout).")
+      description = "Time between SIGTERM and SIGKILL when leadership is lost; at most a quarter of the session "
+          + "timeout (default: the smaller of 2s and a sixth of the session timeout).")
   Duration grace;
 
   @Option(names = "--requeue", description = "When COMMAND exits by itself, campaign again instead of exiting.")
@@ -59,13 +60,14 @@ final class CampaignCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ClientConfig config = connect.config(spec);
     Duration sessionTimeout = config.sessionTimeout();
-    // A client notices lost contact up to two thirds into the session timeout; the service may elect a
-    // successor when the timeout is over. COMMAND must be dead by then, so the grace fits in the last third.
-    Duration limit = sessionTimeout.dividedBy(3);
-    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(4));
-    if (g.compareTo(limit) >= 0) {
+    // COMMAND's guard stops it within a third of the session timeout after elector's last renewal, SIGKILL
+    // included; the grace is the end of that third, and at least the twelfth before it is slack against pauses
+    // (see Guard).
+    Duration limit = Guard.Timing.maxGrace(sessionTimeout);
+    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(6));
+    if (g.compareTo(limit) > 0) {
       throw new ParameterException(spec.commandLine(), "--grace " + DurationConverter.format(g)
-          + " must be shorter than a third of the session timeout " + DurationConverter.format(sessionTimeout)
+          + " must be at most a quarter of the session timeout " + DurationConverter.format(sessionTimeout)
           + " (" + DurationConverter.format(limit) + "), so COMMAND is stopped before a successor can be elected");
     }
     String program = command.get(0);
@@ -77,12 +79,14 @@ final class CampaignCommand implements Callable<Integer> {
     Checks.data(data.getBytes(StandardCharsets.UTF_8), config.maxDataBytes());
     PrintWriter err = spec.commandLine().getErr();
     ChildLauncher launcher = new ChildLauncher();
-    if (!launcher.guardsAgainstOrphans()) {
-      err.println("elector campaign: setpriv not found: if elector is killed with SIGKILL, COMMAND will keep running");
+    if (!launcher.guarded()) {
+      err.println("elector campaign: setsid, bash, setpriv or /proc/uptime not found: COMMAND runs unguarded; if "
+          + "elector is frozen or killed, COMMAND and its children keep running");
       err.flush();
     }
     ElectionClient client = ConnectOptions.connect(config);
-    Campaign campaign = new Campaign(client, connect.election, candidateId, data, command, g, requeue, launcher, err);
+    Campaign campaign = new Campaign(client, connect.election, candidateId, data, command,
+        Guard.Timing.of(sessionTimeout, g), requeue, launcher, err);
     return campaign.run();
   }
 

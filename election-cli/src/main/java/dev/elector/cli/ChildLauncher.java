@@ -8,72 +8,51 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
- * Starts child processes so that they cannot outlive this JVM, even if it is killed with SIGKILL.
+ * Starts COMMAND under its {@link Guard}: {@code setsid bash -c GUARD … setpriv --pdeathsig KILL -- COMMAND}. The
+ * guard leads a session of its own, so no signal meant for elector's process group (Ctrl-C, a stop) reaches it, and
+ * it outlives this JVM long enough to stop COMMAND. COMMAND runs with the guard as parent and SIGKILL as its death
+ * signal, so it dies even if the guard itself is killed. The script is passed as an argument, not extracted to a
+ * file: nothing to clean up, nothing another user could change between writing and running it.
  *
- * <p>Each child runs under {@code setpriv --pdeathsig KILL}, which asks the kernel to send it SIGKILL when its
- * parent dies. Linux's "parent" here is the <em>thread</em> that forked the child, not the process: a child started
- * from a pool thread that later ends would be killed with it. So every child is started from one dedicated thread
- * that runs until the JVM exits.
- *
- * <p>Limits: only COMMAND itself gets the signal; processes it forks are reparented, so COMMAND should {@code exec}
- * its final program or stop its own children on SIGTERM. Without {@code setpriv} (not Linux, or util-linux
- * missing) children start plainly and {@link #guardsAgainstOrphans()} is false.
+ * <p>Without setsid, bash, setpriv or /proc/uptime (not Linux) COMMAND starts plainly and {@link #guarded()} is
+ * false.
  */
 final class ChildLauncher {
-  private final Optional<Path> setpriv;
-  private final BlockingQueue<FutureTask<Process>> requests = new LinkedBlockingQueue<>();
+  private final Optional<Path> setsid = findExecutable("setsid");
+  private final Optional<Path> bash = findExecutable("bash");
+  private final Optional<Path> setpriv = findExecutable("setpriv");
 
-  ChildLauncher() {
-    this.setpriv = findExecutable("setpriv");
-    Thread t = new Thread(this::serve, "elector-child-launcher");
-    // Daemon so it never holds the JVM open, yet it only ends when the JVM does.
-    t.setDaemon(true);
-    t.start();
+  boolean guarded() {
+    return setsid.isPresent() && bash.isPresent() && setpriv.isPresent() && Guard.clockAvailable();
   }
 
-  boolean guardsAgainstOrphans() {
-    return setpriv.isPresent();
-  }
-
-  private void serve() {
-    while (true) {
-      try {
-        requests.take().run();
-      } catch (InterruptedException e) {
-        // Never leave: a child's death signal is tied to this thread's life.
-        Thread.interrupted();
-      }
+  /**
+   * Starts {@code command} with {@code env} added to this process's environment and stdio inherited, guarded while
+   * {@code valid} holds. Returns null, starting nothing, if the term is no longer valid.
+   */
+  Guard start(String name, List<String> command, Map<String, String> env, Guard.Timing timing,
+      BooleanSupplier valid) throws IOException {
+    if (!guarded()) {
+      return Guard.unguarded(builder(command, env).start(), timing);
     }
+    if (!valid.getAsBoolean()) {
+      return null;
+    }
+    List<String> wrapped = new ArrayList<>(List.of(setpriv.get().toString(), "--pdeathsig", "KILL", "--"));
+    wrapped.addAll(command);
+    ProcessBuilder pb = builder(Guard.guardedCommand(setsid.get(), bash.get(), name, timing, wrapped), env);
+    // stdin carries the renewals; the guard hands elector's own stdin on to COMMAND.
+    pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+    return Guard.guarded(pb.start(), timing, valid);
   }
 
-  /** Starts {@code command} with {@code env} added to this process's environment, stdio inherited. */
-  Process start(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-    List<String> argv = new ArrayList<>();
-    setpriv.ifPresent(p -> argv.addAll(List.of(p.toString(), "--pdeathsig", "KILL", "--")));
-    argv.addAll(command);
+  private static ProcessBuilder builder(List<String> argv, Map<String, String> env) {
     ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
     pb.environment().putAll(env);
-    FutureTask<Process> task = new FutureTask<>(pb::start);
-    requests.put(task);
-    try {
-      return task.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException("cannot start " + command.get(0) + ": " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      task.cancel(false);
-      throw new IOException("starting " + command.get(0) + " took longer than 30s");
-    }
+    return pb;
   }
 
   /** {@code name} if it is an executable path, else the first executable of that name on {@code PATH}. */

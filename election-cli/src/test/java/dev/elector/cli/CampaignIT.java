@@ -32,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CampaignIT {
   private static final Duration SESSION = Duration.ofSeconds(2);
   private static final Duration PATIENCE = SESSION.plusSeconds(20);
+  /** A JVM starting on a loaded machine can take longer than the 5 s default to connect; that is not tested here. */
+  private static final String CONNECT = "&connectTimeout=20s";
   private static EmbeddedZooKeeper zk;
 
   @TempDir Path tmp;
@@ -53,13 +55,15 @@ class CampaignIT {
   @AfterEach
   void stopEverything() {
     electors.forEach(Elector::close);
+    // What each elector said, in the test's report, for a failure to be read afterwards.
+    electors.forEach(e -> System.out.printf("--- %s stderr:%n%s", e, e.err()));
     synchronized (commandPids) {
       commandPids.forEach(Pids::kill);
     }
   }
 
   private String uri() {
-    return "zookeeper://" + zk.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s";
+    return "zookeeper://" + zk.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s" + CONNECT;
   }
 
   private Elector start(String name, String... args) {
@@ -229,7 +233,8 @@ class CampaignIT {
     String script = "trap 'echo \"stop $ELECTOR_ID\" >> \"" + markers + "\"; exit 0' TERM; "
         + "echo \"start $ELECTOR_ID $ELECTOR_TOKEN $$\" >> '" + markers + "'; sleep 1000 & wait";
     try (CuttableProxy proxy = new CuttableProxy(new java.net.InetSocketAddress("127.0.0.1", zk.port()))) {
-      String viaProxy = "zookeeper://" + proxy.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s";
+      String viaProxy = "zookeeper://" + proxy.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s"
+          + CONNECT;
       Elector first = start("p1", "campaign", "--connect", viaProxy, "--election", election, "--id", "p1", "--",
           "sh", "-c", script);
       await().atMost(PATIENCE).until(() -> starts(markers).size() == 1);
