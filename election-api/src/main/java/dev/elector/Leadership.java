@@ -31,6 +31,15 @@ public interface Leadership {
   /** True while the term lasts; evaluated on every call, never cached. */
   boolean isValid();
 
+  /**
+   * The instant, on the {@link System#nanoTime()} clock, before which this term stays valid unless something ends
+   * it sooner (a resign, a close, a lost session): the session deadline as of this call (SPEC rule 1.3), which lies
+   * before the service can expire the session. Renewals move it on; once the term is no longer valid it lies in the
+   * past. Work that runs for a while without checking {@link #isValid()} (a child process, a batch) must be over by
+   * then; compare with {@code deadline - System.nanoTime() > 0}, as the clock may wrap.
+   */
+  long validUntilNanos();
+
   /** Completes with the reason when the term ends; never completes exceptionally. */
   CompletionStage<EndReason> ended();
 }

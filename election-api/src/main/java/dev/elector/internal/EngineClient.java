@@ -310,6 +310,12 @@ public final class EngineClient implements ElectionClient {
         && b.sessionDeadline() - System.nanoTime() > 0;
   }
 
+  /** The session deadline if {@code termSession} is the live session, else an instant in the past. Any thread. */
+  long sessionDeadline(long termSession) {
+    ElectionBackend b = backend;
+    return sessionAlive(termSession) ? b.sessionDeadline() : System.nanoTime() - 1;
+  }
+
   long maxBackoffMillis() {
     return Math.max(100, Math.min(5_000, config.sessionTimeout().toMillis() / 2));
   }

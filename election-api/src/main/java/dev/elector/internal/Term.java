@@ -76,6 +76,16 @@ final class Term implements Leadership {
   }
 
   @Override
+  public long validUntilNanos() {
+    long now = System.nanoTime();
+    if (!isValid()) {
+      return now - 1;
+    }
+    long deadline = client.sessionDeadline(sessionId);
+    return deadline - now > 0 ? deadline : now - 1;
+  }
+
+  @Override
   public CompletionStage<EndReason> ended() {
     return ended.minimalCompletionStage();
   }

@@ -160,7 +160,7 @@ final class Campaign implements LeadershipListener {
         "ELECTOR_ID", id);
     Guard guard;
     try {
-      guard = launcher.start("elector[" + id + "]", command, env, timing, term::isValid);
+      guard = launcher.start("elector[" + id + "]", command, env, timing, term);
     } catch (IOException e) {
       note("cannot start COMMAND: " + e.getMessage());
       commandEnded(127);
@@ -221,12 +221,13 @@ final class Campaign implements LeadershipListener {
       }
       int code = c.guard.process().exitValue();
       if (!c.stopping && code == Guard.STOPPED_STATUS && c.guard.lapsed()) {
-        // This JVM renewed too late (it was frozen, or starved), so the guard stopped COMMAND by itself. (Or, if
-        // the renewal was just in time, COMMAND died of a SIGTERM from elsewhere: also not an exit to end on.)
+        // The lease ran out: this JVM renewed too late (it was frozen, or starved), or the term's deadline came (a
+        // cut-off session is not renewed), so the guard stopped COMMAND by itself. (Or, if the renewal was just in
+        // time, COMMAND died of a SIGTERM from elsewhere: also not an exit to end on.)
         c.stopping = true;
         if (c.term.isValid()) {
           // The session outlived the pause, but this term's COMMAND is gone: start afresh in a new term.
-          note("COMMAND was stopped by its guard: elector renewed its lease too late; resigning to start again");
+          note("COMMAND was stopped by its guard: its lease ran out; resigning to start again");
           if (!shuttingDown) {
             resign();
           }

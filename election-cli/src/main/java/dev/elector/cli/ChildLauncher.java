@@ -1,5 +1,6 @@
 package dev.elector.cli;
 
+import dev.elector.Leadership;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 
 /**
  * Starts COMMAND under its {@link Guard}: {@code setsid bash -c GUARD … setpriv --pdeathsig KILL -- COMMAND}. The
@@ -31,14 +31,14 @@ final class ChildLauncher {
 
   /**
    * Starts {@code command} with {@code env} added to this process's environment and stdio inherited, guarded while
-   * {@code valid} holds. Returns null, starting nothing, if the term is no longer valid.
+   * {@code term} is valid. Returns null, starting nothing, if the term is no longer valid.
    */
   Guard start(String name, List<String> command, Map<String, String> env, Guard.Timing timing,
-      BooleanSupplier valid) throws IOException {
+      Leadership term) throws IOException {
     if (!guarded()) {
       return Guard.unguarded(builder(command, env).start(), timing);
     }
-    if (!valid.getAsBoolean()) {
+    if (!term.isValid()) {
       return null;
     }
     List<String> wrapped = new ArrayList<>(List.of(setpriv.get().toString(), "--pdeathsig", "KILL", "--"));
@@ -46,7 +46,7 @@ final class ChildLauncher {
     ProcessBuilder pb = builder(Guard.guardedCommand(setsid.get(), bash.get(), name, timing, wrapped), env);
     // stdin carries the renewals; the guard hands elector's own stdin on to COMMAND.
     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
-    return Guard.guarded(pb.start(), timing, valid);
+    return Guard.guarded(pb.start(), timing, term);
   }
 
   private static ProcessBuilder builder(List<String> argv, Map<String, String> env) {

@@ -1,5 +1,6 @@
 package dev.elector.cli;
 
+import dev.elector.Leadership;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 /**
  * One run of COMMAND and the JVM's half of its guard. The other half, {@code guard.sh}, is a bash process in a
@@ -20,16 +21,15 @@ import java.util.function.BooleanSupplier;
  * swapping host) or after it was killed, and processes COMMAND forks stop with it.
  *
  * <p>The lease. While the term is valid, one thread of this JVM that does nothing else tells the guard every
- * {@link Timing#renewEvery()} that the lease now ends {@link Timing#lease()} after the moment it checked
- * {@code isValid()}; instants are read from /proc/uptime by both sides, a monotonic clock they share. COMMAND starts
- * on the first renewal. Why a third of the session timeout is safe: a client notices lost contact up to two thirds
- * into the session timeout after its last contact with the service (ZooKeeper's read timeout; the etcd backend
- * waits longer, see the README), and its term is no longer valid from then on, so the last renewal comes at most
- * two thirds in; the service elects a successor no earlier than the whole session timeout after that last contact;
- * the guard's SIGKILL lands before the lease ends, a third after the last renewal, so before any successor can be
- * elected, whether or not this JVM ever runs again. The grace is part of the lease: the guard sends SIGTERM when
- * only the grace is left, which is why the grace may be at most a quarter of the session timeout (the rest of the
- * third is the slack against pauses of this JVM or of the guard that end in time).
+ * {@link Timing#renewEvery()} that the lease now ends {@link Timing#lease()} after the moment it checked, or at the
+ * term's {@link Leadership#validUntilNanos() deadline} if that comes first; instants are read from /proc/uptime by
+ * both sides, a monotonic clock they share. COMMAND starts on the first renewal. Why this is safe: the term's
+ * deadline lies before the service can expire the session and elect a successor (SPEC rule 1.3), on every backend
+ * and whether the client is cut off or this JVM is frozen; no lease reaches past it, and the guard's SIGKILL lands
+ * before the lease ends, whether or not this JVM ever runs again. The grace is part of the lease: the guard sends
+ * SIGTERM when only the grace is left, which is why the grace may be at most a quarter of the session timeout (the
+ * rest of the third is the slack against pauses of this JVM or of the guard that end in time). A healthy session's
+ * deadline stays more than a third of the timeout ahead, so the cap costs a healthy leader nothing.
  *
  * <p>Without setsid, bash or setpriv (not Linux), COMMAND runs plainly: stopped from this JVM only, its tree as
  * found at the time, and not at all if this JVM is killed or frozen.
@@ -62,18 +62,19 @@ final class Guard {
   private final Process process;
   private final OutputStream toGuard; // null when COMMAND runs unguarded
   private final Timing timing;
-  private final BooleanSupplier valid;
+  /** The term COMMAND runs for; null when unguarded. */
+  private final Leadership term;
   private volatile boolean stopAsked;
   private volatile boolean renewed; // a lease was sent; COMMAND starts on the first one
   private volatile long leaseEnd; // the last lease sent, ms on /proc/uptime
   private volatile boolean late; // a renewal was written when the guard may already have given up on the lease
   private final Thread renewer;
 
-  private Guard(Process process, boolean guarded, Timing timing, BooleanSupplier valid) {
+  private Guard(Process process, boolean guarded, Timing timing, Leadership term) {
     this.process = process;
     this.toGuard = guarded ? process.getOutputStream() : null;
     this.timing = timing;
-    this.valid = valid;
+    this.term = term;
     this.renewer = guarded ? new Thread(this::renew, "elector-renewal") : null;
     if (renewer != null) {
       renewer.setDaemon(true);
@@ -91,13 +92,13 @@ final class Guard {
   }
 
   /** Wraps a guard started with {@link #guardedCommand}; renewals start at once. */
-  static Guard guarded(Process guard, Timing timing, BooleanSupplier valid) {
-    return new Guard(guard, true, timing, valid);
+  static Guard guarded(Process guard, Timing timing, Leadership term) {
+    return new Guard(guard, true, timing, term);
   }
 
   /** Wraps COMMAND started plainly. */
   static Guard unguarded(Process command, Timing timing) {
-    return new Guard(command, false, timing, () -> false);
+    return new Guard(command, false, timing, null);
   }
 
   /** The guard's process (it exits with COMMAND's status when COMMAND exits by itself), or COMMAND unguarded. */
@@ -121,16 +122,19 @@ final class Guard {
           return;
         }
         if (renewing) {
-          // The clock is read before the check: the lease starts no later than the instant the term was valid.
+          // The guard's clock is read first, the term's deadline after: the lease ends no later than the instant
+          // the term stops being valid, and no later than a lease after this check.
           long now = uptimeMillis();
-          if (valid.getAsBoolean()) {
-            send(Long.toString(now + lease));
+          long left = term.validUntilNanos() - System.nanoTime();
+          if (left > 0) {
+            long end = now + Math.min(lease, TimeUnit.NANOSECONDS.toMillis(left));
+            send(Long.toString(end));
             // Written before this instant: if that is still before the guard's deadline for the previous lease,
             // the guard had it in time (it reads what waits in the pipe before it gives up).
             if (renewed && uptimeMillis() >= deadline(leaseEnd)) {
               late = true;
             }
-            leaseEnd = now + lease;
+            leaseEnd = end;
             renewed = true;
           } else {
             // Never renewed again: a term that ended stays ended. The guard stops COMMAND when asked or when the

@@ -93,7 +93,7 @@ done
 
 now
 case $why in
-  lapsed) echo "$name: no renewal from elector in time (frozen or too slow?): stopping COMMAND" \
+  lapsed) echo "$name: lease ran out (the term's deadline came, or elector did not renew in time): stopping COMMAND" \
     "(SIGTERM now, SIGKILL by the lease's end in $((lease - 10 - REPLY))ms)" >&2 ;;
   eof) echo "$name: elector is gone: stopping COMMAND (SIGTERM now, SIGKILL in ${grace}ms)" >&2 ;;
 esac

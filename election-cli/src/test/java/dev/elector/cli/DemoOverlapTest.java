@@ -29,6 +29,10 @@ class DemoOverlapTest {
       return true;
     }
 
+    public long validUntilNanos() {
+      return System.nanoTime() + 1_000_000_000L;
+    }
+
     public CompletionStage<EndReason> ended() {
       return new CompletableFuture<>();
     }

@@ -115,7 +115,7 @@ class GuardScriptTest {
     System.out.println("COMMAND and its child were gone " + lateMs + " ms after the lease's end (negative: before)");
     await().atMost(Duration.ofSeconds(10)).until(() -> !g.isAlive());
     assertThat(Files.readString(tmp.resolve("guard.out")))
-        .contains("test-guard: no renewal from elector in time")
+        .contains("test-guard: lease ran out")
         .contains("test-guard: COMMAND still running after 300ms: SIGKILL");
   }
 }

@@ -756,6 +756,17 @@ final class Broken {
       return real.isValid() && owner.shows(real);
     }
 
+    /** The real term's deadline while this one reads valid; a variant that stays valid longer claims the future. */
+    @Override
+    public long validUntilNanos() {
+      long now = System.nanoTime();
+      if (!isValid()) {
+        return now - 1;
+      }
+      long real = this.real.validUntilNanos();
+      return real - now > 0 ? real : now + TimeUnit.SECONDS.toNanos(1);
+    }
+
     @Override
     public CompletionStage<EndReason> ended() {
       if (client.v == Variant.WRONG_END_REASON) {
@@ -803,6 +814,11 @@ final class Broken {
     @Override
     public boolean isValid() {
       return !ended.isDone();
+    }
+
+    @Override
+    public long validUntilNanos() {
+      return isValid() ? Long.MAX_VALUE : System.nanoTime() - 1;
     }
 
     @Override
