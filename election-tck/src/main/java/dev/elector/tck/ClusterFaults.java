@@ -13,9 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Member faults on a real three-member cluster, every term recorded by {@link History}: kill the member that leads the
@@ -86,10 +83,7 @@ public final class ClusterFaults {
   private final History history = new History();
   private final List<ElectionClient> clients = new ArrayList<>();
   private final Map<String, Candidate> candidates = new LinkedHashMap<>();
-  private final AtomicBoolean driving = new AtomicBoolean();
-  private final AtomicBoolean stop = new AtomicBoolean();
-  private final AtomicInteger resigns = new AtomicInteger();
-  private Thread driver;
+  private HandoffLoop loop;
 
   private ClusterFaults(Cluster cluster) {
     this.cluster = cluster;
@@ -103,9 +97,8 @@ public final class ClusterFaults {
     try {
       scenario.run();
     } finally {
-      scenario.stop.set(true);
-      if (scenario.driver != null) {
-        scenario.driver.join(10_000);
+      if (scenario.loop != null) {
+        scenario.loop.close();
       }
       scenario.candidates.values().forEach(Candidate::close);
       scenario.clients.forEach(ElectionClient::close);
@@ -124,31 +117,32 @@ public final class ClusterFaults {
           .listener(history.callbackExecutor(), history.listener(ELECTION, label)).join());
     }
     awaitValidLeader("initial election");
-    startHandoffLoop();
+    loop = new HandoffLoop("cluster-handoff-loop", history, candidates, session);
+    loop.enable(true);
 
     // 1. The cluster's leader dies while candidates are handing over.
-    awaitResigns(3);
+    loop.awaitResigns("cluster faults", 3, recovery);
     int clusterLeader = leader("no member reports being the cluster's leader");
     cluster.killMember(clusterLeader);
     double afterLeaderKill = awaitValidLeader("after killing cluster leader member " + clusterLeader);
-    awaitResigns(3);
+    loop.awaitResigns("cluster faults", 3, recovery);
 
     // 2. It comes back with its data.
     cluster.restoreMember(clusterLeader);
     double afterRestart = awaitValidLeader("after restarting member " + clusterLeader);
-    awaitResigns(3);
+    loop.awaitResigns("cluster faults", 3, recovery);
 
     // 3. A follower dies.
     int leaderNow = leader("no cluster leader after restart");
     int follower = (leaderNow + 1) % MEMBERS;
     cluster.killMember(follower);
     double afterFollowerKill = awaitValidLeader("after killing follower member " + follower);
-    awaitResigns(3);
+    loop.awaitResigns("cluster faults", 3, recovery);
     cluster.restoreMember(follower);
 
     // 4. Quorum lost: two of three down. No term may outlive its session deadline, which lies at most one session
     // timeout after the last moment the service could still confirm the session.
-    driving.set(false);
+    loop.enable(false);
     awaitValidLeader("before quorum loss");
     int a = leader("no cluster leader before quorum loss");
     int b = (a + 1) % MEMBERS;
@@ -182,11 +176,10 @@ public final class ClusterFaults {
     long regained = System.nanoTime();
     double recoveryMs = awaitValidLeader("after quorum regained", regained);
     cluster.restoreMember(b);
-    driving.set(true);
-    awaitResigns(3);
+    loop.enable(true);
+    loop.awaitResigns("cluster faults", 3, recovery);
 
-    stop.set(true);
-    driver.join(recovery.toMillis());
+    loop.close();
     for (var e : candidates.entrySet()) {
       history.close(e.getKey(), e.getValue());
     }
@@ -197,7 +190,7 @@ public final class ClusterFaults {
     System.out.printf("%s faults: %d terms checked, %d resigns, overlaps=%d; leader again %.0f ms "
             + "after killing the cluster leader, %.0f ms after its restart, %.0f ms after killing a follower; "
             + "quorum lost: all terms invalid after %.0f ms (session %d ms); recovery after quorum regained: %.0f ms%n",
-        cluster.name(), terms.size(), resigns.get(), overlaps, afterLeaderKill, afterRestart, afterFollowerKill,
+        cluster.name(), terms.size(), loop.resigns(), overlaps, afterLeaderKill, afterRestart, afterFollowerKill,
         invalidAfterMs, session.toMillis(), recoveryMs);
     history.assertValid();
     if (terms.size() <= 10) {
@@ -207,47 +200,6 @@ public final class ClusterFaults {
 
   private int leader(String otherwise) {
     return cluster.leaderMember().orElseThrow(() -> new AssertionError(otherwise));
-  }
-
-  /** Resigns whoever leads, over and over, so that the faults hit candidates in the middle of a handoff. */
-  private void startHandoffLoop() {
-    driving.set(true);
-    driver = new Thread(() -> {
-      while (!stop.get()) {
-        if (driving.get()) {
-          for (var e : candidates.entrySet()) {
-            if (e.getValue().isLeader()) {
-              try {
-                history.resign(e.getKey(), e.getValue()).toCompletableFuture()
-                    .get(2 * session.toMillis(), TimeUnit.MILLISECONDS);
-                resigns.incrementAndGet();
-              } catch (Exception ex) {
-                // A resign may fail or time out while a member is down; the history still checks every term.
-              }
-            }
-          }
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException ex) {
-          return;
-        }
-      }
-    }, "cluster-handoff-loop");
-    driver.setDaemon(true);
-    driver.start();
-  }
-
-  private void awaitResigns(int n) throws InterruptedException {
-    int target = resigns.get() + n;
-    long end = System.nanoTime() + recovery.toNanos();
-    while (resigns.get() < target) {
-      if (System.nanoTime() - end > 0) {
-        fail(
-            "rule 2.2: fewer than " + n + " handoffs within " + recovery + "; terms: " + history.terms());
-      }
-      Thread.sleep(10);
-    }
   }
 
   private double awaitValidLeader(String when) throws InterruptedException {

@@ -67,7 +67,7 @@ import org.junit.jupiter.api.TestInstance;
  *
  * <p>Test names carry the rule and its strength: {@code required_rule1_1_…} must pass on every backend;
  * {@code stochastic_…} is a randomized run (its seed is printed; rerun it with {@code -Delector.tck.seed=…}, and set
- * its length with {@code -Delector.tck.duration=20s}); {@code untested_…} names a rule the kit cannot verify through
+ * its length with {@code -Delector.tck.duration=60s}; 15 s by default); {@code untested_…} names a rule the kit cannot verify through
  * the public API and is reported as skipped with the reason. A test that needs a {@link Capability} the fixture does
  * not declare is skipped, naming the capability. Every failure message starts with {@code rule X.Y:}.
  *
@@ -2278,7 +2278,7 @@ public abstract class ElectionTck {
     @DisplayName("Random faults keep one leader, increasing tokens and alternating callbacks")
     void stochastic_rule1_1_randomFaultsKeepTheHistoryValid() throws Exception {
       long seed = Long.getLong("elector.tck.seed", System.nanoTime());
-      Duration length = duration(System.getProperty("elector.tck.duration", "20s"));
+      Duration length = duration(System.getProperty("elector.tck.duration", "15s"));
       System.out.println("seed=" + seed + " (rerun with -Delector.tck.seed=" + seed + "), duration=" + length);
       new RandomRun(seed, length).run();
     }

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Assumptions;
 
@@ -50,12 +48,9 @@ public final class MemberIsolation {
   /** The current round's candidates by label; read by the hand-off loop. */
   private final Map<String, Candidate> candidates = new ConcurrentHashMap<>();
   private final List<ElectionClient> clients = new ArrayList<>();
-  private final AtomicBoolean handoffs = new AtomicBoolean();
-  private final AtomicBoolean stop = new AtomicBoolean();
-  private final AtomicInteger resigns = new AtomicInteger();
   /** Per round: the token of X's candidate's term when X was isolated, the term the isolation must end. */
   private final List<Long> isolatedTerms = new ArrayList<>();
-  private Thread driver;
+  private HandoffLoop loop;
 
   private MemberIsolation(ClusterFaults.Cluster cluster) {
     this.cluster = cluster;
@@ -71,9 +66,8 @@ public final class MemberIsolation {
     try {
       scenario.run();
     } finally {
-      scenario.stop.set(true);
-      if (scenario.driver != null) {
-        scenario.driver.join(10_000);
+      if (scenario.loop != null) {
+        scenario.loop.close();
       }
       scenario.candidates.values().forEach(Candidate::close);
       scenario.clients.forEach(ElectionClient::close);
@@ -83,7 +77,7 @@ public final class MemberIsolation {
 
   private void run() throws Exception {
     int rounds = Integer.getInteger("elector.isolation.rounds", DEFAULT_ROUNDS);
-    startHandoffLoop();
+    loop = new HandoffLoop("isolation-handoff-loop", history, candidates, session);
     for (int r = 0; r < rounds; r++) {
       boolean leaderMember = r % 2 == 0;
       String noLeader = "round " + r + ": no member reports being the cluster's leader";
@@ -91,8 +85,7 @@ public final class MemberIsolation {
       int x = leaderMember ? clusterLeader : (clusterLeader + 1) % ClusterFaults.MEMBERS;
       round(r, x, leaderMember);
     }
-    stop.set(true);
-    driver.join(recovery.toMillis());
+    loop.close();
     history.awaitQuiescence(Duration.ofSeconds(10));
     report();
     history.assertValid();
@@ -120,14 +113,14 @@ public final class MemberIsolation {
         () -> candidates.entrySet().stream().anyMatch(e -> !e.getKey().equals(labelX) && e.getValue().isLeader()));
     double successorMs = (System.nanoTime() - cut) / 1e6;
     await("round " + r + ": the isolated leader's term ends", recovery, () -> !held.isValid());
-    handoffs.set(true);
-    awaitResigns(r, 2);
+    loop.enable(true);
+    loop.awaitResigns("round " + r, 2, recovery);
     cluster.rejoinMember(x);
     // X's candidate is back: in line behind the others or leading again.
     await("rule 2.4: round " + r + ": " + labelX + " back in line after member " + x + " rejoined", recovery,
         () -> cx.leadership().isPresent() || cx.state() == CandidateState.WAITING);
-    awaitResigns(r, 2);
-    handoffs.set(false);
+    loop.awaitResigns("round " + r, 2, recovery);
+    loop.enable(false);
     System.out.printf("%s isolation round %d: member %d (%s) cut off; successor elected after %.0f ms%n",
         cluster.name(), r, x, leaderMember ? "the cluster's leader" : "a follower", successorMs);
     closeRound();
@@ -155,39 +148,6 @@ public final class MemberIsolation {
     clients.clear();
   }
 
-  /** Resigns whoever leads, while {@link #handoffs} is on. */
-  private void startHandoffLoop() {
-    driver = new Thread(() -> {
-      while (!stop.get()) {
-        if (handoffs.get()) {
-          for (var e : List.copyOf(candidates.entrySet())) {
-            if (handoffs.get() && e.getValue().isLeader()) {
-              try {
-                history.resign(e.getKey(), e.getValue()).toCompletableFuture()
-                    .get(2 * session.toMillis(), TimeUnit.MILLISECONDS);
-                resigns.incrementAndGet();
-              } catch (Exception ex) {
-                // A resign may fail or time out while a member is cut off; the history still checks every term.
-              }
-            }
-          }
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException ex) {
-          return;
-        }
-      }
-    }, "isolation-handoff-loop");
-    driver.setDaemon(true);
-    driver.start();
-  }
-
-  private void awaitResigns(int round, int n) throws InterruptedException {
-    int target = resigns.get() + n;
-    await("rule 2.2: round " + round + ": " + n + " handoffs", recovery, () -> resigns.get() >= target);
-  }
-
   private void report() {
     List<History.TermRecord> terms = new ArrayList<>(history.terms());
     terms.sort(Comparator.comparingDouble(History.TermRecord::startMs));
@@ -207,7 +167,7 @@ public final class MemberIsolation {
     }
     System.out.printf("%s member isolation: %d rounds, %d terms, %d resigns, overlaps=%d; smallest margin between a "
             + "term's last valid instant and its successor's start: %.1f ms overall, %.1f ms after a term held "
-            + "on the isolated member (negative = overlap)%n", cluster.name(), isolatedTerms.size(), terms.size(), resigns.get(),
+            + "on the isolated member (negative = overlap)%n", cluster.name(), isolatedTerms.size(), terms.size(), loop.resigns(),
         overlaps, minMargin, minIsolated);
   }
 
