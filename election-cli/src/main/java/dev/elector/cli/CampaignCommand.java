@@ -46,8 +46,8 @@ final class CampaignCommand implements Callable<Integer> {
   String data;
 
   @Option(names = "--grace", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "Time between SIGTERM and SIGKILL when leadership is lost; at most a quarter of the session "
-          + "timeout (default: the smaller of 2s and a sixth of the session timeout).")
+      description = "Time between SIGTERM and SIGKILL when leadership is lost; at most a sixth of the session "
+          + "timeout (default: the smaller of 2s and an eighth of the session timeout).")
   Duration grace;
 
   @Option(names = "--requeue", description = "When COMMAND exits by itself, campaign again instead of exiting.")
@@ -64,10 +64,10 @@ final class CampaignCommand implements Callable<Integer> {
     // included; the grace is the end of that third, and at least the twelfth before it is slack against pauses
     // (see Guard).
     Duration limit = Guard.Timing.maxGrace(sessionTimeout);
-    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(6));
+    Duration g = grace != null ? grace : min(MAX_DEFAULT_GRACE, sessionTimeout.dividedBy(8));
     if (g.compareTo(limit) > 0) {
       throw new ParameterException(spec.commandLine(), "--grace " + DurationConverter.format(g)
-          + " must be at most a quarter of the session timeout " + DurationConverter.format(sessionTimeout)
+          + " must be at most a sixth of the session timeout " + DurationConverter.format(sessionTimeout)
           + " (" + DurationConverter.format(limit) + "), so COMMAND is stopped before a successor can be elected");
     }
     String program = command.get(0);

@@ -27,9 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * deadline lies before the service can expire the session and elect a successor (SPEC rule 1.3), on every backend
  * and whether the client is cut off or this JVM is frozen; no lease reaches past it, and the guard's SIGKILL lands
  * before the lease ends, whether or not this JVM ever runs again. The grace is part of the lease: the guard sends
- * SIGTERM when only the grace is left, which is why the grace may be at most a quarter of the session timeout (the
- * rest of the third is the slack against pauses of this JVM or of the guard that end in time). A healthy session's
- * deadline stays more than a third of the timeout ahead, so the cap costs a healthy leader nothing.
+ * SIGTERM when only the grace is left, which is why the grace may be at most a sixth of the session timeout: the
+ * rest is the slack against pauses of this JVM or of the guard that end in time, and a healthy session's deadline
+ * stays at least about 0.23 of the timeout ahead (see {@link Timing#maxGrace}).
  *
  * <p>Without setsid, bash or setpriv (not Linux), COMMAND runs plainly: stopped from this JVM only, its tree as
  * found at the time, and not at all if this JVM is killed or frozen.
@@ -43,14 +43,19 @@ final class Guard {
 
   /** How the guard's lease follows from the session timeout and the grace (see the class comment). */
   record Timing(Duration lease, Duration grace, Duration renewEvery) {
-    /** The longest grace a session timeout allows: a quarter of it. */
+    /**
+     * The longest grace a session timeout allows: a sixth of it. The lease is capped by the term's deadline, which
+     * between two renewals of a healthy session may come as close as about 0.23 of the timeout (ZooKeeper: the
+     * deadline counts from the heartbeat before last, a third of the timeout apart, less the margin); a grace
+     * beyond that would send SIGTERM to a healthy leader's COMMAND.
+     */
     static Duration maxGrace(Duration sessionTimeout) {
-      return sessionTimeout.dividedBy(4);
+      return sessionTimeout.dividedBy(6);
     }
 
     static Timing of(Duration sessionTimeout, Duration grace) {
       if (grace.compareTo(maxGrace(sessionTimeout)) > 0) {
-        throw new IllegalArgumentException("grace " + grace + " is longer than a quarter of " + sessionTimeout);
+        throw new IllegalArgumentException("grace " + grace + " is longer than a sixth of " + sessionTimeout);
       }
       Duration lease = sessionTimeout.dividedBy(3);
       // The guard waits lease - grace without news before SIGTERM: ten renewals fit in that wait.

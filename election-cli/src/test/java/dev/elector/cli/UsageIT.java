@@ -31,7 +31,7 @@ class UsageIT {
         Arguments.of("no --election", new String[] {"observe", "--connect", zk}, "--election"),
         Arguments.of("grace too long for the session timeout", new String[] {"campaign", "--connect",
             zk + "?sessionTimeout=3s", "--election", "e", "--grace", "1s", "--", "true"},
-            "--grace 1s must be at most a quarter of the session timeout 3s (750ms)"),
+            "--grace 1s must be at most a sixth of the session timeout 3s (500ms)"),
         Arguments.of("grace not a duration", new String[] {"campaign", "--connect", zk, "--election", "e",
             "--grace", "soon", "--", "true"}, "'soon' is not a duration"),
         Arguments.of("no COMMAND", new String[] {"campaign", "--connect", zk, "--election", "e"}, "COMMAND"),
