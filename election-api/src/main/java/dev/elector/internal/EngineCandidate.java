@@ -67,6 +67,8 @@ final class EngineCandidate implements Candidate {
   private boolean closeDone;
   /** Engine thread, and {@link #abandon()} once the engine has stopped: hence a concurrent queue. */
   private final Queue<CompletableFuture<Leadership>> electedWaiters = new ConcurrentLinkedQueue<>();
+  /** Waiting for a ticket in line ({@link #joined()}); like {@link #electedWaiters}, failed on close. */
+  private final Queue<CompletableFuture<Void>> joinedWaiters = new ConcurrentLinkedQueue<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
     this.client = client;
@@ -106,6 +108,26 @@ final class EngineCandidate implements Candidate {
   public Optional<Leadership> leadership() {
     Term t = term;
     return t != null && t.isValid() ? Optional.of(t) : Optional.empty();
+  }
+
+  @Override
+  public CompletionStage<Void> joined() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(stopped());
+      return f;
+    }
+    client.post(() -> {
+      if (closing) {
+        client.onCallbacks(() -> f.completeExceptionally(stopped()));
+      } else if (ticket != null) {
+        client.onCallbacks(() -> f.complete(null));
+      } else {
+        joinedWaiters.removeIf(CompletableFuture::isDone);
+        joinedWaiters.add(f);
+      }
+    }, () -> f.completeExceptionally(stopped()));
+    return f;
   }
 
   @Override
@@ -191,9 +213,8 @@ final class EngineCandidate implements Candidate {
 
   @Override
   public Subscription addListener(Executor executor, LeadershipListener listener) {
-    if (executor == null || listener == null) {
-      throw new dev.elector.InvalidInputException("listener and executor", null, "must not be null");
-    }
+    java.util.Objects.requireNonNull(executor, "executor");
+    java.util.Objects.requireNonNull(listener, "listener");
     if (closing) {
       throw stopped();
     }
@@ -301,6 +322,10 @@ final class EngineCandidate implements Candidate {
       CompletableFuture<Leadership> waiter = w;
       client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
     }
+    for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
+      CompletableFuture<Void> waiter = w;
+      client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
+    }
   }
 
   /** Completes when the ticket is removed after a close (on any thread): for the client's own close. */
@@ -360,6 +385,10 @@ final class EngineCandidate implements Candidate {
         return;
       }
       setTicket(t);
+      for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
+        CompletableFuture<Void> waiter = w;
+        client.onCallbacks(() -> waiter.complete(null));
+      }
       awaitHead();
     } else if (g == gen && !closing) {
       onFailure(EngineClient.unwrap(err), "joining");
