@@ -157,6 +157,8 @@ public abstract class ElectionTck {
     return scene;
   }
 
+  @Nested @DisplayName("1.6 Leader-only work (LeaderWorkRules)") class LeaderWorkArea extends LeaderWorkRules { @Override Scene scene() { return scene; } }
+
   private String election(String hint) {
     return scene.electionName(hint);
   }
