@@ -75,8 +75,8 @@ abstract class LeaderWorkRules {
         fail("rule 1.6: resign() completed while the leader-only task of the resigned term was still running");
       }
       Leadership t2 = second.awaitRunning(s);
-      if (t2.token() < first.term.get().token()) {
-        fail("rule 1.2: the term after resign has a smaller token");
+      if (t2.token() <= first.term.get().token()) {
+        fail("rule 1.2: the term after resign has no greater token");
       }
       work.close();
       if (!second.returned.get()) {
