@@ -25,10 +25,12 @@ abstract class AreaRules {
   /** The current test: its fixture, clients, candidates, history and time bounds. */
   abstract TestContext test();
 
+  /** True if the fixture can do {@code c}; a TCP fixture can always partition, through the kit's proxies. */
   boolean has(Capability c) {
     return (c == Capability.PARTITION && test().fixture.tcp()) || test().fixture.capabilities().contains(c);
   }
 
+  /** Skips the test, naming the capability, unless the fixture has it. */
   void require(Capability c) {
     assumeTrue(has(c), () -> "fixture does not declare capability " + c);
   }
@@ -67,15 +69,18 @@ abstract class AreaRules {
                 .noneMatch(l -> test().candidate(l).isLeader()));
   }
 
+  /** A fresh election name, unique in this JVM. */
   String election(String hint) {
     return test().electionName(hint);
   }
 
+  /** Waits until the history is quiet, then fails with the first rule it breaks, if any. */
   void assertHistory() throws InterruptedException {
     test().history.awaitQuiescence(test().bounds.operation());
     test().history.assertValid();
   }
 
+  /** Closes the candidates (the history checks each {@code close()}), then {@link #assertHistory()}. */
   void closeAndCheck(String... labels) throws InterruptedException {
     for (String l : labels) {
       test().close(l);
@@ -83,6 +88,7 @@ abstract class AreaRules {
     assertHistory();
   }
 
+  /** Fails with {@code rule <rule>: <message>} unless {@code ok}. */
   static void check(boolean ok, String rule, Supplier<String> message) {
     if (!ok) {
       fail("rule " + rule + ": " + message.get());
