@@ -1,5 +1,12 @@
 package dev.elector.zookeeper;
 
+import static dev.elector.zookeeper.TicketNames.SEQ_MARK;
+import static dev.elector.zookeeper.TicketNames.TICKET_PREFIX;
+import static dev.elector.zookeeper.TicketNames.exhausted;
+import static dev.elector.zookeeper.TicketNames.parentOf;
+import static dev.elector.zookeeper.TicketNames.participant;
+import static dev.elector.zookeeper.TicketNames.sequence;
+
 import dev.elector.BackendUnavailableException;
 import dev.elector.ClientConfig;
 import dev.elector.ElectorException;
@@ -59,8 +66,6 @@ import org.apache.zookeeper.data.Stat;
  */
 final class ZkBackend implements ElectionBackend {
   private static final System.Logger LOG = System.getLogger(ZkBackend.class.getName());
-  /** Separates the uuid from the sequence number ZooKeeper appends: {@code <uuid>-n_0000000042}. */
-  static final String SEQ_MARK = "-n_";
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
@@ -70,12 +75,8 @@ final class ZkBackend implements ElectionBackend {
   private final ClientConfig config;
   private final BackendListener listener;
   private final String connectString;
+  private final Acls acls;
   /** ACL of ticket nodes. */
-  private final List<ACL> acl;
-  /** ACL of the root and election nodes Elector creates (ZooKeeper checks CREATE and DELETE of a child here). */
-  private final List<ACL> parentAcl;
-  private final byte[] digest;
-  private final byte[] groupDigest;
   private final ScheduledThreadPoolExecutor actor;
   private volatile Thread actorThread;
 
@@ -111,35 +112,7 @@ final class ZkBackend implements ElectionBackend {
     this.config = config;
     this.listener = listener;
     this.connectString = String.join(",", config.endpoints());
-    var user = config.option("username");
-    var group = config.option("group");
-    if (user.isPresent() && group.isPresent()) {
-      String member = user.get() + ":" + config.option("password").orElse("");
-      String shared = group.get() + ":" + config.option("groupPassword").orElse("");
-      digest = member.getBytes(StandardCharsets.UTF_8);
-      groupDigest = shared.getBytes(StandardCharsets.UTF_8);
-      // Explicit ids, not AUTH_IDS: a session authenticated as member and group would give the group ALL.
-      Id self = digestId(member);
-      Id everyone = digestId(shared);
-      // A ticket: only its creator may change it; the application's members may read it.
-      acl = List.of(new ACL(ZooDefs.Perms.ALL, self), new ACL(ZooDefs.Perms.READ, everyone));
-      // A parent: members create tickets in it and, since ZooKeeper checks a delete against the parent, remove
-      // their own on resign; no one else may create, delete or read there.
-      parentAcl = List.of(new ACL(ZooDefs.Perms.ALL, self), new ACL(
-          ZooDefs.Perms.CREATE | ZooDefs.Perms.DELETE | ZooDefs.Perms.READ, everyone));
-    } else if (user.isPresent()) {
-      digest = (user.get() + ":" + config.option("password").orElse("")).getBytes(StandardCharsets.UTF_8);
-      groupDigest = null;
-      // The creator (every client with the same credentials) may do anything; anyone may read the line.
-      acl = List.of(new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
-          new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
-      parentAcl = acl;
-    } else {
-      digest = null;
-      groupDigest = null;
-      acl = ZooDefs.Ids.OPEN_ACL_UNSAFE;
-      parentAcl = acl;
-    }
+    this.acls = new Acls(config);
     actor = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "elector-zookeeper-" + THREADS.incrementAndGet());
       t.setDaemon(true);
@@ -149,17 +122,6 @@ final class ZkBackend implements ElectionBackend {
     actor.setRemoveOnCancelPolicy(true);
   }
 
-  /** ZooKeeper's digest ACL id for {@code user:password}: {@code user:base64(sha1(user:password))}. */
-  static Id digestId(String userAndPassword) {
-    try {
-      byte[] sha1 = java.security.MessageDigest.getInstance("SHA-1")
-          .digest(userAndPassword.getBytes(StandardCharsets.UTF_8));
-      String user = userAndPassword.substring(0, userAndPassword.indexOf(':'));
-      return new Id("digest", user + ":" + java.util.Base64.getEncoder().encodeToString(sha1));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-1 is required of every JDK", e);
-    }
-  }
 
   /** Opens a backend with a live session, waiting at most the connect timeout. */
   static ZkBackend open(ClientConfig config, BackendListener listener) {
@@ -367,12 +329,7 @@ final class ZkBackend implements ElectionBackend {
     try {
       s.createdAt = System.nanoTime();
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
-      if (digest != null) {
-        s.zk.addAuthInfo("digest", digest);
-      }
-      if (groupDigest != null) {
-        s.zk.addAuthInfo("digest", groupDigest);
-      }
+      acls.authenticate(s.zk);
     } catch (IOException | RuntimeException e) {
       current = null;
       if (!firstUp.isDone()) {
@@ -646,191 +603,6 @@ final class ZkBackend implements ElectionBackend {
 
   // ------------------------------------------------------------------------------------------------- lines
 
-  private String electionPath(String election) {
-    return config.root().equals("/") ? "/" + election : config.root() + "/" + election;
-  }
-
-  /** The length of a ticket name's {@code <uuid>-n_} prefix. */
-  static final int TICKET_PREFIX = 36 + SEQ_MARK.length();
-  /** What {@link #sequence} returns for a name that is not a ticket name. */
-  static final long NOT_A_TICKET = Long.MIN_VALUE;
-
-  /**
-   * The sequence number ZooKeeper appended to a ticket name ({@code <uuid>-n_} and the parent's 32-bit child version
-   * written {@code %010d}: ten digits, or a minus sign and nine or ten digits once the counter has wrapped), or
-   * {@link #NOT_A_TICKET}. SPEC rule 4.8: a child whose name is not a ticket name (an operator's node, the election
-   * node of an application with a nested root) is no participant: it is never listed and never blocks the line.
-   * Parsed in place: it runs for every child of every listing.
-   */
-  static long sequence(String name) {
-    int len = name.length() - TICKET_PREFIX;
-    if ((len != 10 && len != 11) || !isUuid(name) || !name.startsWith(SEQ_MARK, 36)) {
-      return NOT_A_TICKET;
-    }
-    int i = TICKET_PREFIX;
-    boolean negative = name.charAt(i) == '-';
-    if (negative) {
-      i++;
-    } else if (len != 10) {
-      return NOT_A_TICKET;
-    }
-    long n = 0;
-    for (; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c < '0' || c > '9') {
-        return NOT_A_TICKET;
-      }
-      n = n * 10 + (c - '0');
-    }
-    n = negative ? -n : n;
-    return n < Integer.MIN_VALUE || n > Integer.MAX_VALUE ? NOT_A_TICKET : n;
-  }
-
-  static boolean isTicketName(String name) {
-    return sequence(name) != NOT_A_TICKET;
-  }
-
-  /**
-   * True if ZooKeeper can no longer number new children of the ticket's parent uniquely. The parent's child version
-   * is a 32-bit int that only goes up: once it reaches 2147483647 the server keeps it there (its data tree ignores
-   * the wrapped value), so every later sequential child is numbered 2147483647 too (or, for creates prepared while
-   * an earlier one is in flight, a wrapped negative number), and their order is no longer their creation order.
-   */
-  static boolean exhausted(long seq) {
-    return seq == Integer.MAX_VALUE || seq < 0;
-  }
-
-  /** True if {@code name} starts with a UUID as {@link UUID#toString()} writes it (8-4-4-4-12 lowercase hex). */
-  private static boolean isUuid(String name) {
-    for (int i = 0; i < 36; i++) {
-      char c = name.charAt(i);
-      boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
-          : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** The ticket names among {@code children}, in line order: by sequence number, never by the whole name. */
-  static List<String> inLine(List<String> children) {
-    return List.of(Line.of(children).names);
-  }
-
-  /**
-   * An election's tickets in line order, parsed and sorted once per listing and shared by every ticket that waits
-   * for that listing: at 10,000 tickets a sort (or a scan) per waiting ticket would be quadratic.
-   */
-  static final class Line {
-    final String[] names;
-    final long[] seqs;
-
-    private Line(String[] names, long[] seqs) {
-      this.names = names;
-      this.seqs = seqs;
-    }
-
-    static Line of(List<String> children) {
-      int n = children.size();
-      // Sort (sequence, index) pairs packed in one long, with no object per child: the counter read as unsigned
-      // (wrapped numbers after the largest) times n plus the index is unique and orders by sequence first; it
-      // cannot overflow (2^32 × n stays below 2^63 for any listing that fits in a reply). Equal numbers (an
-      // exhausted counter, see exhausted()) are then ordered by name, so every listing orders them alike.
-      long[] keys = new long[n];
-      int m = 0;
-      for (int i = 0; i < n; i++) {
-        long seq = sequence(children.get(i));
-        if (seq != NOT_A_TICKET) {
-          keys[m++] = unsigned(seq) * n + i;
-        }
-      }
-      Arrays.sort(keys, 0, m);
-      String[] names = new String[m];
-      long[] seqs = new long[m];
-      for (int j = 0; j < m; j++) {
-        seqs[j] = keys[j] / n;
-        names[j] = children.get((int) (keys[j] % n));
-      }
-      for (int j = 0; j < m; ) {
-        int k = j + 1;
-        while (k < m && seqs[k] == seqs[j]) {
-          k++;
-        }
-        if (k - j > 1) {
-          Arrays.sort(names, j, k);
-        }
-        j = k;
-      }
-      return new Line(names, seqs);
-    }
-
-    /** The counter as ZooKeeper counts it: 0 to 2^32 - 1, wrapped (negative) numbers after the largest. */
-    static long unsigned(long seq) {
-      return seq & 0xFFFF_FFFFL;
-    }
-
-    /** The name first in line among {@code children}, or null: one pass, no sort, for the head watch. */
-    static String head(List<String> children) {
-      String best = null;
-      long bestSeq = Long.MAX_VALUE;
-      for (String c : children) {
-        long seq = sequence(c);
-        if (seq == NOT_A_TICKET) {
-          continue;
-        }
-        long u = unsigned(seq);
-        if (u < bestSeq || (u == bestSeq && c.compareTo(best) < 0)) {
-          best = c;
-          bestSeq = u;
-        }
-      }
-      return best;
-    }
-
-    /**
-     * The position of the ticket whose node is {@code key} (its sequence number {@code seq}), or -1. The name must
-     * match too: after the election node was deleted and recreated, another ticket may hold the same number.
-     */
-    int indexOf(String key, long seq) {
-      seq = unsigned(seq);
-      int i = Arrays.binarySearch(seqs, seq);
-      if (i < 0) {
-        return -1;
-      }
-      while (i > 0 && seqs[i - 1] == seq) {
-        i--;
-      }
-      for (; i < seqs.length && seqs[i] == seq; i++) {
-        if (isNodeOf(key, names[i])) {
-          return i;
-        }
-      }
-      return -1;
-    }
-  }
-
-  /** True if {@code key} is the path of the child {@code name} (compared in place, no concatenation). */
-  static boolean isNodeOf(String key, String name) {
-    int at = key.length() - name.length();
-    return at > 0 && key.charAt(at - 1) == '/' && key.startsWith(name, at);
-  }
-
-  private static String parentOf(String key) {
-    return key.substring(0, key.lastIndexOf('/'));
-  }
-
-  private static Participant participant(String election, String name, byte[] bytes, Stat stat) {
-    try {
-      return new Participant(election, TicketCodec.candidateId(bytes), stat.getCzxid(), TicketCodec.data(bytes));
-    } catch (IllegalArgumentException e) {
-      // A ticket name whose data Elector cannot decode (SPEC rule 4.8): it keeps its place in line, shown under its
-      // node name with empty data rather than hidden.
-      return new Participant(election, name, stat.getCzxid(), new byte[0]);
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------------- tickets
 
   /**
    * A ticket of the current session: the watch on its own node and its pending {@link #awaitHead}. Kept small, one
@@ -989,7 +761,7 @@ final class ZkBackend implements ElectionBackend {
   private void onListing(Lister l, List<TicketState> batch, int[] gens, int rc, List<String> children) {
     l.inFlight = false;
     Code code = Code.get(rc);
-    Line line = code == Code.OK ? Line.of(children) : null;
+    Listing line = code == Code.OK ? Listing.of(children) : null;
     for (int i = 0; i < gens.length; i++) {
       TicketState st = batch.get(i);
       // queued: it asked again after this listing was sent, and the next listing answers it.
@@ -1002,7 +774,7 @@ final class ZkBackend implements ElectionBackend {
     }
   }
 
-  private void onLine(TicketState st, int g, Code code, Line line) {
+  private void onLine(TicketState st, int g, Code code, Listing line) {
     switch (code) {
       case OK -> {}
       case CONNECTIONLOSS -> {
@@ -1047,7 +819,7 @@ final class ZkBackend implements ElectionBackend {
    * Removes duplicates of this ticket: a retried create whose first attempt the server applied late leaves a second
    * node with the same uuid. Only a ticket whose create was retried can have one, so only those scan the line.
    */
-  private void removeTwins(TicketState st, Line line) {
+  private void removeTwins(TicketState st, Listing line) {
     String key = st.ticket.key();
     String own = key.substring(key.lastIndexOf('/') + 1);
     String prefix = own.substring(0, TICKET_PREFIX); // "<uuid>-n_"
@@ -1345,7 +1117,7 @@ final class ZkBackend implements ElectionBackend {
       super("Joining election '" + election + "' as candidate '" + candidateId + "'");
       this.election = election;
       this.candidateId = candidateId;
-      this.parent = electionPath(election);
+      this.parent = TicketNames.electionPath(config.root(), election);
       this.bytes = bytes;
     }
 
@@ -1364,7 +1136,7 @@ final class ZkBackend implements ElectionBackend {
 
     void create(Session s, int a) {
       sent = true;
-      s.zk.create(parent + "/" + uuid + SEQ_MARK, bytes, acl, CreateMode.EPHEMERAL_SEQUENTIAL,
+      s.zk.create(parent + "/" + uuid + SEQ_MARK, bytes, acls.ticketAcl, CreateMode.EPHEMERAL_SEQUENTIAL,
           (rc, path, ctx, name, stat) -> post(() -> {
             if (stale(a)) {
               return;
@@ -1444,7 +1216,7 @@ final class ZkBackend implements ElectionBackend {
         return;
       }
       // Containers: the server removes an election's node once its last ticket is gone.
-      s.zk.create(paths.get(i), new byte[0], parentAcl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
+      s.zk.create(paths.get(i), new byte[0], acls.parentAcl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1583,7 +1355,7 @@ final class ZkBackend implements ElectionBackend {
     LineOp(String election) {
       super("Listing the line of election '" + election + "'");
       this.election = election;
-      this.parent = electionPath(election);
+      this.parent = TicketNames.electionPath(config.root(), election);
     }
 
     @Override
@@ -1598,7 +1370,7 @@ final class ZkBackend implements ElectionBackend {
         } else if (code != Code.OK) {
           failed(code, path);
         } else {
-          read(s, a, inLine(children));
+          read(s, a, Listing.inLine(children));
         }
       }), null);
     }
@@ -1664,7 +1436,7 @@ final class ZkBackend implements ElectionBackend {
 
     HeadWatchImpl(String election, HeadListener listener) {
       this.election = election;
-      this.parent = electionPath(election);
+      this.parent = TicketNames.electionPath(config.root(), election);
       this.listener = listener;
     }
 
@@ -1774,7 +1546,7 @@ final class ZkBackend implements ElectionBackend {
     }
     Code code = Code.get(rc);
     if (code == Code.OK) {
-      String name = Line.head(children);
+      String name = Listing.head(children);
       if (name == null) {
         headDone(w, Optional.empty());
         return;
