@@ -1,5 +1,6 @@
 package dev.elector.zookeeper;
 
+import dev.elector.zookeeper.ZkSession.Handle;
 import static dev.elector.zookeeper.TicketNames.SEQ_MARK;
 import static dev.elector.zookeeper.TicketNames.TICKET_PREFIX;
 import static dev.elector.zookeeper.TicketNames.exhausted;
@@ -65,26 +66,14 @@ import org.apache.zookeeper.data.Stat;
  * {@link #sessionId} and {@link #deadline} are read from other threads (volatile).
  */
 final class ZkBackend implements ElectionBackend {
-  private static final System.Logger LOG = System.getLogger(ZkBackend.class.getName());
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-  private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
-  /** The largest reply our ZooKeeper handle accepts: a listing of about a million tickets. */
-  static final int MAX_REPLY_BYTES = 64 << 20;
+  /** The logger of every part of this backend. */
+  static final System.Logger LOG = System.getLogger(ZkBackend.class.getName());
 
   private final ClientConfig config;
   private final BackendListener listener;
-  private final String connectString;
   private final Acls acls;
-  /** ACL of ticket nodes. */
-  private final ScheduledThreadPoolExecutor actor;
-  private volatile Thread actorThread;
-
-  private volatile long sessionId;
-  private volatile long deadline = System.nanoTime() - 1;
-  private final AtomicBoolean closed = new AtomicBoolean();
-  /** Set when {@link #open} gives up: the engine never saw this backend, so it gets no events. */
-  private volatile boolean silent;
+  private final Loop loop = new Loop();
+  private final ZkSession session;
 
   /** Predecessor deletions delivered to waiting tickets: one per handoff when only the successor is woken. */
   final AtomicLong predecessorWakeups = new AtomicLong();
@@ -96,52 +85,40 @@ final class ZkBackend implements ElectionBackend {
   final AtomicLong lineListings = new AtomicLong();
 
   // Actor-confined state.
-  private Session current;
-  private boolean up;
-  private int reconnectFailures;
   private final Map<String, TicketState> tickets = new HashMap<>();
   private final Set<HeadWatchImpl> headWatches = new HashSet<>();
   /** Ops not yet completed: each leaves the set as it completes (a scan per submit would be quadratic). */
   private final Set<Op<?>> ops = new HashSet<>();
-  private final List<Runnable> whenUp = new ArrayList<>();
   /** Ticket paths this backend is deleting: their deletion is no sign of our session closing. */
   private final Set<String> removing = new HashSet<>();
-  private final CompletableFuture<Void> firstUp = new CompletableFuture<>();
 
   private ZkBackend(ClientConfig config, BackendListener listener) {
     this.config = config;
     this.listener = listener;
-    this.connectString = String.join(",", config.endpoints());
     this.acls = new Acls(config);
-    actor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "elector-zookeeper-" + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      actorThread = t;
-      return t;
-    });
-    actor.setRemoveOnCancelPolicy(true);
+    this.session = new ZkSession(config, listener, acls, loop, this::expired);
   }
 
 
   /** Opens a backend with a live session, waiting at most the connect timeout. */
   static ZkBackend open(ClientConfig config, BackendListener listener) {
     ZkBackend b = new ZkBackend(config, listener);
-    b.post(b::newSession);
+    b.session.start();
     try {
-      b.firstUp.get(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      b.session.firstUp().get(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
       return b;
     } catch (TimeoutException e) {
-      b.silent = true;
+      b.session.silence();
       b.close();
       throw ZkErrors.translate("Opening a ZooKeeper session with " + config.endpoints(),
           new TimeoutException("no session within connectTimeout=" + config.connectTimeout()));
     } catch (ExecutionException e) {
-      b.silent = true;
+      b.session.silence();
       b.close();
       throw ZkErrors.translate("Connecting to ZooKeeper at " + config.endpoints(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      b.silent = true;
+      b.session.silence();
       b.close();
       throw new BackendUnavailableException("Interrupted while connecting to ZooKeeper at " + config.endpoints(), e);
     }
@@ -151,12 +128,12 @@ final class ZkBackend implements ElectionBackend {
 
   @Override
   public long sessionId() {
-    return sessionId;
+    return session.id();
   }
 
   @Override
   public long sessionDeadline() {
-    return deadline;
+    return session.deadline();
   }
 
   @Override
@@ -167,7 +144,7 @@ final class ZkBackend implements ElectionBackend {
   @Override
   public CompletionStage<Void> awaitHead(Ticket ticket) {
     CompletableFuture<Void> f = new CompletableFuture<>();
-    if (!post(() -> startWait(ticket, f))) {
+    if (!loop.post(() -> startWait(ticket, f))) {
       f.completeExceptionally(ZkErrors.closed("Waiting for the head of election " + ticket.election()));
     }
     return f;
@@ -191,8 +168,8 @@ final class ZkBackend implements ElectionBackend {
   @Override
   public HeadWatch watchHead(String election, HeadListener listener) {
     HeadWatchImpl w = new HeadWatchImpl(election, listener);
-    if (!post(() -> {
-      if (closed.get()) {
+    if (!loop.post(() -> {
+      if (session.isClosed()) {
         w.fail(ZkErrors.closed("Watching the head of election " + election));
         return;
       }
@@ -206,21 +183,21 @@ final class ZkBackend implements ElectionBackend {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
+    if (!session.markClosed()) {
       return;
     }
-    CompletableFuture<Session> taken = new CompletableFuture<>();
+    CompletableFuture<Handle> taken = new CompletableFuture<>();
     boolean[] wasUp = {false};
     Runnable shut = () -> {
-      wasUp[0] = up;
-      taken.complete(shutDown());
+      wasUp[0] = session.up();
+      taken.complete(session.shutDown(this::failPending));
     };
-    if (Thread.currentThread() == actorThread) {
+    if (loop.inLoop()) {
       shut.run();
-    } else if (!post(shut)) {
+    } else if (!loop.post(shut)) {
       taken.complete(null);
     }
-    Session s = null;
+    Handle s = null;
     try {
       s = taken.get(config.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -233,31 +210,42 @@ final class ZkBackend implements ElectionBackend {
       if (wasUp[0]) {
         // Closing the session makes the server delete its ephemeral tickets at once: successors need not wait for
         // the session timeout.
-        closeHandle(s, true);
+        session.closeHandle(s, true);
       } else {
         // Cut off: the close request would wait for a reconnect that may never come. The server expires the
         // session after its timeout; close the handle in the background.
-        closeHandle(s, false);
+        session.closeHandle(s, false);
       }
     }
-    actor.execute(() -> {
-      if (!silent) {
-        emit(SessionEvent.Kind.CLOSED, id);
-      }
-    });
-    actor.shutdown();
+    loop.post(() -> session.emit(SessionEvent.Kind.CLOSED, id));
+    loop.shutdown();
   }
 
-  /** Fails everything pending and detaches the session; returns it for closing. Actor thread. */
-  private Session shutDown() {
-    deadline = System.nanoTime() - 1;
-    up = false;
-    sessionId = 0;
-    Session s = current;
-    current = null;
-    if (s != null && s.timer != null) {
-      s.timer.cancel(false);
+  /** Fails what waited on the expired handle {@code s}: its tickets, requests and head watches. Loop thread. */
+  private void expired(Handle s, SessionLostException lost) {
+    for (TicketState st : tickets.values()) {
+      st.dead = true;
+      if (st.waiter != null) {
+        st.waiter.completeExceptionally(lost);
+      }
     }
+    tickets.clear();
+    removing.clear();
+    for (Op<?> op : List.copyOf(ops)) {
+      if (op.handle == s) {
+        op.expired(lost);
+      }
+    }
+    for (HeadWatchImpl w : List.copyOf(headWatches)) {
+      if (w.handle == s) {
+        w.fail(lost);
+        headWatches.remove(w);
+      }
+    }
+  }
+
+  /** Fails everything pending. Loop thread. */
+  private void failPending() {
     for (TicketState st : tickets.values()) {
       st.dead = true;
       if (st.waiter != null) {
@@ -273,344 +261,18 @@ final class ZkBackend implements ElectionBackend {
       w.fail(ZkErrors.closed("Watching the head of election " + w.election));
     }
     headWatches.clear();
-    whenUp.clear();
-    firstUp.completeExceptionally(ZkErrors.closed("Connecting"));
-    return s;
-  }
-
-  // ------------------------------------------------------------------------------------------------- session
-
-  /** One ZooKeeper handle and what this backend knows about its session. */
-  private final class Session implements Watcher {
-    ZooKeeper zk;
-    long id;
-    /** The least timeout any member granted this session, in ms; 0 before the first connect. */
-    int timeoutMillis;
-    boolean connected;
-    boolean everUp;
-    boolean expired;
-    /** When {@code new ZooKeeper} was called: the ensemble's leader created the session later than this. */
-    long createdAt;
-    /** Connections of this handle so far: one more at each SyncConnected. A heartbeat proves touches of its own. */
-    int connection;
-    /** The connection whose heartbeat is in flight, or -1: one heartbeat in flight per connection. */
-    int heartbeatOn = -1;
-    /** The newest answered heartbeat of the current connection and the one before it; null if none yet. */
-    Beat last;
-    Beat prev;
-    /** The line listings of this session, by election node path; an entry lives while a listing is wanted. */
-    final Map<String, Lister> listers = new HashMap<>();
-    /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
-    long suspendedAt = System.nanoTime();
-    ScheduledFuture<?> timer;
-
-    @Override
-    public void process(WatchedEvent event) {
-      post(() -> onState(this, event));
-    }
-  }
-
-  private void newSession() {
-    if (closed.get()) {
-      return;
-    }
-    Session s = new Session();
-    current = s;
-    ZKClientConfig zc = new ZKClientConfig();
-    // Without a JAAS file the client would log a SASL warning on every connect; Elector authenticates by digest.
-    zc.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
-    // A line listing carries every ticket's name (about 53 bytes each). With ZooKeeper's default reply limit of
-    // 1 MiB the client drops the connection on every listing of an election past about 19,800 tickets, so no ticket
-    // there could ever find its place or lead. The server sets no limit on replies; ours is raised (a larger
-    // jute.maxbuffer system property still wins).
-    if (zc.getInt(ZKClientConfig.JUTE_MAXBUFFER, ZKClientConfig.CLIENT_MAX_PACKET_LENGTH_DEFAULT) < MAX_REPLY_BYTES) {
-      zc.setProperty(ZKClientConfig.JUTE_MAXBUFFER, Integer.toString(MAX_REPLY_BYTES));
-    }
-    try {
-      s.createdAt = System.nanoTime();
-      s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
-      acls.authenticate(s.zk);
-    } catch (IOException | RuntimeException e) {
-      current = null;
-      if (!firstUp.isDone()) {
-        firstUp.completeExceptionally(new BackendUnavailableException(
-            "Cannot connect to ZooKeeper at " + config.endpoints() + ": " + e.getMessage(), e));
-      } else {
-        LOG.log(System.Logger.Level.WARNING, "Cannot open a new ZooKeeper handle; retrying", e);
-        scheduleReconnect();
-      }
-    }
-  }
-
-  private void onState(Session s, WatchedEvent e) {
-    if (s != current || closed.get()) {
-      return;
-    }
-    switch (e.getState()) {
-      case SyncConnected -> {
-        s.connected = true;
-        // A new connection: heartbeats of earlier ones prove nothing about touches sent over this one.
-        s.connection++;
-        s.last = null;
-        s.prev = null;
-        if (s.id == 0) {
-          s.id = s.zk.getSessionId();
-        }
-        // Every connect negotiates anew: a member with other limits may grant less. The leader expires the session
-        // by the timeout in the touch it received last, and a touch relayed late by the member we left carries that
-        // member's grant, so the least grant seen since the session began bounds them all.
-        int granted = s.zk.getSessionTimeout();
-        if (s.timeoutMillis == 0 || granted < s.timeoutMillis) {
-          s.timeoutMillis = granted;
-          if (granted != config.sessionTimeout().toMillis()) {
-            LOG.log(System.Logger.Level.INFO, "ZooKeeper session 0x{0} was granted a timeout of {1} ms (asked for "
-                + "{2} ms); session deadlines use {1} ms", Long.toHexString(s.id), granted,
-                config.sessionTimeout().toMillis());
-          }
-        }
-        if (s.timer != null) {
-          s.timer.cancel(false);
-        }
-        heartbeat(s);
-      }
-      case Disconnected -> {
-        s.connected = false;
-        if (up) {
-          up = false;
-          // The deadline goes first: isValid() must be false before anyone hears of the suspension (rule 1.4).
-          deadline = System.nanoTime() - 1;
-          emit(SessionEvent.Kind.SUSPENDED, s.id);
-        }
-      }
-      case Expired -> expire(s);
-      case AuthFailed -> {
-        if (!firstUp.isDone()) {
-          firstUp.completeExceptionally(ZkErrors.translate("Authenticating with ZooKeeper at "
-              + config.endpoints(), KeeperException.create(Code.AUTHFAILED)));
-        }
-      }
-      default -> {
-        // Closed (our own close), SaslAuthenticated, ConnectedReadOnly (read-only mode is not enabled).
-      }
-    }
-  }
-
-  /** An answered heartbeat: when it was sent and when its answer reached the actor. */
-  private record Beat(long sent, long answered) {}
-
-  /**
-   * The pause between a heartbeat's answer and the next heartbeat, in nanoseconds: a third of the session timeout.
-   * Invariant (see the module README, "Session deadline"): it exceeds the ensemble leader's ping period (tickTime/2,
-   * at most a quarter of any timeout a server grants when minSessionTimeout is left at its default 2 × tickTime),
-   * so a follower answers at least one of the leader's pings between two heartbeats.
-   */
-  private static long heartbeatGapNanos(Session s) {
-    return TimeUnit.MILLISECONDS.toNanos(Math.max(20, s.timeoutMillis / 3));
-  }
-
-  /**
-   * Sends a heartbeat: a {@code sync}, which the member we are connected to forwards to the ensemble's leader and
-   * answers only once the leader has processed it (a read alone is answered by a follower that may be cut off from
-   * the leader, which alone expires sessions). One heartbeat is in flight per connection; the next is sent a
-   * {@link #heartbeatGapNanos gap} after the answer.
-   */
-  private void heartbeat(Session s) {
-    if (s != current || s.heartbeatOn == s.connection || !s.connected || s.expired) {
-      return;
-    }
-    int conn = s.connection;
-    s.heartbeatOn = conn;
-    long sent = System.nanoTime();
-    s.zk.sync("/", (rc, path, ctx) -> post(() -> onHeartbeat(s, conn, sent, rc)), null);
-  }
-
-  private void onHeartbeat(Session s, int conn, long sent, int rc) {
-    if (s.heartbeatOn == conn) {
-      s.heartbeatOn = -1;
-    }
-    if (conn != s.connection || s != current || s.expired) {
-      return; // the SyncConnected of the newer connection started its own heartbeats
-    }
-    proved(s, conn, sent, rc);
-    if (rc == Code.OK.intValue()) {
-      s.prev = s.last;
-      s.last = new Beat(sent, System.nanoTime());
-    }
-    if (s.connected) {
-      s.timer = actor.schedule(guard(() -> heartbeat(s)), heartbeatGapNanos(s), TimeUnit.NANOSECONDS);
-    }
-  }
-
-  /**
-   * A {@code sync} sent at {@code sent} on connection {@code conn} was answered with {@code rc}. If it succeeded, the
-   * ensemble's leader processed it while the session was open there, and the session lives until at least
-   * {@code base + timeout}, where {@code base} is the latest of:
-   * <ul>
-   *   <li>{@code createdAt}: the leader created the session after it and expires it no earlier than a timeout after
-   *       its last touch;
-   *   <li>the send time of an earlier answered heartbeat of the same connection whose answer came at least a
-   *       {@link #heartbeatGapNanos gap} before {@code sent}: the follower recorded that heartbeat's touch before
-   *       answering it, answered one of the leader's pings (sending its touches) within the gap, and wrote that ping
-   *       reply on its link to the leader before it forwarded this sync on the same FIFO link, so the leader had
-   *       the touch before it answered the sync. (A standalone server or the leader itself touches directly.)
-   * </ul>
-   * The deadline is that minus the margin max(timeout/10, 20 ms), which covers clock-rate differences and the gap
-   * between an {@code isValid()} check and the action it guards.
-   */
-  private void proved(Session s, int conn, long sent, int rc) {
-    if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected
-        || conn != s.connection || (!up && sent - s.suspendedAt < 0)) {
-      return;
-    }
-    long gap = heartbeatGapNanos(s);
-    long base = s.createdAt;
-    for (Beat b : new Beat[] {s.last, s.prev}) {
-      if (b != null && sent - b.answered() >= gap) {
-        if (b.sent() - base > 0) {
-          base = b.sent();
-        }
-        break;
-      }
-    }
-    long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
-    long d = base + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
-    if (d - System.nanoTime() <= 0) {
-      return; // nothing proven about the future yet: the next heartbeat of this connection will be
-    }
-    if (!up || d - deadline > 0) {
-      deadline = d;
-    }
-    if (!up) {
-      up = true;
-      reconnectFailures = 0;
-      if (!s.everUp) {
-        s.everUp = true;
-        sessionId = s.id;
-        emit(SessionEvent.Kind.CONNECTED, s.id);
-        firstUp.complete(null);
-      } else {
-        emit(SessionEvent.Kind.RECOVERED, s.id);
-      }
-      List<Runnable> work = List.copyOf(whenUp);
-      whenUp.clear();
-      work.forEach(Runnable::run);
-    }
-  }
-
-  private void expire(Session s) {
-    if (s.expired) {
-      return;
-    }
-    s.expired = true;
-    s.connected = false;
-    if (s.timer != null) {
-      s.timer.cancel(false);
-    }
-    up = false;
-    deadline = System.nanoTime() - 1;
-    sessionId = 0;
-    current = null;
-    closeHandle(s, false);
-    SessionLostException lost = (SessionLostException) ZkErrors.translate("ZooKeeper session 0x"
-        + Long.toHexString(s.id) + " (its tickets are gone)", KeeperException.create(Code.SESSIONEXPIRED));
-    if (s.everUp) {
-      emit(SessionEvent.Kind.EXPIRED, s.id);
-    }
-    for (TicketState st : tickets.values()) {
-      st.dead = true;
-      if (st.waiter != null) {
-        st.waiter.completeExceptionally(lost);
-      }
-    }
-    tickets.clear();
-    removing.clear();
-    for (Op<?> op : List.copyOf(ops)) {
-      if (op.session == s) {
-        op.expired(lost);
-      }
-    }
-    for (HeadWatchImpl w : List.copyOf(headWatches)) {
-      if (w.session == s) {
-        w.fail(lost);
-        headWatches.remove(w);
-      }
-    }
-    scheduleReconnect();
-  }
-
-  private void closeHandle(Session s, boolean wait) {
-    Runnable close = () -> {
-      try {
-        s.zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    };
-    if (wait) {
-      close.run();
-    } else {
-      Thread closer = new Thread(close, "elector-zookeeper-close");
-      closer.setDaemon(true);
-      closer.start();
-    }
-  }
-
-  private void scheduleReconnect() {
-    long delay = reconnectFailures == 0 ? 0
-        : ThreadLocalRandom.current().nextLong(Math.min(MAX_RECONNECT_DELAY_MILLIS, 100L << Math.min(reconnectFailures,
-            6)) + 1);
-    reconnectFailures++;
-    actor.schedule(guard(this::newSession), delay, TimeUnit.MILLISECONDS);
-  }
-
-  private void emit(SessionEvent.Kind kind, long id) {
-    if (silent) {
-      return;
-    }
-    try {
-      listener.sessionEvent(new SessionEvent(kind, id));
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "Session listener failed on " + kind, e);
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------------- actor
-
-  private Runnable guard(Runnable r) {
-    return () -> {
-      try {
-        r.run();
-      } catch (Throwable t) {
-        LOG.log(System.Logger.Level.ERROR, "Unexpected failure in the ZooKeeper backend", t);
-      }
-    };
-  }
-
-  /** Runs {@code r} on the actor thread; false if the backend is shut down. */
-  private boolean post(Runnable r) {
-    try {
-      actor.execute(guard(r));
-      return true;
-    } catch (RejectedExecutionException e) {
-      return false;
-    }
-  }
-
-  /** Parks {@code r} until the session is up again. */
-  private void whenUp(Runnable r) {
-    whenUp.add(r);
   }
 
   // ------------------------------------------------------------------------------------------------- lines
 
 
   /**
-   * A ticket of the current session: the watch on its own node and its pending {@link #awaitHead}. Kept small, one
+   * A ticket of the session.current() session: the watch on its own node and its pending {@link #awaitHead}. Kept small, one
    * per waiting candidate: the node's name, parent and uuid are not copied here but read from {@code ticket.key()}
    * when needed.
    */
   private final class TicketState implements Watcher {
-    final Session session;
+    final Handle handle;
     Ticket ticket;
     /** The sequence number of our node, where a listing is searched for it. */
     long seq;
@@ -630,15 +292,15 @@ final class ZkBackend implements ElectionBackend {
     /** A create of ours was retried after a connection loss, so a twin node with our uuid may turn up in line. */
     boolean mayHaveTwin;
 
-    TicketState(Session session) {
-      this.session = session;
+    TicketState(Handle handle) {
+      this.handle = handle;
     }
 
     @Override
     public void process(WatchedEvent event) {
       // Connection state changes reach every watcher; the session's own watcher handles them.
       if (event.getType() != Watcher.Event.EventType.None) {
-        post(() -> onTicketEvent(this, event));
+        loop.post(() -> onTicketEvent(this, event));
       }
     }
 
@@ -648,13 +310,13 @@ final class ZkBackend implements ElectionBackend {
   }
 
   private void startWait(Ticket t, CompletableFuture<Void> f) {
-    if (closed.get()) {
+    if (session.isClosed()) {
       f.completeExceptionally(ZkErrors.closed("Waiting for the head of election " + t.election()));
       return;
     }
     TicketState st = tickets.get(t.key());
     if (st == null || st.ticket.sessionId() != t.sessionId()) {
-      if (t.sessionId() != sessionId) {
+      if (t.sessionId() != session.id()) {
         f.completeExceptionally(new SessionLostException("Ticket " + t.key() + " belonged to ZooKeeper session 0x"
             + Long.toHexString(t.sessionId()) + ", which expired", true));
       } else {
@@ -672,7 +334,7 @@ final class ZkBackend implements ElectionBackend {
   private void park(TicketState st) {
     if (!st.parked) {
       st.parked = true;
-      whenUp(() -> {
+      session.whenUp(() -> {
         st.parked = false;
         evaluate(st);
       });
@@ -684,7 +346,7 @@ final class ZkBackend implements ElectionBackend {
     if (!st.waiting()) {
       return;
     }
-    if (!up || st.session != current) {
+    if (!session.up() || st.handle != session.current()) {
       park(st);
       return;
     }
@@ -692,10 +354,10 @@ final class ZkBackend implements ElectionBackend {
       return; // the listing it waits for has not been sent yet, so it answers this wait too
     }
     String parent = parentOf(st.ticket.key());
-    Lister l = st.session.listers.get(parent);
+    Lister l = st.handle.listers.get(parent);
     if (l == null) {
-      l = new Lister(st.session, parent);
-      st.session.listers.put(parent, l);
+      l = new Lister(st.handle, parent);
+      st.handle.listers.put(parent, l);
     }
     st.queued = true;
     l.next.add(st);
@@ -717,15 +379,15 @@ final class ZkBackend implements ElectionBackend {
    * session's requests in order, from one server of the ensemble), which is all the old per-ticket listing gave.
    * Listings are not shared between sessions: another session may talk to a server that is behind ours.
    */
-  private static final class Lister {
-    final Session session;
+  static final class Lister {
+    final Handle handle;
     final String parent;
     /** Tickets waiting for the next listing to be sent. */
     List<TicketState> next = new ArrayList<>();
     boolean inFlight;
 
-    Lister(Session session, String parent) {
-      this.session = session;
+    Lister(Handle handle, String parent) {
+      this.handle = handle;
       this.parent = parent;
     }
   }
@@ -733,16 +395,16 @@ final class ZkBackend implements ElectionBackend {
   private void sendListing(Lister l) {
     List<TicketState> batch = l.next;
     if (batch.isEmpty()) {
-      l.session.listers.remove(l.parent, l); // nothing wanted: no entry kept per election ever listed
+      l.handle.listers.remove(l.parent, l); // nothing wanted: no entry kept per election ever listed
       return;
     }
     l.next = new ArrayList<>();
     for (TicketState st : batch) {
       st.queued = false;
     }
-    if (!up || l.session != current) {
+    if (!session.up() || l.handle != session.current()) {
       // The session went down after these tickets asked: evaluate parks each until it is up again.
-      l.session.listers.remove(l.parent, l);
+      l.handle.listers.remove(l.parent, l);
       batch.forEach(this::evaluate);
       return;
     }
@@ -753,9 +415,9 @@ final class ZkBackend implements ElectionBackend {
     }
     l.inFlight = true;
     lineListings.incrementAndGet();
-    Session s = l.session;
+    Handle s = l.handle;
     s.zk.getChildren(l.parent, false,
-        (rc, path, ctx, children) -> post(() -> onListing(l, batch, gens, rc, children)), null);
+        (rc, path, ctx, children) -> loop.post(() -> onListing(l, batch, gens, rc, children)), null);
   }
 
   private void onListing(Lister l, List<TicketState> batch, int[] gens, int rc, List<String> children) {
@@ -769,7 +431,7 @@ final class ZkBackend implements ElectionBackend {
         onLine(st, gens[i], code, line);
       }
     }
-    if (l.session == current) {
+    if (l.handle == session.current()) {
       sendListing(l); // the tickets that asked while this one was in flight
     }
   }
@@ -811,7 +473,7 @@ final class ZkBackend implements ElectionBackend {
     String pred = parentOf(key) + "/" + line.names[idx - 1];
     boolean first = idx == 1;
     // getData, not exists: exists on a node that is already gone would leave a creation watch behind for good.
-    st.session.zk.getData(pred, st, (rc2, p, ctx, data, stat) -> post(() -> onPredecessor(st, g, pred, first, rc2,
+    st.handle.zk.getData(pred, st, (rc2, p, ctx, data, stat) -> loop.post(() -> onPredecessor(st, g, pred, first, rc2,
         stat)), null);
   }
 
@@ -826,7 +488,7 @@ final class ZkBackend implements ElectionBackend {
     String parent = parentOf(key);
     for (String other : line.names) {
       if (other.startsWith(prefix) && !other.equals(own)) {
-        st.session.zk.delete(parent + "/" + other, -1, (rc2, p, ctx) -> {}, null);
+        st.handle.zk.delete(parent + "/" + other, -1, (rc2, p, ctx) -> {}, null);
       }
     }
   }
@@ -841,7 +503,7 @@ final class ZkBackend implements ElectionBackend {
         predecessorWatches.incrementAndGet();
         st.watching = pred;
         st.watchingFirst = first;
-        st.watchingOwn = stat.getEphemeralOwner() == st.session.id;
+        st.watchingOwn = stat.getEphemeralOwner() == st.handle.id;
       }
       case NONODE -> evaluate(st);
       case CONNECTIONLOSS -> park(st);
@@ -853,7 +515,7 @@ final class ZkBackend implements ElectionBackend {
   private void headReached(TicketState st) {
     // The ticket's node was created by this session (enqueue checked its ephemeralOwner), so being first while the
     // session is current and up is leading. While suspended the wait stays pending and is re-checked on recovery.
-    if (!up || st.session != current) {
+    if (!session.up() || st.handle != session.current()) {
       park(st);
       return;
     }
@@ -878,7 +540,7 @@ final class ZkBackend implements ElectionBackend {
       } else if (type == Watcher.Event.EventType.NodeDataChanged) {
         // The predecessor's data changed, which used up the one-shot watch: set it again.
         String pred = path;
-        st.session.zk.getData(pred, st, (rc, p, ctx, data, stat) -> post(() -> {
+        st.handle.zk.getData(pred, st, (rc, p, ctx, data, stat) -> loop.post(() -> {
           if (!st.dead && pred.equals(st.watching)) {
             if (rc == Code.NONODE.intValue()) {
               predecessorDeleted(st);
@@ -921,17 +583,17 @@ final class ZkBackend implements ElectionBackend {
       return;
     }
     st.ownWatched = false;
-    if (!up || st.session != current) {
-      whenUp(() -> watchOwn(st));
+    if (!session.up() || st.handle != session.current()) {
+      session.whenUp(() -> watchOwn(st));
       return;
     }
-    st.session.zk.getData(st.ticket.key(), st, (rc, p, ctx, data, stat) -> post(() -> {
+    st.handle.zk.getData(st.ticket.key(), st, (rc, p, ctx, data, stat) -> loop.post(() -> {
       if (rc == Code.OK.intValue()) {
         st.ownWatched = true;
       } else if (rc == Code.NONODE.intValue()) {
         confirmLost(st, "its node was deleted by another client");
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
-        whenUp(() -> watchOwn(st));
+        session.whenUp(() -> watchOwn(st));
       }
     }), null);
   }
@@ -946,39 +608,36 @@ final class ZkBackend implements ElectionBackend {
       return;
     }
     st.dying = true;
-    Session s = st.session;
-    if (!up || s != current) {
-      whenUp(() -> lose(st, why));
+    Handle s = st.handle;
+    if (!session.up() || s != session.current()) {
+      session.whenUp(() -> lose(st, why));
       return;
     }
     // Until the answer comes, the session may already be gone on the server, which may be electing a successor
     // right now (a forced expiry does not wait for the timeout): suspend first, so no term of this session stays
     // valid meanwhile. An external delete costs the session's other terms one round trip.
-    up = false;
-    deadline = System.nanoTime() - 1;
-    s.suspendedAt = System.nanoTime();
-    emit(SessionEvent.Kind.SUSPENDED, s.id);
+    session.suspend(s);
     long sent = System.nanoTime();
     int conn = s.connection;
     // A sync, like the heartbeat: the ensemble's leader refuses it if it has closed the session.
-    s.zk.sync("/", (rc, path, ctx) -> post(() -> {
+    s.zk.sync("/", (rc, path, ctx) -> loop.post(() -> {
       if (rc == Code.OK.intValue()) {
         // Recover first, then report the loss: the engine rejoins a lost ticket's candidate only while connected,
         // and a RECOVERED that came after the loss left the candidate waiting for a rejoin that never came.
-        proved(s, conn, sent, rc);
-        if (up) {
+        session.proved(s, conn, sent, rc);
+        if (session.up()) {
           lose(st, why);
         } else {
-          whenUp(() -> lose(st, why)); // no deadline proven yet: the next heartbeat of this connection brings it
+          session.whenUp(() -> lose(st, why)); // no deadline proven yet: the next heartbeat of this connection brings it
         }
       } else if (rc == Code.CONNECTIONLOSS.intValue()) {
-        whenUp(() -> lose(st, why));
+        session.whenUp(() -> lose(st, why));
       }
     }), null);
   }
 
   private void lose(TicketState st, String why) {
-    if (st.dead || st.session != current) {
+    if (st.dead || st.handle != session.current()) {
       return;
     }
     st.dead = true;
@@ -1002,7 +661,7 @@ final class ZkBackend implements ElectionBackend {
     final String what;
     final CompletableFuture<T> result = new CompletableFuture<>();
     /** The session the op belongs to; null until it first runs. */
-    Session session;
+    Handle handle;
     int attempt;
     boolean parked;
 
@@ -1011,7 +670,7 @@ final class ZkBackend implements ElectionBackend {
     }
 
     /** Issues the op's requests in {@code s}; callbacks check {@link #stale(int)}. */
-    abstract void run(Session s, int attempt);
+    abstract void run(Handle s, int attempt);
 
     /** Called once, on the actor, when the op is accepted, before it first runs (which may wait for the session). */
     void accepted() {}
@@ -1022,7 +681,7 @@ final class ZkBackend implements ElectionBackend {
     }
 
     boolean stale(int a) {
-      return a != attempt || result.isDone() || closed.get();
+      return a != attempt || result.isDone() || session.isClosed();
     }
 
     /** Handles a failed request: parks on connection loss, waits for the Expired event, fails otherwise. */
@@ -1036,8 +695,8 @@ final class ZkBackend implements ElectionBackend {
   }
 
   private <T> CompletionStage<T> submit(Op<T> op, Duration timeout) {
-    if (!post(() -> {
-      if (closed.get()) {
+    if (!loop.post(() -> {
+      if (session.isClosed()) {
         op.result.completeExceptionally(ZkErrors.closed(op.what));
         return;
       }
@@ -1045,13 +704,13 @@ final class ZkBackend implements ElectionBackend {
       // Completions run on the actor (callbacks post to it, the timeout below is scheduled on it); a stage completed
       // elsewhere by its holder still leaves the set on the actor.
       op.result.whenComplete((v, e) -> {
-        if (Thread.currentThread() == actorThread) {
+        if (loop.inLoop()) {
           ops.remove(op);
         } else {
-          post(() -> ops.remove(op));
+          loop.post(() -> ops.remove(op));
         }
       });
-      op.session = current;
+      op.handle = session.current();
       op.accepted();
       start(op);
     })) {
@@ -1059,7 +718,7 @@ final class ZkBackend implements ElectionBackend {
     }
     if (timeout != null) {
       try {
-        ScheduledFuture<?> timer = actor.schedule(() -> op.result.completeExceptionally(ZkErrors.translate(op.what,
+        ScheduledFuture<?> timer = loop.schedule(() -> op.result.completeExceptionally(ZkErrors.translate(op.what,
             new TimeoutException("operationTimeout=" + timeout + " passed"))), timeout.toNanos(), TimeUnit.NANOSECONDS);
         op.result.whenComplete((v, e) -> timer.cancel(false));
       } catch (RejectedExecutionException e) {
@@ -1073,22 +732,22 @@ final class ZkBackend implements ElectionBackend {
     if (op.result.isDone()) {
       return;
     }
-    if (!up) {
+    if (!session.up()) {
       park(op);
       return;
     }
-    if (op.session == null) {
-      op.session = current;
-    } else if (op.session != current) {
+    if (op.handle == null) {
+      op.handle = session.current();
+    } else if (op.handle != session.current()) {
       return; // its session expired; expire() has dealt with it
     }
-    op.run(current, ++op.attempt);
+    op.run(session.current(), ++op.attempt);
   }
 
   private void park(Op<?> op) {
     if (!op.parked && !op.result.isDone()) {
       op.parked = true;
-      whenUp(() -> {
+      session.whenUp(() -> {
         op.parked = false;
         start(op);
       });
@@ -1122,7 +781,7 @@ final class ZkBackend implements ElectionBackend {
     }
 
     @Override
-    void run(Session s, int a) {
+    void run(Handle s, int a) {
       if (st == null) {
         st = new TicketState(s);
       }
@@ -1134,10 +793,10 @@ final class ZkBackend implements ElectionBackend {
       }
     }
 
-    void create(Session s, int a) {
+    void create(Handle s, int a) {
       sent = true;
       s.zk.create(parent + "/" + uuid + SEQ_MARK, bytes, acls.ticketAcl, CreateMode.EPHEMERAL_SEQUENTIAL,
-          (rc, path, ctx, name, stat) -> post(() -> {
+          (rc, path, ctx, name, stat) -> loop.post(() -> {
             if (stale(a)) {
               return;
             }
@@ -1157,11 +816,11 @@ final class ZkBackend implements ElectionBackend {
           }), null);
     }
 
-    void find(Session s, int a) {
+    void find(Handle s, int a) {
       // The reconnect moved the session to this connection, so the leader now refuses the lost create if it had
       // not been applied yet; sync makes the server we talk to apply everything the leader has, so the listing
       // shows the node if and only if it exists.
-      s.zk.sync(parent, (rc, path, ctx) -> post(() -> {
+      s.zk.sync(parent, (rc, path, ctx) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1174,8 +833,8 @@ final class ZkBackend implements ElectionBackend {
       }), null);
     }
 
-    void list(Session s, int a) {
-      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> post(() -> {
+    void list(Handle s, int a) {
+      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1199,7 +858,7 @@ final class ZkBackend implements ElectionBackend {
       }), null);
     }
 
-    void createParents(Session s, int a, Runnable then) {
+    void createParents(Handle s, int a, Runnable then) {
       List<String> paths = new ArrayList<>();
       for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
         paths.add(parent.substring(0, i));
@@ -1210,13 +869,13 @@ final class ZkBackend implements ElectionBackend {
       createChain(s, a, paths, paths.size() - 1, then);
     }
 
-    void createChain(Session s, int a, List<String> paths, int i, Runnable then) {
+    void createChain(Handle s, int a, List<String> paths, int i, Runnable then) {
       if (i == paths.size()) {
         then.run();
         return;
       }
       // Containers: the server removes an election's node once its last ticket is gone.
-      s.zk.create(paths.get(i), new byte[0], acls.parentAcl, CreateMode.CONTAINER, (rc, path, ctx, name) -> post(() -> {
+      s.zk.create(paths.get(i), new byte[0], acls.parentAcl, CreateMode.CONTAINER, (rc, path, ctx, name) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1232,8 +891,8 @@ final class ZkBackend implements ElectionBackend {
     }
 
     /** Sets the watch on our new node and learns its czxid and owner in the same round trip. */
-    void watch(Session s, int a, String path) {
-      s.zk.getData(path, st, (rc, p, ctx, data, stat) -> post(() -> {
+    void watch(Handle s, int a, String path) {
+      s.zk.getData(path, st, (rc, p, ctx, data, stat) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1289,13 +948,13 @@ final class ZkBackend implements ElectionBackend {
     }
 
     @Override
-    void run(Session s, int a) {
+    void run(Handle s, int a) {
       if (s.id != ticket.sessionId()) {
         result.complete(null); // it went with its session
         return;
       }
       removing.add(ticket.key());
-      s.zk.delete(ticket.key(), -1, (rc, path, ctx) -> post(() -> {
+      s.zk.delete(ticket.key(), -1, (rc, path, ctx) -> loop.post(() -> {
         Code code = Code.get(rc);
         if (code != Code.CONNECTIONLOSS) {
           // The deletion's watch events reach us before this reply: nobody needs the entry any more.
@@ -1329,12 +988,12 @@ final class ZkBackend implements ElectionBackend {
     }
 
     @Override
-    void run(Session s, int a) {
+    void run(Handle s, int a) {
       if (s.id != ticket.sessionId()) {
         result.completeExceptionally(new SessionLostException(what + " failed: its session expired", true));
         return;
       }
-      s.zk.setData(ticket.key(), bytes, -1, (rc, path, ctx, stat) -> post(() -> {
+      s.zk.setData(ticket.key(), bytes, -1, (rc, path, ctx, stat) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1359,8 +1018,8 @@ final class ZkBackend implements ElectionBackend {
     }
 
     @Override
-    void run(Session s, int a) {
-      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> post(() -> {
+    void run(Handle s, int a) {
+      s.zk.getChildren(parent, false, (rc, path, ctx, children) -> loop.post(() -> {
         if (stale(a)) {
           return;
         }
@@ -1375,7 +1034,7 @@ final class ZkBackend implements ElectionBackend {
       }), null);
     }
 
-    void read(Session s, int a, List<String> names) {
+    void read(Handle s, int a, List<String> names) {
       if (names.isEmpty()) {
         result.complete(List.of());
         return;
@@ -1385,7 +1044,7 @@ final class ZkBackend implements ElectionBackend {
       for (int i = 0; i < names.size(); i++) {
         int k = i;
         String name = names.get(i);
-        s.zk.getData(parent + "/" + name, false, (rc, path, ctx, data, stat) -> post(() -> {
+        s.zk.getData(parent + "/" + name, false, (rc, path, ctx, data, stat) -> loop.post(() -> {
           if (stale(a)) {
             return;
           }
@@ -1411,7 +1070,7 @@ final class ZkBackend implements ElectionBackend {
 
     @Override
     void expired(SessionLostException e) {
-      session = null; // not tied to a session: run again in the next one
+      handle = null; // not tied to a session: run again in the next one
       park(this);
     }
   }
@@ -1424,7 +1083,7 @@ final class ZkBackend implements ElectionBackend {
     final String parent;
     final HeadListener listener;
     volatile boolean cancelled;
-    Session session;
+    Handle handle;
     boolean inFlight;
     boolean dirty;
     boolean parked;
@@ -1445,7 +1104,7 @@ final class ZkBackend implements ElectionBackend {
       if (event.getType() == Watcher.Event.EventType.None) {
         return;
       }
-      post(() -> {
+      loop.post(() -> {
         if (event.getType() == Watcher.Event.EventType.NodeDataChanged && headName != null
             && event.getPath().equals(parent + "/" + headName)) {
           headStale = true;
@@ -1459,11 +1118,11 @@ final class ZkBackend implements ElectionBackend {
       synchronized (this) {
         cancelled = true;
       }
-      post(() -> {
+      loop.post(() -> {
         dead = true;
         headWatches.remove(this);
-        Session s = session;
-        if (s != null && s == current) {
+        Handle s = handle;
+        if (s != null && s == session.current()) {
           // Drop the client-side watch entries at once; the server forgets its side when they fire or the session
           // ends.
           s.zk.removeWatches(parent, this, Watcher.WatcherType.Any, true, (rc, path, ctx) -> {}, null);
@@ -1511,13 +1170,13 @@ final class ZkBackend implements ElectionBackend {
     if (w.dead || w.cancelled) {
       return;
     }
-    if (!up) {
+    if (!session.up()) {
       parkHead(w);
       return;
     }
-    if (w.session == null) {
-      w.session = current;
-    } else if (w.session != current) {
+    if (w.handle == null) {
+      w.handle = session.current();
+    } else if (w.handle != session.current()) {
       return;
     }
     if (w.inFlight) {
@@ -1526,21 +1185,21 @@ final class ZkBackend implements ElectionBackend {
     }
     w.inFlight = true;
     w.dirty = false;
-    Session s = w.session;
-    s.zk.getChildren(w.parent, w, (rc, path, ctx, children) -> post(() -> onHeadLine(w, s, rc, children)), null);
+    Handle s = w.handle;
+    s.zk.getChildren(w.parent, w, (rc, path, ctx, children) -> loop.post(() -> onHeadLine(w, s, rc, children)), null);
   }
 
   private void parkHead(HeadWatchImpl w) {
     if (!w.parked) {
       w.parked = true;
-      whenUp(() -> {
+      session.whenUp(() -> {
         w.parked = false;
         refresh(w);
       });
     }
   }
 
-  private void onHeadLine(HeadWatchImpl w, Session s, int rc, List<String> children) {
+  private void onHeadLine(HeadWatchImpl w, Handle s, int rc, List<String> children) {
     if (w.dead) {
       return;
     }
@@ -1555,7 +1214,7 @@ final class ZkBackend implements ElectionBackend {
         headDone(w, Optional.of(w.headValue));
         return;
       }
-      s.zk.getData(w.parent + "/" + name, w, (rc2, p, ctx, data, stat) -> post(() -> {
+      s.zk.getData(w.parent + "/" + name, w, (rc2, p, ctx, data, stat) -> loop.post(() -> {
         if (w.dead) {
           return;
         }
@@ -1571,7 +1230,7 @@ final class ZkBackend implements ElectionBackend {
       }), null);
     } else if (code == Code.NONODE) {
       // No election node yet: watch for its creation. exists leaves a watch whether or not the node is there.
-      s.zk.exists(w.parent, w, (rc2, p, ctx, stat) -> post(() -> {
+      s.zk.exists(w.parent, w, (rc2, p, ctx, stat) -> loop.post(() -> {
         if (w.dead) {
           return;
         }
