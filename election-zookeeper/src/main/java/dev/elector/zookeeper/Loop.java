@@ -37,7 +37,7 @@ final class Loop {
     }
   }
 
-  /** Runs {@code r} on the loop thread after {@code delay}; throws {@link RejectedExecutionException} once shut down. */
+  /** Runs {@code r} on the loop thread after {@code delay}; throws {@link RejectedExecutionException} once shut. */
   ScheduledFuture<?> schedule(Runnable r, long delay, TimeUnit unit) {
     return executor.schedule(guard(r), delay, unit);
   }

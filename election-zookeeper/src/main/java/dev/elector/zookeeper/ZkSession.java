@@ -137,7 +137,7 @@ final class ZkSession {
     Beat last;
     Beat prev;
     /** The line listings of this session, by election node path; an entry lives while a listing is wanted. */
-    final Map<String, ZkBackend.Lister> listers = new HashMap<>();
+    final Map<String, LineReader.Lister> listers = new HashMap<>();
     /** When this backend last suspended the session itself; only requests sent later may end the suspension. */
     long suspendedAt = System.nanoTime();
     ScheduledFuture<?> timer;
