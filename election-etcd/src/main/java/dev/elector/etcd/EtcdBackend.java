@@ -1089,8 +1089,14 @@ final class EtcdBackend implements ElectionBackend {
      */
     java.util.TreeMap<Long, KeyValue> mirror;
     Map<String, Long> byCreate;
-    /** The watch on the election's prefix feeding {@link #mirror}, from the revision after its read. */
+    /** The watch on the election's prefix feeding {@link #mirror}. */
     WatchStream.Handle headWatch;
+    /** Identifies the current head watch and read: answers for an earlier one are dropped. */
+    Object headGen;
+    /** The revision the mirror was read at: events up to it are in the read. */
+    long headRevision;
+    /** Events that arrived while the mirror was being read; null when no read is in flight. */
+    List<io.etcd.jetcd.api.Event> headEventsDuringRead;
     boolean headReading;
     /** Failed reads of the mirror in a row; they back off, and a streak is logged once. */
     int headReadFailures;
@@ -1199,12 +1205,8 @@ final class EtcdBackend implements ElectionBackend {
     void removeHead(HeadSub sub) {
       heads.remove(sub);
       if (heads.isEmpty()) {
-        watches.cancel(headWatch);
-        headWatch = null;
-        headKnown = false;
+        stopHead();
         headReported = null;
-        mirror = null;
-        byCreate = null;
       }
       retireWhenIdle();
     }
@@ -1455,9 +1457,10 @@ final class EtcdBackend implements ElectionBackend {
 
     /**
      * The answer of a read at {@code revision}: the lease our key has (0: gone) and our predecessor (null: none).
-     * With a predecessor, the waiter watches its key alone from the next revision on, so a delete after the read
-     * is delivered however late the watch starts; when it goes, the waiter reads again, as a ticket created
-     * between it and us (by an earlier create that committed late) may now precede us.
+     * With a predecessor, the waiter watches its key alone, from now rather than from the read's next revision: a
+     * watch from a past revision waits for etcd's 100 ms catch-up loop. If the store moved on between the read and
+     * the watch, one get tells whether the predecessor went in that gap. When it goes, the waiter reads again, as
+     * a ticket created between it and us (by an earlier create that committed late) may now precede us.
      */
     void readDone(Waiter w, long ownLease, String pred, long revision) {
       if (ownLease != w.ticket.sessionId()) {
@@ -1471,7 +1474,14 @@ final class EtcdBackend implements ElectionBackend {
       }
       int seq = w.reads;
       w.phase = Phase.WAITING;
-      w.predecessorWatch = watches.watchDeletes(bytes(pred), revision + 1, new WatchStream.Listener() {
+      w.predecessorWatch = watches.watchDeletes(bytes(pred), 0, new WatchStream.Listener() {
+        @Override
+        public void started(long watchRevision) {
+          if (watchRevision > revision) {
+            checkPredecessor(w, seq, pred);
+          }
+        }
+
         @Override
         public void events(List<io.etcd.jetcd.api.Event> events) {
           predecessorGone(w, seq);
@@ -1482,6 +1492,17 @@ final class EtcdBackend implements ElectionBackend {
           predecessorGone(w, seq);
         }
       });
+    }
+
+    /** Whether our predecessor's key still exists; if not, it went before its watch began. */
+    void checkPredecessor(Waiter w, int seq, String pred) {
+      io("waiting for the head of election '" + election + "'",
+          () -> kv.get(bytes(pred), GetOption.builder().withKeysOnly(true).build()),
+          earliestOwned(w.ticket.token())).whenComplete((r, e) -> {
+            if (e != null || r.getKvs().isEmpty()) {
+              predecessorGone(w, seq);
+            }
+          });
     }
 
     /**
@@ -1507,21 +1528,48 @@ final class EtcdBackend implements ElectionBackend {
       w.out.complete(null);
     }
 
-    // Head tracking: the whole line is mirrored from one read plus a watch on the election's prefix from the read's
-    // next revision, so every change of the head is seen (even a head that lasts a few milliseconds) and a handoff
-    // costs observers no extra read. Only sessions with an observer of this election hold that watch.
+    // Head tracking: the whole line is mirrored from one read plus a watch on the election's prefix, so every change
+    // of the head is seen (even a head that lasts a few milliseconds) and a handoff costs observers no extra read.
+    // The watch starts first, from now (served as events commit, never by etcd's 100 ms catch-up loop), and the read
+    // follows once it is in place: events the read already reflects are skipped by revision. Only sessions with an
+    // observer of this election hold that watch.
 
     void readHead() {
       if (headReading || heads.isEmpty() || dead) {
         return;
       }
       headReading = true;
-      watches.cancel(headWatch);
-      headWatch = null;
       headKnown = false;
+      watches.cancel(headWatch);
+      Object gen = new Object();
+      headGen = gen;
+      headEventsDuringRead = new ArrayList<>();
+      String prefix = prefix(election);
+      headWatch = watches.watchRange(bytes(prefix), rangeEnd(prefix), 0, new WatchStream.Listener() {
+        @Override
+        public void started(long revision) {
+          readMirror(gen);
+        }
+
+        @Override
+        public void events(List<io.etcd.jetcd.api.Event> events) {
+          headEvents(events);
+        }
+
+        @Override
+        public void lost(String why) {
+          LOG.log(System.Logger.Level.DEBUG, "watch on election '" + election + "' lost (" + why
+              + "); reading its line again");
+          stopHead();
+          readHead();
+        }
+      });
+    }
+
+    /** Reads the line into the mirror, once the head watch is in place; events it missed are buffered meanwhile. */
+    void readMirror(Object gen) {
       readTickets(election, "reading the line of election '" + election + "'").whenComplete((r, e) -> {
-            headReading = false;
-            if (dead || heads.isEmpty()) {
+            if (dead || gen != headGen || heads.isEmpty()) {
               return;
             }
             if (e != null) {
@@ -1531,7 +1579,7 @@ final class EtcdBackend implements ElectionBackend {
                 LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
                     + headReadFailures + " times in a row; observers wait for it, retrying with backoff", e);
               }
-              loop.schedule(this::readHead, backoff(headReadFailures), TimeUnit.MILLISECONDS);
+              loop.schedule(() -> readMirror(gen), backoff(headReadFailures), TimeUnit.MILLISECONDS);
               return;
             }
             headReadFailures = 0;
@@ -1540,34 +1588,53 @@ final class EtcdBackend implements ElectionBackend {
             for (KeyValue k : r.tickets()) {
               put(k);
             }
+            headRevision = r.revision();
             headKnown = true;
-            String prefix = prefix(election);
-            headWatch = watches.watchRange(bytes(prefix), rangeEnd(prefix), r.revision() + 1,
-                new WatchStream.Listener() {
-                  @Override
-                  public void events(List<io.etcd.jetcd.api.Event> events) {
-                    headEvents(events);
-                  }
-
-                  @Override
-                  public void lost(String why) {
-                    LOG.log(System.Logger.Level.DEBUG, "watch on election '" + election + "' lost (" + why
-                        + "); reading its line again");
-                    headWatch = null;
-                    readHead();
-                  }
-                });
+            headReading = false;
+            List<io.etcd.jetcd.api.Event> later = headEventsDuringRead;
+            headEventsDuringRead = null;
+            applyHeadEvents(later);
             publishHead();
           });
     }
 
-    /** Applies events of the election's prefix to the mirror; keys that are not tickets (SPEC 4.8) are skipped. */
+    /** Forgets the mirror and its watch; answers of reads made for them are dropped. */
+    void stopHead() {
+      watches.cancel(headWatch);
+      headWatch = null;
+      headGen = null;
+      headReading = false;
+      headKnown = false;
+      headEventsDuringRead = null;
+      mirror = null;
+      byCreate = null;
+    }
+
     void headEvents(List<io.etcd.jetcd.api.Event> events) {
-      if (!headKnown || dead) {
+      if (dead) {
         return;
       }
+      if (headEventsDuringRead != null) {
+        headEventsDuringRead.addAll(events);
+        return;
+      }
+      if (!headKnown) {
+        return;
+      }
+      applyHeadEvents(events);
+      publishHead();
+    }
+
+    /**
+     * Applies events of the election's prefix to the mirror, unless its read already reflected them; keys that are
+     * not tickets (SPEC 4.8) are skipped.
+     */
+    void applyHeadEvents(List<io.etcd.jetcd.api.Event> events) {
       String prefix = prefix(election);
       for (io.etcd.jetcd.api.Event ev : events) {
+        if (ev.getKv().getModRevision() <= headRevision) {
+          continue;
+        }
         KeyValue k = new KeyValue(ev.getKv(), ByteSequence.EMPTY);
         String key = k.getKey().toString(UTF_8);
         if (TicketNames.ticketName(key, prefix) == null) {
@@ -1582,7 +1649,6 @@ final class EtcdBackend implements ElectionBackend {
           put(k);
         }
       }
-      publishHead();
     }
 
     void put(KeyValue k) {
@@ -1629,8 +1695,7 @@ final class EtcdBackend implements ElectionBackend {
       owned.clear();
       ownWatches.values().forEach(watches::cancel);
       ownWatches.clear();
-      watches.cancel(headWatch);
-      headWatch = null;
+      stopHead();
       for (HeadSub sub : List.copyOf(heads)) {
         sub.fail(why);
       }

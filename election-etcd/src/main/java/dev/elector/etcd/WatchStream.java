@@ -48,6 +48,12 @@ final class WatchStream {
 
   /** Told what a watch sees; called on the loop. */
   interface Listener {
+    /**
+     * The watch is in place on the server, which was at {@code revision} then. Called once, before any event. A
+     * watch from revision 0 ("now") sees every event after {@code revision}: what happened before it must be read.
+     */
+    default void started(long revision) {}
+
     void events(List<Event> events);
 
     /** The watch is gone for good (compacted past, or refused): what it would have seen must be read again. */
@@ -60,8 +66,9 @@ final class WatchStream {
     private final ByteSequence rangeEnd;
     private final boolean deletesOnly;
     private final Listener listener;
-    /** The revision this watch starts (or resumes) from. */
+    /** The revision this watch starts (or resumes) from; 0 (now) until a watch from now is in place. */
     private long next;
+    private boolean started;
     /** The server's id on the current stream; -1 while none. */
     private long id = -1;
     private boolean cancelled;
@@ -96,12 +103,16 @@ final class WatchStream {
     this.backoffMillis = backoffMillis;
   }
 
-  /** Watches deletes of exactly {@code key}, from revision {@code from} on. */
+  /**
+   * Watches deletes of exactly {@code key}, from revision {@code from} on, or from now if {@code from} is 0. A watch
+   * from a revision the store has passed is served by etcd's catch-up loop, which runs every 100 ms; a watch from
+   * now is served as events commit.
+   */
   Handle watchDeletes(ByteSequence key, long from, Listener listener) {
     return watch(new Handle(key, null, true, from, listener));
   }
 
-  /** Watches every change of the keys from {@code key} (inclusive) to {@code rangeEnd} (exclusive), from {@code from}. */
+  /** Watches every change of the keys from {@code key} (inclusive) to {@code rangeEnd} (exclusive), as above. */
   Handle watchRange(ByteSequence key, ByteSequence rangeEnd, long from, Listener listener) {
     return watch(new Handle(key, rangeEnd, false, from, listener));
   }
@@ -231,6 +242,15 @@ final class WatchStream {
       }
       h.id = r.getWatchId();
       byId.put(h.id, h);
+      long revision = r.getHeader().getRevision();
+      if (h.next == 0) {
+        // From now: a resume must start right after this, not at the resume's "now".
+        h.next = revision + 1;
+      }
+      if (!h.started) {
+        h.started = true;
+        h.listener.started(revision);
+      }
       return;
     }
     Handle h = byId.get(r.getWatchId());
