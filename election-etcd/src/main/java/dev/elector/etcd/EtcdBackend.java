@@ -25,13 +25,11 @@ import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.File;
@@ -645,7 +643,7 @@ final class EtcdBackend implements ElectionBackend {
   private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
       long started, CompletableFuture<Ticket> out) {
     String what = "joining election '" + election + "'";
-    io(what, () -> createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
+    io(what, () -> Enqueue.createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
           if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
             // Fenced: this call's own clean-up ran (the call was given up); nothing of it may remain.
             out.completeExceptionally(new BackendUnavailableException(what + " failed: the join was given up"));
@@ -685,44 +683,6 @@ final class EtcdBackend implements ElectionBackend {
         });
   }
 
-  /*
-   * No orphan ticket (issue 12, finding 6). A join whose outcome is unknown (its answer lost, then the retries given
-   * up) cleans its key up; but its create may still commit later: etcd does not order requests sent on different
-   * connections, and a proposal forwarded by a member cut off from the Raft leader can commit long after. A plain
-   * delete that ran first would leave the late key alive under our live lease, a ticket nobody waits on, and
-   * nobody leads once it reaches the head. So each ticket key K has a fence key K + FENCE, and:
-   *
-   *   create  = txn  if (K absent && fence absent) then put(K, lease L)      else get(K)
-   *   cleanUp = txn  put(fence, lease L); delete(K)                          (retried until it commits or L is gone)
-   *
-   * etcd applies transactions one at a time in revision order. If the create commits first, the clean-up deletes K.
-   * If the clean-up commits first, then at the create's revision either L lives, and so does the fence (put with
-   * L, never deleted by us), so the create's compare fails; or L is gone, and the put fails with "lease not found".
-   * Either way no K exists after both, and every retry of the create is one more create of the same kind. The
-   * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
-   * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
-   * known to have committed are removed with a plain delete.
-   */
-  private static final String FENCE = "/fence";
-
-  /** The transaction that creates ticket {@code key} unless it, or its fence, exists; else it reads the key. */
-  static CompletableFuture<TxnResponse> createTxn(KV kv, String key, byte[] value, long lease) {
-    ByteSequence k = bytes(key);
-    return kv.txn()
-        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)),
-            new Cmp(bytes(key + FENCE), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
-        .Else(Op.get(k, GetOption.DEFAULT))
-        .commit();
-  }
-
-  /** The transaction that removes a key whose create may still be in flight: fence it, then delete it. */
-  static CompletableFuture<TxnResponse> cleanUpTxn(KV kv, String key, long lease) {
-    return kv.txn().Then(
-        Op.put(bytes(key + FENCE), ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()),
-        Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
-  }
-
   /** One key being removed in the background; at most one request of it in flight or one retry scheduled. */
   private static final class CleanUp {
     final String key;
@@ -739,10 +699,10 @@ final class EtcdBackend implements ElectionBackend {
 
   /**
    * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
-   * when the key's create may still be in flight (see above). One clean-up per key: a key already being cleaned up
-   * is not cleaned up twice (the engine retries failed removals, and each used to start another retry chain, which
-   * piled up behind a long partition), so the clean-ups pending never outnumber the session's keys. Retries back
-   * off up to {@link #MAX_BACKOFF_MILLIS}.
+   * when the key's create may still be in flight (see {@link Enqueue}). One clean-up per key: a key already being
+   * cleaned up is not cleaned up twice (the engine retries failed removals, and each used to start another retry
+   * chain, which piled up behind a long partition), so the clean-ups pending never outnumber the session's keys.
+   * Retries back off up to {@link #MAX_BACKOFF_MILLIS}.
    */
   private void cleanUp(String key, long lease, boolean fenced) {
     if (state == State.CLOSED || lease != leaseId) {
@@ -764,7 +724,7 @@ final class EtcdBackend implements ElectionBackend {
       return;
     }
     Supplier<CompletableFuture<?>> call = c.fenced
-        ? () -> cleanUpTxn(kv, c.key, c.lease)
+        ? () -> Enqueue.cleanUpTxn(kv, c.key, c.lease)
         : () -> kv.delete(bytes(c.key));
     this.<Object>io("removing key " + c.key, () -> call.get().thenApply(x -> (Object) x))
         .whenComplete((r, e) -> {
@@ -968,7 +928,12 @@ final class EtcdBackend implements ElectionBackend {
 
   @Override
   public HeadWatch watchHead(String election, HeadListener headListener) {
-    HeadSub sub = new HeadSub(election, headListener);
+    HeadSub sub = new HeadSub(headListener, cancelled -> runOnLoop(() -> {
+      Line line = lines.get(election);
+      if (line != null) {
+        line.removeHead(cancelled);
+      }
+    }));
     runOnLoop(() -> {
       if (state == State.CLOSED) {
         sub.fail(new ClosedException("watching election '" + election + "' failed: the etcd backend is closed"));
@@ -1700,56 +1665,6 @@ final class EtcdBackend implements ElectionBackend {
         sub.fail(why);
       }
       heads.clear();
-    }
-  }
-
-  /** A head watch handed to the engine; once cancelled, no call to its listener starts. */
-  private final class HeadSub implements HeadWatch {
-    private final String election;
-    private final HeadListener headListener;
-    private boolean cancelled;
-    /** Loop-confined: whether the first head was delivered. */
-    boolean primed;
-
-    HeadSub(String election, HeadListener headListener) {
-      this.election = election;
-      this.headListener = headListener;
-    }
-
-    synchronized void deliver(Optional<Participant> head) {
-      if (cancelled) {
-        return;
-      }
-      try {
-        headListener.headChanged(head);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
-      }
-    }
-
-    synchronized void fail(Throwable why) {
-      if (cancelled) {
-        return;
-      }
-      cancelled = true;
-      try {
-        headListener.failed(why);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
-      }
-    }
-
-    @Override
-    public void cancel() {
-      synchronized (this) {
-        cancelled = true;
-      }
-      runOnLoop(() -> {
-        Line line = lines.get(election);
-        if (line != null) {
-          line.removeHead(this);
-        }
-      });
     }
   }
 }
