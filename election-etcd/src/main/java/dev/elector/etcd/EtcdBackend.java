@@ -39,7 +39,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -87,8 +86,6 @@ final class EtcdBackend implements ElectionBackend {
    */
   private static final int PREDECESSOR_PAGE = 4;
   private static final int MAX_PREDECESSOR_PAGE = 256;
-  /** Failed mirror reads in a row after which a warning is logged. */
-  private static final int HEAD_READ_FAILURES_REPORTED = 5;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -611,7 +608,7 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   /** The end of the key range of {@code prefix}, which ends in '/': the range ends before '0', the next character. */
-  private static ByteSequence rangeEnd(String prefix) {
+  static ByteSequence rangeEnd(String prefix) {
     return bytes(prefix.substring(0, prefix.length() - 1) + "0");
   }
 
@@ -869,7 +866,7 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   /** The tickets of an election with their values, sorted by create revision, as of one revision. */
-  private record TicketsRead(List<KeyValue> tickets, long revision) {}
+  record TicketsRead(List<KeyValue> tickets, long revision) {}
 
   /**
    * Reads the tickets of {@code election} with their values (SPEC rule 4.8: other keys are dropped) at one revision,
@@ -877,7 +874,7 @@ final class EtcdBackend implements ElectionBackend {
    * candidates at 512 KiB are more than one answer may hold, and a read of them all failed every time. Pages go in
    * key order from the previous page's last key, each at the first page's revision. Completes on the loop.
    */
-  private CompletableFuture<TicketsRead> readTickets(String election, String what) {
+  CompletableFuture<TicketsRead> readTickets(String election, String what) {
     String prefix = prefix(election);
     ByteSequence end = rangeEnd(prefix);
     List<KeyValue> tickets = new ArrayList<>();
@@ -916,7 +913,7 @@ final class EtcdBackend implements ElectionBackend {
    * The participant a ticket holds. A value Elector cannot decode (a newer Elector's, or overwritten by someone)
    * is listed under the ticket's name with empty data, since it keeps its place in line (SPEC rule 4.8).
    */
-  private static Participant participant(String election, String name, KeyValue kv) {
+  static Participant participant(String election, String name, KeyValue kv) {
     byte[] value = kv.getValue().getBytes();
     try {
       return new Participant(election, TicketCodec.candidateId(value), kv.getCreateRevision(),
@@ -1040,32 +1037,13 @@ final class EtcdBackend implements ElectionBackend {
      */
     final Map<String, WatchStream.Handle> ownWatches = new HashMap<>();
     final Map<String, Waiter> waiters = new HashMap<>();
-    final List<HeadSub> heads = new ArrayList<>();
     boolean dead;
     /** Waiters whose read is not sent yet; while one read of this line is in flight, the next ones gather here. */
     final java.util.LinkedHashSet<Waiter> toRead = new java.util.LinkedHashSet<>();
     boolean lineReading;
 
-    // Head tracking, while there are head watchers.
-    boolean headKnown;
-    /**
-     * The mirrored line: create revision to key-value, and key to create revision. Made only for head watchers, so
-     * that the line of a mere candidate stays small (10,000 elections on one session are 10,000 lines).
-     */
-    java.util.TreeMap<Long, KeyValue> mirror;
-    Map<String, Long> byCreate;
-    /** The watch on the election's prefix feeding {@link #mirror}. */
-    WatchStream.Handle headWatch;
-    /** Identifies the current head watch and read: answers for an earlier one are dropped. */
-    Object headGen;
-    /** The revision the mirror was read at: events up to it are in the read. */
-    long headRevision;
-    /** Events that arrived while the mirror was being read; null when no read is in flight. */
-    List<io.etcd.jetcd.api.Event> headEventsDuringRead;
-    boolean headReading;
-    /** Failed reads of the mirror in a row; they back off, and a streak is logged once. */
-    int headReadFailures;
-    Optional<Participant> headReported;
+    /** The mirror of this line for its observers; null while it has none. */
+    HeadMirror head;
 
     Line(String election) {
       this.election = election;
@@ -1135,7 +1113,7 @@ final class EtcdBackend implements ElectionBackend {
     }
 
     boolean idle() {
-      return owned.isEmpty() && waiters.isEmpty() && heads.isEmpty();
+      return owned.isEmpty() && waiters.isEmpty() && head == null;
     }
 
     /** Forgets a line nobody uses any more: it holds no watch then, and costs nothing to make again. */
@@ -1158,20 +1136,15 @@ final class EtcdBackend implements ElectionBackend {
     }
 
     void addHead(HeadSub sub) {
-      heads.add(sub);
-      if (headKnown && !headReading) {
-        sub.primed = true;
-        sub.deliver(headParticipant());
-      } else {
-        readHead();
+      if (head == null) {
+        head = new HeadMirror(election, prefix(election), watches, EtcdBackend.this::readTickets, loop);
       }
+      head.add(sub);
     }
 
     void removeHead(HeadSub sub) {
-      heads.remove(sub);
-      if (heads.isEmpty()) {
-        stopHead();
-        headReported = null;
+      if (head != null && head.remove(sub)) {
+        head = null;
       }
       retireWhenIdle();
     }
@@ -1493,159 +1466,6 @@ final class EtcdBackend implements ElectionBackend {
       w.out.complete(null);
     }
 
-    // Head tracking: the whole line is mirrored from one read plus a watch on the election's prefix, so every change
-    // of the head is seen (even a head that lasts a few milliseconds) and a handoff costs observers no extra read.
-    // The watch starts first, from now (served as events commit, never by etcd's 100 ms catch-up loop), and the read
-    // follows once it is in place: events the read already reflects are skipped by revision. Only sessions with an
-    // observer of this election hold that watch.
-
-    void readHead() {
-      if (headReading || heads.isEmpty() || dead) {
-        return;
-      }
-      headReading = true;
-      headKnown = false;
-      watches.cancel(headWatch);
-      Object gen = new Object();
-      headGen = gen;
-      headEventsDuringRead = new ArrayList<>();
-      String prefix = prefix(election);
-      headWatch = watches.watchRange(bytes(prefix), rangeEnd(prefix), 0, new WatchStream.Listener() {
-        @Override
-        public void started(long revision) {
-          readMirror(gen);
-        }
-
-        @Override
-        public void events(List<io.etcd.jetcd.api.Event> events) {
-          headEvents(events);
-        }
-
-        @Override
-        public void lost(String why) {
-          LOG.log(System.Logger.Level.DEBUG, "watch on election '" + election + "' lost (" + why
-              + "); reading its line again");
-          stopHead();
-          readHead();
-        }
-      });
-    }
-
-    /** Reads the line into the mirror, once the head watch is in place; events it missed are buffered meanwhile. */
-    void readMirror(Object gen) {
-      readTickets(election, "reading the line of election '" + election + "'").whenComplete((r, e) -> {
-            if (dead || gen != headGen || heads.isEmpty()) {
-              return;
-            }
-            if (e != null) {
-              headReadFailures++;
-              if (headReadFailures == HEAD_READ_FAILURES_REPORTED) {
-                // Observers of this election get no report until a read succeeds: say so, once per streak.
-                LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
-                    + headReadFailures + " times in a row; observers wait for it, retrying with backoff", e);
-              }
-              loop.schedule(() -> readMirror(gen), backoff(headReadFailures), TimeUnit.MILLISECONDS);
-              return;
-            }
-            headReadFailures = 0;
-            mirror = new java.util.TreeMap<>();
-            byCreate = new HashMap<>();
-            for (KeyValue k : r.tickets()) {
-              put(k);
-            }
-            headRevision = r.revision();
-            headKnown = true;
-            headReading = false;
-            List<io.etcd.jetcd.api.Event> later = headEventsDuringRead;
-            headEventsDuringRead = null;
-            applyHeadEvents(later);
-            publishHead();
-          });
-    }
-
-    /** Forgets the mirror and its watch; answers of reads made for them are dropped. */
-    void stopHead() {
-      watches.cancel(headWatch);
-      headWatch = null;
-      headGen = null;
-      headReading = false;
-      headKnown = false;
-      headEventsDuringRead = null;
-      mirror = null;
-      byCreate = null;
-    }
-
-    void headEvents(List<io.etcd.jetcd.api.Event> events) {
-      if (dead) {
-        return;
-      }
-      if (headEventsDuringRead != null) {
-        headEventsDuringRead.addAll(events);
-        return;
-      }
-      if (!headKnown) {
-        return;
-      }
-      applyHeadEvents(events);
-      publishHead();
-    }
-
-    /**
-     * Applies events of the election's prefix to the mirror, unless its read already reflected them; keys that are
-     * not tickets (SPEC 4.8) are skipped.
-     */
-    void applyHeadEvents(List<io.etcd.jetcd.api.Event> events) {
-      String prefix = prefix(election);
-      for (io.etcd.jetcd.api.Event ev : events) {
-        if (ev.getKv().getModRevision() <= headRevision) {
-          continue;
-        }
-        KeyValue k = new KeyValue(ev.getKv(), ByteSequence.EMPTY);
-        String key = k.getKey().toString(UTF_8);
-        if (TicketNames.ticketName(key, prefix) == null) {
-          continue;
-        }
-        if (ev.getType() == io.etcd.jetcd.api.Event.EventType.DELETE) {
-          Long create = byCreate.remove(key);
-          if (create != null) {
-            mirror.remove(create);
-          }
-        } else {
-          put(k);
-        }
-      }
-    }
-
-    void put(KeyValue k) {
-      byCreate.put(k.getKey().toString(UTF_8), k.getCreateRevision());
-      mirror.put(k.getCreateRevision(), k);
-    }
-
-    Optional<Participant> headParticipant() {
-      Map.Entry<Long, KeyValue> first = mirror.firstEntry();
-      if (first == null) {
-        return Optional.empty();
-      }
-      KeyValue head = first.getValue();
-      String key = head.getKey().toString(UTF_8);
-      return Optional.of(participant(election, key.substring(key.lastIndexOf('/') + 1), head));
-    }
-
-    void publishHead() {
-      if (!headKnown) {
-        return;
-      }
-      Optional<Participant> now = headParticipant();
-      boolean changed = !now.equals(headReported);
-      headReported = now;
-      for (HeadSub sub : List.copyOf(heads)) {
-        if (changed || !sub.primed) {
-          sub.primed = true;
-          sub.deliver(now);
-        }
-      }
-    }
-
     /** The session ended: fail everything and drop the watches. */
     void kill(ElectorException why) {
       dead = true;
@@ -1660,11 +1480,10 @@ final class EtcdBackend implements ElectionBackend {
       owned.clear();
       ownWatches.values().forEach(watches::cancel);
       ownWatches.clear();
-      stopHead();
-      for (HeadSub sub : List.copyOf(heads)) {
-        sub.fail(why);
+      if (head != null) {
+        head.fail(why);
+        head = null;
       }
-      heads.clear();
     }
   }
 }
