@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 record PgLocation(String database, String schema, String prefix) {
   /** A plain SQL identifier that needs no quoting: PostgreSQL folds unquoted names to lower case. */
-  private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   /**
    * Reads the location from the root, before any I/O.

@@ -97,6 +97,38 @@ final class PgSchema {
       CREATE TRIGGER session_deleted AFTER DELETE ON {s}.sessions
         FOR EACH ROW EXECUTE FUNCTION {s}.session_deleted();
 
+      -- Row-level security for roles other than the schema's owner: every role reads every line, but changes only
+      -- its own sessions and tickets; an expired session may be deleted (reaped) by anyone, its tickets with it.
+      ALTER TABLE {s}.sessions ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE {s}.tickets ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE {s}.watches ENABLE ROW LEVEL SECURITY;
+      DROP POLICY IF EXISTS read_all ON {s}.sessions;
+      CREATE POLICY read_all ON {s}.sessions FOR SELECT USING (true);
+      DROP POLICY IF EXISTS insert_own ON {s}.sessions;
+      CREATE POLICY insert_own ON {s}.sessions FOR INSERT WITH CHECK (owner = current_user);
+      DROP POLICY IF EXISTS renew_own ON {s}.sessions;
+      CREATE POLICY renew_own ON {s}.sessions FOR UPDATE USING (owner = current_user);
+      DROP POLICY IF EXISTS delete_own_or_expired ON {s}.sessions;
+      CREATE POLICY delete_own_or_expired ON {s}.sessions FOR DELETE
+        USING (owner = current_user OR expires_at < clock_timestamp());
+      DROP POLICY IF EXISTS read_all ON {s}.tickets;
+      CREATE POLICY read_all ON {s}.tickets FOR SELECT USING (true);
+      DROP POLICY IF EXISTS insert_own ON {s}.tickets;
+      CREATE POLICY insert_own ON {s}.tickets FOR INSERT WITH CHECK (owner = current_user
+        AND EXISTS (SELECT 1 FROM {s}.sessions se WHERE se.id = session_id AND se.owner = current_user));
+      DROP POLICY IF EXISTS update_own ON {s}.tickets;
+      CREATE POLICY update_own ON {s}.tickets FOR UPDATE USING (owner = current_user);
+      DROP POLICY IF EXISTS delete_own ON {s}.tickets;
+      CREATE POLICY delete_own ON {s}.tickets FOR DELETE USING (owner = current_user);
+      DROP POLICY IF EXISTS read_all ON {s}.watches;
+      CREATE POLICY read_all ON {s}.watches FOR SELECT USING (true);
+      DROP POLICY IF EXISTS insert_own ON {s}.watches;
+      CREATE POLICY insert_own ON {s}.watches FOR INSERT
+        WITH CHECK (EXISTS (SELECT 1 FROM {s}.sessions se WHERE se.id = session_id AND se.owner = current_user));
+      DROP POLICY IF EXISTS delete_own ON {s}.watches;
+      CREATE POLICY delete_own ON {s}.watches FOR DELETE
+        USING (EXISTS (SELECT 1 FROM {s}.sessions se WHERE se.id = session_id AND se.owner = current_user));
+
       -- One statement, so no transaction is ever left open holding the line's lock when a client vanishes. The nonce
       -- makes a retry after a lost answer find the first attempt ticket instead of adding a second (SPEC 1.5).
       CREATE OR REPLACE FUNCTION {s}.enqueue(p_session bigint, p_election text, p_nonce uuid, p_candidate text,
@@ -157,6 +189,16 @@ final class PgSchema {
     updateTicket = sql("UPDATE {s}.tickets SET data = ? WHERE token = ? AND session_id = ?");
     addWatch = sql("INSERT INTO {s}.watches (election, session_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
     dropWatch = sql("DELETE FROM {s}.watches WHERE election = ? AND session_id = ?");
+  }
+
+  /**
+   * What a least-privilege role needs to take part in the schema's elections (run by the schema's owner): read every
+   * line, write rows that row-level security then limits to the role's own sessions and tickets, draw tokens.
+   */
+  String grants(String role) {
+    return sql("GRANT USAGE ON SCHEMA {s} TO " + role + ";\n"
+        + "GRANT SELECT, INSERT, UPDATE, DELETE ON {s}.sessions, {s}.tickets, {s}.watches TO " + role + ";\n"
+        + "GRANT USAGE ON SEQUENCE {s}.tokens, {s}.session_ids TO " + role + ";\n");
   }
 
   private String sql(String template) {
