@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,14 @@ class PostgresSecurityTest {
         .hasMessageNotContaining("mallory-secret-pw");
   }
 
+  private static boolean sessionExists(long id) throws SQLException {
+    try (Connection c = server.admin();
+        PreparedStatement p = c.prepareStatement("SELECT 1 FROM sec.sessions WHERE id = ?")) {
+      p.setLong(1, id);
+      return p.executeQuery().next();
+    }
+  }
+
   @Test
   void anotherRoleReapsACutOffLeadersExpiredSession() throws Exception {
     try (FaultProxy proxy = FaultProxy.start(server.endpoint());
@@ -106,6 +115,7 @@ class PostgresSecurityTest {
         ElectionClient bob = Elections.connect(config(server.endpoint(), "bob", "bob-secret-pw"));
         Candidate a = alice.election("reap").join("a")) {
       Leadership first = a.awaitLeadership(Duration.ofSeconds(10));
+      long aliceSession = alice.sessionId();
       try (Candidate b = bob.election("reap").join("b")) {
         b.joined().toCompletableFuture().get();
         proxy.partition();
@@ -113,6 +123,8 @@ class PostgresSecurityTest {
         Leadership second = b.awaitLeadership(TIMEOUT.multipliedBy(3));
         assertThat(first.isValid()).as("the cut-off leader is still valid once its successor leads").isFalse();
         assertThat(second.token()).isGreaterThan(first.token());
+        // Alice's client cannot reach the server: only bob's renewals can have deleted her expired row.
+        Awaitility.await().atMost(TIMEOUT.multipliedBy(2)).until(() -> !sessionExists(aliceSession));
       }
     }
   }
