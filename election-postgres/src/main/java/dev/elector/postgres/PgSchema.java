@@ -1,10 +1,13 @@
 package dev.elector.postgres;
 
+import dev.elector.Participant;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Elector's tables in one schema, and every SQL statement the backend sends, with the schema written in. The
@@ -199,6 +202,21 @@ final class PgSchema {
     return sql("GRANT USAGE ON SCHEMA {s} TO " + role + ";\n"
         + "GRANT SELECT, INSERT, UPDATE, DELETE ON {s}.sessions, {s}.tickets, {s}.watches TO " + role + ";\n"
         + "GRANT USAGE ON SEQUENCE {s}.tokens, {s}.session_ids TO " + role + ";\n");
+  }
+
+  /** Runs {@link #line} or {@link #head} for {@code line}, reporting its tickets as {@code election}'s. */
+  static List<Participant> participants(Connection c, String sql, String line, String election)
+      throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      p.setString(1, line);
+      List<Participant> out = new ArrayList<>();
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          out.add(new Participant(election, r.getString(2), r.getLong(1), r.getBytes(3)));
+        }
+      }
+      return out;
+    }
   }
 
   private String sql(String template) {

@@ -13,21 +13,17 @@ import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,8 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Elector client's session with PostgreSQL. Three threads, all the backend's own: the session keeper
- * ({@link PgSessionKeeper}: renewals and notifications, on its own connection), the operations thread (every other
- * statement, one at a time, on a second connection, where every stage completes) and a timer (deadlines).
+ * ({@link PgSessionKeeper}: renewals and notifications, on its own connection), the operations thread
+ * ({@link PgOps}: every other statement, one at a time, on a second connection, where every stage completes) and a
+ * timer (deadlines).
  *
  * <p>A waiting ticket is checked once when {@link #awaitHead} is called and again only when told: a NOTIFY from
  * the delete of the ticket just before it (its successor's channel is this client's), a reconnection or recovery
@@ -53,22 +50,16 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   private final PgSchema schema;
   private final PgConnector connector;
   private final PgSessionKeeper keeper;
-  private final ScheduledExecutorService ops;
+  private final PgOps ops;
+  private final PgHeadWatches heads;
   private final ScheduledExecutorService timer;
   private final Thread keeperThread;
-  private final Duration opsNetworkTimeout;
 
   /** This session's tickets still in line as far as we know, by token. */
   private final Map<Long, Ticket> tickets = new ConcurrentHashMap<>();
   /** Tokens whose wait completed: they may hold a term. */
   private final Set<Long> leading = ConcurrentHashMap.newKeySet();
   private final Map<Long, Wait> waits = new ConcurrentHashMap<>();
-  /** Head watches by line name. */
-  private final Map<String, Set<Watch>> watches = new ConcurrentHashMap<>();
-  /** Lines whose watch row is in place for the current session (operations thread). */
-  private final Set<String> watchRows = ConcurrentHashMap.newKeySet();
-  private volatile boolean closed;
-  private Connection conn; // operations thread only
 
   private PostgresBackend(ClientConfig config, PgLocation location, BackendListener listener) {
     this.config = config;
@@ -76,12 +67,13 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
     this.schema = new PgSchema(location.schema());
     this.connector = new PgConnector(config, location);
     int id = IDS.incrementAndGet();
-    this.ops = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "elector-postgres-ops-" + id));
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "elector-postgres-timer-" + id));
     this.keeper = new PgSessionKeeper(connector, schema, listener, timer, config.sessionTimeout());
     this.keeper.setEvents(this);
+    this.ops = new PgOps(connector, config.sessionTimeout(), keeper::suspended, "elector-postgres-ops-" + id,
+        connector.endpoints() + "/" + location.database());
+    this.heads = new PgHeadWatches(ops, schema, location, keeper);
     this.keeperThread = daemon(keeper, "elector-postgres-session-" + id);
-    this.opsNetworkTimeout = config.sessionTimeout().dividedBy(2).plusMillis(500);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -118,12 +110,12 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
 
   @Override
   public long sessionId() {
-    return closed ? 0 : keeper.sessionId();
+    return ops.closed() ? 0 : keeper.sessionId();
   }
 
   @Override
   public long sessionDeadline() {
-    return closed ? System.nanoTime() - 1 : keeper.sessionDeadline();
+    return ops.closed() ? System.nanoTime() - 1 : keeper.sessionDeadline();
   }
 
   // ---------------------------------------------------------------- operations
@@ -133,7 +125,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
     CompletableFuture<Ticket> f = new CompletableFuture<>();
     long session = keeper.sessionId();
     UUID nonce = UUID.randomUUID();
-    submit(f, () -> tryEnqueue(f, session, election, candidateId, data, nonce, 0));
+    ops.submit(f, () -> tryEnqueue(f, session, election, candidateId, data, nonce, 0));
     return f;
   }
 
@@ -142,7 +134,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
     if (failIfGone(f, session)) {
       return;
     }
-    try (PreparedStatement p = conn().prepareStatement(schema.enqueue)) {
+    try (PreparedStatement p = ops.conn().prepareStatement(schema.enqueue)) {
       p.setLong(1, session);
       p.setString(2, location.line(election));
       p.setObject(3, nonce);
@@ -159,18 +151,18 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
     } catch (SQLException e) {
       if (PgErrors.connectionLost(e)) {
         // The insert may have committed: the retry carries the same nonce and finds it (SPEC rule 1.5).
-        dropConnection();
-        retry(() -> tryEnqueue(f, session, election, candidateId, data, nonce, attempt + 1), attempt);
+        ops.dropConnection();
+        ops.retry(() -> tryEnqueue(f, session, election, candidateId, data, nonce, attempt + 1), attempt);
       } else {
-        f.completeExceptionally(translate(e, "enqueue in election '" + election + "'"));
+        f.completeExceptionally(ops.translate(e, "enqueue in election '" + election + "'"));
       }
     }
   }
 
   /** Fails {@code f} if the backend closed or {@code session} is no longer the live one. */
   private boolean failIfGone(CompletableFuture<?> f, long session) {
-    if (closed) {
-      f.completeExceptionally(closedException());
+    if (ops.closed()) {
+      f.completeExceptionally(ops.closedException());
       return true;
     }
     if (session == 0 || session != keeper.sessionId()) {
@@ -185,7 +177,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   public CompletionStage<Void> awaitHead(Ticket ticket) {
     Wait w = new Wait(ticket, new CompletableFuture<>());
     waits.put(ticket.token(), w); // supersedes an earlier wait for the ticket
-    submit(w.future, () -> check(w));
+    ops.submit(w.future, () -> check(w));
     return w.future;
   }
 
@@ -199,7 +191,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
       waits.remove(token, w);
       return;
     }
-    try (PreparedStatement p = conn().prepareStatement(schema.headCheck)) {
+    try (PreparedStatement p = ops.conn().prepareStatement(schema.headCheck)) {
       long session = w.ticket.sessionId();
       p.setLong(1, session);
       p.setLong(2, token);
@@ -223,10 +215,10 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
       }
     } catch (SQLException e) {
       if (PgErrors.connectionLost(e)) {
-        dropConnection();
-        retry(() -> check(w), 1); // stays pending while the session may live (SPI: suspended waits stay pending)
+        ops.dropConnection();
+        ops.retry(() -> check(w), 1); // stays pending while the session may live (suspended waits stay pending)
       } else {
-        end(w, translate(e, "waiting in election '" + w.ticket.election() + "'"));
+        end(w, ops.translate(e, "waiting in election '" + w.ticket.election() + "'"));
       }
     }
   }
@@ -241,7 +233,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   public CompletionStage<Void> remove(Ticket ticket) {
     forget(ticket.token(), "removed");
     CompletableFuture<Void> f = new CompletableFuture<>();
-    submit(f, () -> tryRemove(f, ticket, 0));
+    ops.submit(f, () -> tryRemove(f, ticket, 0));
     return f;
   }
 
@@ -255,20 +247,20 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   }
 
   private void tryRemove(CompletableFuture<Void> f, Ticket ticket, int attempt) {
-    if (closed || ticket.sessionId() != keeper.sessionId()) {
+    if (ops.closed() || ticket.sessionId() != keeper.sessionId()) {
       f.complete(null); // gone with its session (close deletes the session row)
       return;
     }
-    try (PreparedStatement p = conn().prepareStatement(schema.deleteTicket)) {
+    try (PreparedStatement p = ops.conn().prepareStatement(schema.deleteTicket)) {
       p.setLong(1, ticket.token());
       p.executeUpdate();
       f.complete(null);
     } catch (SQLException e) {
       if (PgErrors.connectionLost(e)) {
-        dropConnection();
-        retry(() -> tryRemove(f, ticket, attempt + 1), attempt);
+        ops.dropConnection();
+        ops.retry(() -> tryRemove(f, ticket, attempt + 1), attempt);
       } else {
-        f.completeExceptionally(translate(e, "removing ticket " + ticket.token()));
+        f.completeExceptionally(ops.translate(e, "removing ticket " + ticket.token()));
       }
     }
   }
@@ -276,8 +268,8 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   @Override
   public CompletionStage<Void> update(Ticket ticket, byte[] data) {
     CompletableFuture<Void> f = new CompletableFuture<>();
-    submit(f, () -> {
-      try (PreparedStatement p = conn().prepareStatement(schema.updateTicket)) {
+    ops.submit(f, () -> {
+      try (PreparedStatement p = ops.conn().prepareStatement(schema.updateTicket)) {
         p.setBytes(1, data);
         p.setLong(2, ticket.token());
         p.setLong(3, ticket.sessionId());
@@ -288,7 +280,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
           f.complete(null);
         }
       } catch (SQLException e) {
-        failAndDrop(f, e, "updating the data of ticket " + ticket.token());
+        ops.fail(f, e, "updating the data of ticket " + ticket.token());
       }
     });
     return f;
@@ -297,125 +289,19 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
   @Override
   public CompletionStage<List<Participant>> line(String election) {
     CompletableFuture<List<Participant>> f = new CompletableFuture<>();
-    submit(f, () -> {
+    ops.submit(f, () -> {
       try {
-        f.complete(read(election, schema.line));
+        f.complete(PgSchema.participants(ops.conn(), schema.line, location.line(election), election));
       } catch (SQLException e) {
-        failAndDrop(f, e, "reading the line of election '" + election + "'");
+        ops.fail(f, e, "reading the line of election '" + election + "'");
       }
     });
     return f;
   }
 
-  private List<Participant> read(String election, String sql) throws SQLException {
-    try (PreparedStatement p = conn().prepareStatement(sql)) {
-      p.setString(1, location.line(election));
-      List<Participant> out = new ArrayList<>();
-      try (ResultSet r = p.executeQuery()) {
-        while (r.next()) {
-          out.add(new Participant(election, r.getString(2), r.getLong(1), r.getBytes(3)));
-        }
-      }
-      return out;
-    }
-  }
-
-  // ---------------------------------------------------------------- head watches
-
   @Override
   public HeadWatch watchHead(String election, HeadListener listener) {
-    if (closed) {
-      throw closedException();
-    }
-    if (keeper.sessionId() == 0) {
-      throw new SessionLostException("no PostgreSQL session is open yet", false);
-    }
-    String line = location.line(election);
-    Watch w = new Watch(election, line, listener);
-    watches.computeIfAbsent(line, k -> new CopyOnWriteArraySet<>()).add(w);
-    ops.execute(() -> refresh(line));
-    return w;
-  }
-
-  /** Makes sure the line's watch row is in place, then tells every watch of the line its head. */
-  private void refresh(String line) {
-    Set<Watch> ws = watches.get(line);
-    if (closed || ws == null || ws.isEmpty()) {
-      return;
-    }
-    String election = ws.iterator().next().election;
-    try {
-      if (!watchRows.contains(line)) {
-        // The row first, then the read: a change after the row's commit is notified, one before it is read.
-        try (PreparedStatement p = conn().prepareStatement(schema.addWatch)) {
-          p.setString(1, line);
-          p.setLong(2, keeper.sessionId());
-          p.executeUpdate();
-        }
-        watchRows.add(line);
-      }
-      List<Participant> head = read(election, schema.head);
-      Optional<Participant> h = head.isEmpty() ? Optional.empty() : Optional.of(head.get(0));
-      for (Watch w : ws) {
-        w.deliver(h);
-      }
-    } catch (SQLException e) {
-      if (PgErrors.connectionLost(e)) {
-        dropConnection();
-        retry(() -> refresh(line), 1);
-      } else {
-        ElectorException x = translate(e, "watching election '" + election + "'");
-        for (Watch w : ws) {
-          w.cancel();
-          w.listener.failed(x);
-        }
-      }
-    }
-  }
-
-  private final class Watch implements HeadWatch {
-    final String election;
-    final String line;
-    final HeadListener listener;
-    volatile boolean cancelled;
-
-    Watch(String election, String line, HeadListener listener) {
-      this.election = election;
-      this.line = line;
-      this.listener = listener;
-    }
-
-    void deliver(Optional<Participant> head) {
-      if (!cancelled) {
-        listener.headChanged(head);
-      }
-    }
-
-    @Override
-    public void cancel() {
-      cancelled = true;
-      Set<Watch> ws = watches.get(line);
-      if (ws == null) {
-        return;
-      }
-      ws.remove(this);
-      if (ws.isEmpty() && watches.remove(line, ws)) {
-        ops.execute(() -> dropWatchRow(line));
-      }
-    }
-  }
-
-  private void dropWatchRow(String line) {
-    if (closed || watches.containsKey(line) || !watchRows.remove(line)) {
-      return;
-    }
-    try (PreparedStatement p = conn().prepareStatement(schema.dropWatch)) {
-      p.setString(1, line);
-      p.setLong(2, keeper.sessionId());
-      p.executeUpdate();
-    } catch (SQLException e) {
-      dropConnectionIfLost(e); // a stale watch row costs one notification per change until the session ends
-    }
+    return heads.watch(election, listener);
   }
 
   // ---------------------------------------------------------------- session events (keeper thread)
@@ -445,7 +331,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
         }
         forget(token, "deleted by someone else");
       }
-      case "line:" -> ops.execute(() -> refresh(arg));
+      case "line:" -> ops.execute(() -> heads.refresh(arg));
       default -> { } // a payload of a later version: the backstop covers whatever it meant
     }
   }
@@ -458,14 +344,7 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
     for (Wait w : new ArrayList<>(waits.values())) {
       end(w, cause);
     }
-    ops.execute(watchRows::clear);
-    for (Set<Watch> ws : new ArrayList<>(watches.values())) {
-      for (Watch w : ws) {
-        w.cancelled = true;
-        w.listener.failed(cause);
-      }
-    }
-    watches.clear();
+    heads.sessionExpired(cause);
   }
 
   @Override
@@ -474,111 +353,50 @@ final class PostgresBackend implements ElectionBackend, PgSessionKeeper.Events {
       for (Wait w : new ArrayList<>(waits.values())) {
         check(w);
       }
-      for (String line : new ArrayList<>(watches.keySet())) {
-        refresh(line);
+      for (String line : heads.lines()) {
+        heads.refresh(line);
       }
     });
   }
 
-  // ---------------------------------------------------------------- plumbing (operations thread)
-
-  private Connection conn() throws SQLException {
-    if (conn == null) {
-      conn = connector.connect(opsNetworkTimeout);
-    }
-    return conn;
-  }
-
-  private void dropConnection() {
-    PgConnector.abort(conn);
-    conn = null;
-  }
-
-  private void dropConnectionIfLost(SQLException e) {
-    if (PgErrors.connectionLost(e)) {
-      dropConnection();
-    }
-  }
-
-  private void failAndDrop(CompletableFuture<?> f, SQLException e, String what) {
-    dropConnectionIfLost(e);
-    f.completeExceptionally(translate(e, what));
-  }
-
-  private ElectorException translate(Throwable e, String what) {
-    return PgErrors.translate(e, what, connector.endpoints(), keeper.suspended());
-  }
-
-  /** Runs {@code task} on the operations thread, or fails {@code f} if the backend is closed. */
-  private void submit(CompletableFuture<?> f, Runnable task) {
-    if (closed) {
-      f.completeExceptionally(closedException());
-      return;
-    }
-    try {
-      ops.execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      f.completeExceptionally(closedException());
-    }
-  }
-
-  private void retry(Runnable task, int attempt) {
-    if (closed) {
-      task.run(); // completes the stage with ClosedException
-      return;
-    }
-    long pause = Math.min(25L << Math.min(attempt, 4), Math.max(50, config.sessionTimeout().toMillis() / 6));
-    try {
-      ops.schedule(task, pause, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      task.run();
-    }
-  }
-
-  private ClosedException closedException() {
-    return new ClosedException("The PostgreSQL backend for " + connector.endpoints() + "/" + location.database()
-        + " is closed");
-  }
-
   @Override
   public void close() {
-    if (closed) {
+    if (ops.closed()) {
       return;
     }
     long session = keeper.sessionId();
-    closed = true;
+    ops.markClosed();
     // End the session on the server at once: its tickets go with its row (ON DELETE CASCADE), waking successors.
     CompletableFuture<Void> deleted = new CompletableFuture<>();
-    try {
-      ops.execute(() -> {
-        try {
-          if (session != 0) {
-            try (PreparedStatement p = conn().prepareStatement(schema.deleteSession)) {
-              p.setLong(1, session);
-              p.executeUpdate();
-            }
+    ops.execute(() -> {
+      try {
+        if (session != 0) {
+          try (PreparedStatement p = ops.conn().prepareStatement(schema.deleteSession)) {
+            p.setLong(1, session);
+            p.executeUpdate();
           }
-        } catch (SQLException e) {
-          // Unreachable: the row expires by itself within the session timeout.
-        } finally {
-          dropConnection();
-          deleted.complete(null);
         }
-      });
+      } catch (SQLException e) {
+        // Unreachable: the row expires by itself within the session timeout.
+      } finally {
+        ops.dropConnection();
+        deleted.complete(null);
+      }
+    });
+    try {
       deleted.get(config.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
+    } catch (ExecutionException | TimeoutException e) {
       // As above: the server expires the row by itself.
     }
     keeper.close();
-    ClosedException cause = closedException();
+    ClosedException cause = ops.closedException();
     for (Wait w : new ArrayList<>(waits.values())) {
       end(w, cause);
     }
-    ops.shutdownNow();
+    ops.shutdown();
     timer.shutdownNow();
-    PgConnector.abort(conn);
   }
 
   private record Wait(Ticket ticket, CompletableFuture<Void> future) {}
