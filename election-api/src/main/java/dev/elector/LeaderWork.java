@@ -113,7 +113,9 @@ public final class LeaderWork implements AutoCloseable {
    */
   public CompletionStage<Void> resign() {
     List<TermRun> held = runs();
-    return candidate.resign().thenCompose(v -> awaitStopped(held, "resign"));
+    stopCallersRun(held);
+    Thread caller = Thread.currentThread();
+    return candidate.resign().thenCompose(v -> awaitStopped(held, "resign", caller));
   }
 
   /**
@@ -125,9 +127,11 @@ public final class LeaderWork implements AutoCloseable {
     synchronized (this) {
       closed = true;
     }
+    stopCallersRun(runs());
+    Thread caller = Thread.currentThread();
     return candidate.closeAsync()
         .handle((v, e) -> null)
-        .thenCompose(v -> awaitStopped(runs(), "close"))
+        .thenCompose(v -> awaitStopped(runs(), "close", caller))
         .whenComplete((v, e) -> {
           subscription.cancel();
           timer.shutdown();
@@ -140,15 +144,24 @@ public final class LeaderWork implements AutoCloseable {
     synchronized (this) {
       closed = true;
     }
+    stopCallersRun(runs());
     candidate.close();
     try {
-      awaitStopped(runs(), "close").toCompletableFuture().join();
+      awaitStopped(runs(), "close", Thread.currentThread()).toCompletableFuture().join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof ElectorException x ? x : e;
     } finally {
       subscription.cancel();
       timer.shutdown();
     }
+  }
+
+  /**
+   * A task that resigns or closes stops its own run first, so the end of the term does not interrupt the thread
+   * that waits for that end.
+   */
+  private static void stopCallersRun(List<TermRun> runs) {
+    runs.stream().filter(r -> r.runsOn(Thread.currentThread())).forEach(TermRun::stop);
   }
 
   private synchronized List<TermRun> runs() {
@@ -209,20 +222,34 @@ public final class LeaderWork implements AutoCloseable {
     schedule(() -> reportIfRunning(r), stopTimeout.toNanos());
   }
 
-  private void reportIfRunning(TermRun r) {
-    if (r.stopped().isDone() || !overrunning.add(r)) {
-      return;
+  /**
+   * Reports {@code r} once if it is still running: a warning, the {@code onOverrun} callback, {@link #overruns()}.
+   * The stage completes when that report is done, whichever thread made it, so a caller failing because of the
+   * overrun fails only after the application has been told.
+   */
+  private CompletableFuture<Void> reportIfRunning(TermRun r) {
+    if (r.stopped().isDone() || !r.claimReport()) {
+      return r.reported();
     }
-    WorkOverrun o = r.overrun();
-    Throwable where = new Throwable("stack of " + o.thread());
-    where.setStackTrace(o.stack());
-    LOG.log(System.Logger.Level.WARNING, "Leader-only " + o + "; it ignores interruption. Its next run waits for it;"
-        + " whatever it does now is done without a valid term, so only a fencing token can reject it.", where);
     try {
-      onOverrun.accept(o);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "onOverrun callback failed", e);
+      overrunning.add(r);
+      WorkOverrun o = r.overrun();
+      Throwable where = new Throwable("stack of " + o.thread());
+      where.setStackTrace(o.stack());
+      LOG.log(System.Logger.Level.WARNING, "Leader-only " + o + "; it ignores interruption. Its next run waits for"
+          + " it; whatever it does now is done without a valid term, so only a fencing token can reject it.", where);
+      try {
+        onOverrun.accept(o);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "onOverrun callback failed", e);
+      }
+    } finally {
+      r.reported().complete(null);
     }
+    if (r.stopped().isDone()) {
+      overrunning.remove(r); // returned while being reported: finished() may have looked before the add
+    }
+    return r.reported();
   }
 
   private void finished(TermRun r) {
@@ -236,20 +263,40 @@ public final class LeaderWork implements AutoCloseable {
     }
   }
 
-  private CompletionStage<Void> awaitStopped(List<TermRun> runs, String call) {
+  /**
+   * Stops {@code runs} and completes when each has returned, or fails with {@link ElectorTimeoutException} once
+   * {@code stopTimeout} passed and the runs still going are reported. A run on the calling thread (a task that
+   * resigns or closes) is stopped but not awaited: it cannot return while it waits for itself. The stage completes on
+   * this work's timer thread (or the caller's, once closed), never on a task's thread or a JDK-internal one.
+   */
+  private CompletionStage<Void> awaitStopped(List<TermRun> runs, String call, Thread caller) {
     runs.forEach(this::stop);
-    CompletableFuture<Void> all = CompletableFuture.allOf(runs.stream().map(TermRun::stopped)
+    List<TermRun> awaited = runs.stream().filter(r -> !r.runsOn(caller)).toList();
+    CompletableFuture<Void> all = CompletableFuture.allOf(awaited.stream().map(TermRun::stopped)
         .toArray(CompletableFuture[]::new));
-    return all.completeOnTimeout(null, stopTimeout.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> {
-      List<TermRun> running = runs.stream().filter(r -> !r.stopped().isDone()).toList();
-      if (!running.isEmpty()) {
-        running.forEach(this::reportIfRunning);
-        throw new ElectorTimeoutException(call + "() of candidate '" + candidate.id() + "' in election '"
-            + candidate.election() + "': leader-only work ignores interruption and was still running "
-            + stopTimeout.toMillis() + " ms after its term ended: "
-            + running.stream().map(TermRun::taskName).toList(), stopTimeout);
+    // Only a trigger: what follows hops to the timer thread. (The timer itself may shut down meanwhile, dropping it.)
+    return all.completeOnTimeout(null, stopTimeout.toMillis(), TimeUnit.MILLISECONDS).thenComposeAsync(v -> {
+      List<TermRun> running = awaited.stream().filter(r -> !r.stopped().isDone()).toList();
+      if (running.isEmpty()) {
+        return CompletableFuture.completedFuture(null);
       }
-    });
+      return CompletableFuture.allOf(running.stream().map(this::reportIfRunning).toArray(CompletableFuture[]::new))
+          .thenRun(() -> {
+            throw new ElectorTimeoutException(call + "() of candidate '" + candidate.id() + "' in election '"
+                + candidate.election() + "': leader-only work ignores interruption and was still running "
+                + stopTimeout.toMillis() + " ms after its term ended: "
+                + running.stream().map(TermRun::taskName).toList(), stopTimeout);
+          });
+    }, this::onTimer);
+  }
+
+  /** Runs {@code r} on the timer thread, or here once the timer is shut down (closed). */
+  private void onTimer(Runnable r) {
+    try {
+      timer.execute(r);
+    } catch (RejectedExecutionException e) {
+      r.run();
+    }
   }
 
   private void schedule(Runnable r, long delayNanos) {
@@ -278,7 +325,11 @@ public final class LeaderWork implements AutoCloseable {
      */
     Builder stopTimeout(Duration timeout);
 
-    /** Called (on Elector's timer thread; must not block) for each task reported as overrunning its term. */
+    /**
+     * Called once for each task reported as overrunning its term, on this work's timer thread (never a backend's or
+     * a task's, and with no lock held); it must not block, as later reports and deadline checks wait for it.
+     * {@code resign()}/{@code close()} fail for an overrun only after its callback has returned.
+     */
     Builder onOverrun(Consumer<WorkOverrun> callback);
 
     /**

@@ -19,12 +19,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -225,7 +228,11 @@ class LeaderWorkTest {
     AtomicLong maxConcurrent = new AtomicLong();
     AtomicLong started = new AtomicLong();
     List<WorkOverrun> reported = new CopyOnWriteArrayList<>();
-    LeaderWork w = track(LeaderWork.on(a).stopTimeout(Duration.ofMillis(300)).onOverrun(reported::add)
+    List<String> reportedOn = new CopyOnWriteArrayList<>();
+    LeaderWork w = track(LeaderWork.on(a).stopTimeout(Duration.ofMillis(300)).onOverrun(o -> {
+      reportedOn.add(Thread.currentThread().getName());
+      reported.add(o);
+    })
         .task("stubborn", t -> {
           long n = concurrent.incrementAndGet();
           maxConcurrent.accumulateAndGet(n, Math::max);
@@ -247,10 +254,16 @@ class LeaderWorkTest {
           }
         }).start());
     await().atMost(WAIT).until(() -> started.get() == 1);
-    assertThatThrownBy(() -> w.resign().toCompletableFuture().join())
+    AtomicReference<String> completedOn = new AtomicReference<>();
+    CompletableFuture<Void> resigning = w.resign().toCompletableFuture()
+        .whenComplete((v, e) -> completedOn.set(Thread.currentThread().getName()));
+    assertThatThrownBy(resigning::join)
         .isInstanceOf(CompletionException.class).cause().isInstanceOf(ElectorTimeoutException.class)
         .hasMessageContaining("stubborn");
-    assertThat(reported).hasSize(1);
+    assertThat(reported).as("the overrun is reported before resign fails").hasSize(1);
+    assertThat(reportedOn).allMatch(t -> t.startsWith("elector-work-timer-"), "onOverrun runs on the work's timer");
+    assertThat(completedOn.get()).as("resign's stage completes on the work's timer, not a JDK-internal thread")
+        .startsWith("elector-work-timer-");
     assertThat(reported.get(0).task()).isEqualTo("stubborn");
     assertThat(reported.get(0).stack()).isNotEmpty();
     assertThat(w.overruns()).hasSize(1);
@@ -260,6 +273,65 @@ class LeaderWorkTest {
     await().atMost(WAIT).until(() -> started.get() == 2 || !a.isLeader());
     assertThat(maxConcurrent.get()).isEqualTo(1);
     await().atMost(WAIT).until(() -> w.overruns().isEmpty());
+  }
+
+  @Test
+  void aTaskMayResignItsOwnTermWithoutWaitingForItself() throws Exception {
+    Candidate a = client().election(election()).join("a");
+    AtomicReference<LeaderWork> self = new AtomicReference<>();
+    CompletableFuture<Boolean> resigned = new CompletableFuture<>();
+    CountDownLatch go = latch();
+    LeaderWork w = track(LeaderWork.on(a).stopTimeout(Duration.ofSeconds(30)).task("quits", t -> {
+      if (resigned.isDone()) {
+        return; // the next term's run
+      }
+      go.await();
+      try {
+        self.get().resign().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        resigned.complete(t.isValid());
+      } catch (Exception e) {
+        resigned.completeExceptionally(e);
+      }
+    }).start());
+    self.set(w);
+    go.countDown();
+    assertThat(resigned.get(2 * WAIT.toMillis(), TimeUnit.MILLISECONDS))
+        .as("rule 1.6: the resigned term has ended when resign completes").isFalse();
+  }
+
+  @Test
+  void aStrayInterruptDoesNotEndAPeriodicTask() throws Exception {
+    Candidate a = client().election(election()).join("a");
+    AtomicLong runs = new AtomicLong();
+    track(LeaderWork.on(a).every("stray", Duration.ofMillis(10), t -> {
+      long n = runs.incrementAndGet();
+      if (n == 1) {
+        Thread.currentThread().interrupt(); // left set, as a careless library might
+      } else if (n == 2) {
+        throw new InterruptedException("thrown by the task itself while its term is valid");
+      }
+    }).start());
+    await().atMost(WAIT).until(() -> runs.get() >= 4);
+    assertThat(a.isLeader()).isTrue();
+  }
+
+  @Test
+  void pastTermsAreNotKeptReachableByLaterRuns() throws Exception {
+    Candidate a = client().election(election()).join("a");
+    List<WeakReference<Leadership>> terms = new CopyOnWriteArrayList<>();
+    LeaderWork w = track(LeaderWork.on(a).stopTimeout(Duration.ofMillis(200))
+        .task("brief", t -> terms.add(new WeakReference<>(t))).start());
+    for (int i = 1; i <= 4; i++) {
+      int n = i;
+      await().atMost(WAIT).until(() -> terms.size() >= n);
+      w.resign().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    await().atMost(WAIT).until(() -> terms.size() >= 5);
+    await("the first term is collected once later terms ran").atMost(WAIT).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          System.gc();
+          return terms.get(0).get() == null;
+        });
   }
 
   @Test
