@@ -34,7 +34,9 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-./mvnw -B -ntp verify "$@" 2>&1 | tee "$log"
+# Two modules at a time (-T 2): the backend modules' tests mostly wait on session timeouts and expiries (about a
+# fifth of two cores busy when run one by one), so ZooKeeper, etcd and PostgreSQL overlap; 17 min -> 11 min here.
+./mvnw -B -ntp -T 2 verify "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
