@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Elector on a fresh machine that has only a JDK (17+):
-# installs what the tests start (Debian's etcd-server) when it is missing, then runs `./mvnw verify`.
+# installs what the tests start (Debian's etcd-server and postgresql) when it is missing, then runs `./mvnw verify`.
 # Prints a closing "Tests: N passed, N failed, N skipped" line summed over every module's reports.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,17 @@ if need_etcd; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server >/dev/null
   # The package may start a system etcd on 2379; the tests use their own ports and data dirs, so stop it.
   $SUDO systemctl stop etcd >/dev/null 2>&1 || true
+fi
+# The PostgreSQL tests and benchmarks run Debian's PostgreSQL 15 server binaries (initdb, postgres) as 'nobody'.
+PG_BIN=${ELECTOR_PG_BIN:-/usr/lib/postgresql/15/bin}
+if [ ! -x "$PG_BIN/postgres" ]; then
+  echo "test.sh: PostgreSQL server not found in $PG_BIN; installing Debian's postgresql" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  # The package may start a cluster on 5432; the tests start their own on free ports with temp data dirs.
+  $SUDO systemctl stop postgresql >/dev/null 2>&1 || true
+  $SUDO pg_ctlcluster --force 15 main stop >/dev/null 2>&1 || true
 fi
 if ! command -v setpriv >/dev/null 2>&1; then
   echo "test.sh: setpriv not found; installing util-linux" >&2

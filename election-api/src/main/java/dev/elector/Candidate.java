@@ -29,6 +29,15 @@ public interface Candidate extends AutoCloseable {
   Optional<Leadership> leadership();
 
   /**
+   * A stage that completes once this candidate's first ticket is in line: from then on it holds its place, and
+   * {@link Election#participants()} lists it. {@code join()} returns at once; this is how to wait for the join to
+   * reach the service. Completes on Elector's callback pool, exceptionally with {@link ClosedException} if the
+   * candidate is closed first, or with the backend's refusal (for example {@link AccessDeniedException}) if the
+   * service refused it for good. Later tickets (after a resign or a lost session) do not complete it again.
+   */
+  CompletionStage<Void> joined();
+
+  /**
    * A stage that completes with the current term if the candidate leads now, otherwise with the next term it
    * gets. Completes exceptionally with {@link ClosedException} if the candidate is closed first.
    */

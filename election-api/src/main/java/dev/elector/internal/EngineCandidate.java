@@ -50,6 +50,10 @@ final class EngineCandidate implements Candidate {
   private final CompletableFuture<Void> removed = new CompletableFuture<>();
   /** The application's view of {@link #removed}: completed on the callback pool, after the term's ended(). */
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  /** {@link #joined()}: completed on the callback pool, once, when the first ticket is in line or the candidate stops. */
+  private final CompletableFuture<Void> joined = new CompletableFuture<>();
+  /** Whether {@link #joined}'s outcome is decided: the first of "in line" and "stopped" wins, from any thread. */
+  private final java.util.concurrent.atomic.AtomicBoolean joinedDecided = new java.util.concurrent.atomic.AtomicBoolean();
   /**
    * Set by the closing thread itself, before anything else: from then on no term of this candidate is valid
    * ({@link Term#isValid()} reads it), however busy the engine thread is (SPEC rule 1.6).
@@ -212,6 +216,11 @@ final class EngineCandidate implements Candidate {
   }
 
   @Override
+  public CompletionStage<Void> joined() {
+    return joined.minimalCompletionStage();
+  }
+
+  @Override
   public CompletionStage<Void> closeAsync() {
     beginClose();
     return closed.minimalCompletionStage();
@@ -297,6 +306,10 @@ final class EngineCandidate implements Candidate {
   }
 
   private void failElectedWaiters() {
+    if (joinedDecided.compareAndSet(false, true)) {
+      ElectorException why = stopped();
+      client.onCallbacks(() -> joined.completeExceptionally(why));
+    }
     for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
       CompletableFuture<Leadership> waiter = w;
       client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
@@ -360,6 +373,9 @@ final class EngineCandidate implements Candidate {
         return;
       }
       setTicket(t);
+      if (joinedDecided.compareAndSet(false, true)) {
+        client.onCallbacks(() -> joined.complete(null));
+      }
       awaitHead();
     } else if (g == gen && !closing) {
       onFailure(EngineClient.unwrap(err), "joining");

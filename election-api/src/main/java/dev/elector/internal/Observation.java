@@ -38,7 +38,7 @@ final class Observation {
     if (watch == null) {
       restart();
     } else if (last != null) {
-      sub.deliver(last);
+      sub.deliver(last, client);
     }
   }
 
@@ -111,7 +111,7 @@ final class Observation {
     last = head;
     head.ifPresent(p -> lastToken = Math.max(lastToken, p.token()));
     for (Sub s : subs) {
-      s.deliver(head);
+      s.deliver(head, client);
     }
   }
 
@@ -126,9 +126,13 @@ final class Observation {
       this.observer = observer;
     }
 
-    void deliver(Optional<Participant> head) {
+    /**
+     * Queues the change on the observer's executor. Whether to run it is decided when it runs: not once the
+     * observer is cancelled or its client's {@code close()} has begun (SPEC rule 4.2), however long it waited.
+     */
+    void deliver(Optional<Participant> head, EngineClient client) {
       executor.execute(() -> {
-        if (!cancelled) {
+        if (!cancelled && !client.isClosed()) {
           observer.leaderChanged(head);
         }
       });

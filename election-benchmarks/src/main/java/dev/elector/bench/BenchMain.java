@@ -86,18 +86,22 @@ public final class BenchMain {
     boolean latency = o.runs("floors") || o.runs("handoff") || o.runs("failover") || o.runs("herd");
     if (latency) {
       try (ZkProcess zk = new ZkProcess(Duration.ofSeconds(60));
-           EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30))) {
+           EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30));
+           PgServer pg = new PgServer(Duration.ofSeconds(60))) {
         zk.warmUp(plan.zkWarmUpRounds(), 2_000);
         machine.server("ZooKeeper", zk.pid());
         machine.server("etcd", etcd.pid());
+        machine.server("PostgreSQL", pg.pid());
         res.header("ZooKeeper " + zk.endpoint() + " (own JVM: " + String.join(" ", ZkProcess.JVM_FLAGS) + ", tick "
             + ZkServer.TICK_MS + " ms), etcd " + etcd.endpoint() + " (child process); session timeout / lease TTL "
-            + SESSION.toMillis() + " ms; data dirs under " + tmp);
-        try (Lineup l = new Lineup(zk.endpoint(), etcd.endpoint())) {
-          latencyGroups(o, plan, res, machine, seed, zk, etcd, l);
+            + SESSION.toMillis() + " ms; PostgreSQL " + pg.endpoint() + " (child process, defaults, fsync on); data dirs"
+            + " under " + tmp);
+        try (Lineup l = new Lineup(zk.endpoint(), etcd.endpoint(), pg.endpoint())) {
+          latencyGroups(o, plan, res, machine, seed, zk, etcd, pg, l);
         } finally {
           machine.forget("ZooKeeper");
           machine.forget("etcd");
+          machine.forget("PostgreSQL");
         }
       }
     }
@@ -131,7 +135,7 @@ public final class BenchMain {
 
   /** Floors, handoffs, failover and herd, on the shared servers (herd on ZooKeeper: a counting server of its own). */
   private static void latencyGroups(Options o, Plan plan, Results res, Machine machine, long seed, ZkProcess zk,
-      EtcdServer etcd, Lineup l) throws Exception {
+      EtcdServer etcd, PgServer pg, Lineup l) throws Exception {
     if (o.runs("floors")) {
       section("round trips and floors");
       try (Machine.Phase p = machine.phase("floors")) {
@@ -155,10 +159,10 @@ public final class BenchMain {
         // Smoke checks the harness: one mode is enough to walk both kinds of lane.
         List<Handoff.Mode> modes = o.mode() == Options.Mode.SMOKE ? List.of(Handoff.Mode.CLOSE)
             : List.of(Handoff.Mode.values());
-        int weightLeft = modes.size() * (l.zk().size() + l.etcd().size());
+        int weightLeft = modes.size() * (l.zk().size() + l.etcd().size() + l.pg().size());
         for (Handoff.Mode mode : modes) {
-          for (String backend : List.of("ZooKeeper", "etcd")) {
-            List<Contender> cs = backend.equals("ZooKeeper") ? l.zk() : l.etcd();
+          for (String backend : BACKENDS) {
+            List<Contender> cs = l.on(backend);
             Duration b = section.remaining().multipliedBy(cs.size()).dividedBy(Math.max(1, weightLeft));
             weightLeft -= cs.size();
             try (Machine.Phase p = machine.phase(Handoff.scenario(mode, churn, backend))) {
@@ -175,7 +179,8 @@ public final class BenchMain {
       int n = plan.failoverTrials();
       List<Failover.Target> targets = new ArrayList<>(List.of(
           new Failover.Target("ZooKeeper", "127.0.0.1", zk.port(), l.zk(), SESSION, n),
-          new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd(), SESSION, n)));
+          new Failover.Target("etcd", "127.0.0.1", etcd.port(), l.etcd(), SESSION, n),
+          new Failover.Target("PostgreSQL", "127.0.0.1", pg.port(), l.pg(), SESSION, n)));
       if (o.full()) {
         // etcd revokes expired leases from a loop that runs every 500 ms, more than 10% of a 2 s TTL: a longer
         // TTL shows whether failover is within TTL + 10% once 10% covers that sweep. Side by side with the
@@ -212,9 +217,12 @@ public final class BenchMain {
     return b.remaining().dividedBy(Math.max(1, parts));
   }
 
+  /** The backends every latency scenario runs on, in the order of the table. */
+  static final List<String> BACKENDS = List.of("ZooKeeper", "etcd", "PostgreSQL");
+
   static List<Chart.Panel> panels(Results res) {
     List<Chart.Panel> p = new ArrayList<>();
-    for (String backend : List.of("ZooKeeper", "etcd")) {
+    for (String backend : BACKENDS) {
       List<Row> rows = new ArrayList<>();
       for (Row r : res.rows()) {
         if (r.scenario().startsWith("handoff close") && r.scenario().endsWith(backend)) {
@@ -224,7 +232,7 @@ public final class BenchMain {
       p.add(new Chart.Panel("Handoff (leader closes) on " + backend + ": steady (solid) and churn (dashed)", rows,
           true));
     }
-    for (String backend : List.of("ZooKeeper", "etcd")) {
+    for (String backend : BACKENDS) {
       List<Row> rows = new ArrayList<>();
       for (Row r : res.rows()) {
         if (r.scenario().startsWith("crash failover") && r.scenario().endsWith(backend)) {

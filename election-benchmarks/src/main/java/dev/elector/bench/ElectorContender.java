@@ -64,8 +64,42 @@ final class ElectorContender implements Contender {
   }
 
   String uri(String ep) {
-    return scheme + "://" + ep + root + "?sessionTimeout=" + sessionTimeout.toMillis() + "ms"
+    return uri(scheme, ep, root) + "sessionTimeout=" + sessionTimeout.toMillis() + "ms"
         + "&connectTimeout=10s&operationTimeout=3s";
+  }
+
+  /**
+   * The URI up to its options (ending in {@code ?} or {@code &}). On PostgreSQL the path names the database and
+   * then the schema that plays the root's part (a root's dashes become underscores: a plain SQL identifier).
+   */
+  static String uri(String scheme, String ep, String root) {
+    if (scheme.equals("postgresql")) {
+      return "postgresql://" + ep + "/postgres/" + root.substring(1).replace('-', '_') + "?user=" + PgServer.USER
+          + "&";
+    }
+    return scheme + "://" + ep + root + "?";
+  }
+
+  /** Elector on PostgreSQL; its lines are counted through the API (one client per lane's root). */
+  static ElectorContender postgres(String endpoint, Duration sessionTimeout) {
+    java.util.Map<String, ElectionClient> byRoot = new java.util.concurrent.ConcurrentHashMap<>();
+    LineReader lines = new LineReader() {
+      @Override
+      public int count(String path) throws Exception {
+        int slash = path.lastIndexOf('/');
+        ElectionClient c = byRoot.computeIfAbsent(path.substring(0, slash),
+            r -> Elections.connect(uri("postgresql", endpoint, r) + "sessionTimeout=" + sessionTimeout.toMillis()
+                + "ms"));
+        return c.election(path.substring(slash + 1)).participants().toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS).size();
+      }
+
+      @Override
+      public void close() {
+        byRoot.values().forEach(ElectionClient::close);
+      }
+    };
+    return new ElectorContender("Elector", "postgresql", endpoint, sessionTimeout, lines);
   }
 
   @Override

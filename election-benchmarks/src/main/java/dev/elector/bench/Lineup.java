@@ -10,13 +10,20 @@ import java.util.List;
 final class Lineup implements AutoCloseable {
   private final List<Contender> zk = new ArrayList<>();
   private final List<Contender> etcd = new ArrayList<>();
+  private final List<Contender> pg = new ArrayList<>();
   final String electorZkProblem;
   final String electorEtcdProblem;
+  final String electorPgProblem;
 
   private final String etcdEndpoint;
 
-  /** Contenders on the given servers; either endpoint may be null (no contenders on that server). */
+  /** Contenders on ZooKeeper and etcd; either endpoint may be null (no contenders on that server). */
   Lineup(String zkEndpoint, String etcdEndpoint) throws Exception {
+    this(zkEndpoint, etcdEndpoint, null);
+  }
+
+  /** Contenders on the given servers; any endpoint may be null (no contenders on that server). */
+  Lineup(String zkEndpoint, String etcdEndpoint, String pgEndpoint) throws Exception {
     this.etcdEndpoint = etcdEndpoint;
     if (zkEndpoint != null) {
       electorZkProblem = add(zk, () -> new ElectorContender("Elector", "zookeeper", zkEndpoint, BenchMain.SESSION,
@@ -32,6 +39,15 @@ final class Lineup implements AutoCloseable {
       etcd.add(new JetcdContender(etcdEndpoint, BenchMain.SESSION));
     } else {
       electorEtcdProblem = null;
+    }
+    if (pgEndpoint != null) {
+      electorPgProblem = add(pg, () -> ElectorContender.postgres(pgEndpoint, BenchMain.SESSION));
+      pg.add(new SpringJdbcContender(pgEndpoint, BenchMain.SESSION));
+    } else {
+      electorPgProblem = null;
+    }
+    if (electorPgProblem != null) {
+      System.out.println("Elector on PostgreSQL is not available: " + electorPgProblem);
     }
     if (electorZkProblem != null) {
       System.out.println("Elector on ZooKeeper is not available: " + electorZkProblem);
@@ -120,6 +136,20 @@ final class Lineup implements AutoCloseable {
     return etcd;
   }
 
+  List<Contender> pg() {
+    return pg;
+  }
+
+  /** The contenders on one backend by its display name (ZooKeeper, etcd, PostgreSQL). */
+  List<Contender> on(String backend) {
+    return switch (backend) {
+      case "ZooKeeper" -> zk;
+      case "etcd" -> etcd;
+      case "PostgreSQL" -> pg;
+      default -> throw new IllegalArgumentException("no backend named " + backend);
+    };
+  }
+
   /** Elector on ZooKeeper, or null. */
   ElectorContender electorZk() {
     return zk.isEmpty() || !(zk.get(0) instanceof ElectorContender e) ? null : e;
@@ -134,5 +164,6 @@ final class Lineup implements AutoCloseable {
     zk.forEach(Contender::close);
     etcd.forEach(Contender::close);
     etcdLong.forEach(Contender::close);
+    pg.forEach(Contender::close);
   }
 }

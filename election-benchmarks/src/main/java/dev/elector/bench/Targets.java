@@ -64,7 +64,9 @@ final class Targets {
 
   static final List<Backend> BACKENDS = List.of(
       new Backend("ZooKeeper", "Curator LeaderLatch", Floors.ZK_WRITE, Floors.ZK_NOTIFY, Floors.ZK_NOTIFY_QUIET),
-      new Backend("etcd", "jetcd Election", Floors.ETCD_WRITE, Floors.ETCD_NOTIFY, Floors.ETCD_NOTIFY_QUIET));
+      new Backend("etcd", "jetcd Election", Floors.ETCD_WRITE, Floors.ETCD_NOTIFY, Floors.ETCD_NOTIFY_QUIET),
+      // No floors are measured on PostgreSQL (yet): only the peer comparison is judged there.
+      new Backend("PostgreSQL", "Spring JdbcLockRegistry", "", "", ""));
 
   private static Optional<Row> row(Results res, String scenario) {
     return res.rows().stream().filter(r -> r.scenario().equals(scenario) && !r.empty()).findFirst();
@@ -143,7 +145,7 @@ final class Targets {
    * interval says how far.
    */
   private static void handoffTail(Results res) {
-    for (String backend : List.of("ZooKeeper", "etcd")) {
+    for (String backend : BenchMain.BACKENDS) {
       for (String s : handoffScenarios(backend)) {
         Optional<Row> el = res.elector(s).filter(r -> !r.empty());
         if (el.isEmpty()) {
@@ -165,7 +167,8 @@ final class Targets {
   private static void failover(Results res) {
     record Target(String backend, Duration timeout, boolean etcd) {}
     for (Target t : List.of(new Target("ZooKeeper", BenchMain.SESSION, false),
-        new Target("etcd", BenchMain.SESSION, true), new Target(BenchMain.LONG_ETCD, BenchMain.LONG_ETCD_TTL, true))) {
+        new Target("etcd", BenchMain.SESSION, true), new Target(BenchMain.LONG_ETCD, BenchMain.LONG_ETCD_TTL, true),
+        new Target("PostgreSQL", BenchMain.SESSION, false))) {
       String target = "crash failover <= timeout + 10%";
       double limit = t.timeout().toNanos() * 1.1;
       Optional<Row> el = res.elector(Failover.crash(t.backend())).filter(r -> !r.empty());
@@ -194,7 +197,7 @@ final class Targets {
   }
 
   private static void margin(Results res) {
-    for (String backend : List.of("ZooKeeper", "etcd")) {
+    for (String backend : BenchMain.BACKENDS) {
       Optional<Row> el = res.elector(Failover.margin(backend)).filter(r -> !r.empty());
       if (el.isEmpty()) {
         line(res, (Boolean) null, "step-down margin > 0 every trial", backend);

@@ -2,7 +2,7 @@ package dev.elector.cli;
 
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
-import dev.elector.internal.Checks;
+import dev.elector.InputRules;
 import java.nio.charset.StandardCharsets;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -75,8 +75,8 @@ final class CampaignCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "COMMAND '" + program + "' is not an executable file"
           + (program.indexOf('/') >= 0 ? "" : " on PATH"));
     }
-    String candidateId = Checks.candidateId(id != null ? id : defaultId());
-    Checks.data(data.getBytes(StandardCharsets.UTF_8), config.maxDataBytes());
+    String candidateId = InputRules.checkCandidateId(id != null ? id : defaultId());
+    InputRules.checkData(data.getBytes(StandardCharsets.UTF_8), config.maxDataBytes());
     PrintWriter err = spec.commandLine().getErr();
     ChildLauncher launcher = new ChildLauncher();
     if (!launcher.guarded()) {

@@ -3,7 +3,7 @@ package dev.elector.cli;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
-import dev.elector.internal.Checks;
+import dev.elector.InputRules;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -28,7 +28,7 @@ final class ConnectOptions {
     }
     ClientConfig config = ClientConfig.parse(uri);
     // The engine checks names too, but only after connecting; a typo should not wait for a connect timeout.
-    Checks.name("election name", election);
+    InputRules.checkElectionName(election);
     return config;
   }
 

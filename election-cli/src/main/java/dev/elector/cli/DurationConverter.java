@@ -1,7 +1,7 @@
 package dev.elector.cli;
 
 import dev.elector.InvalidInputException;
-import dev.elector.internal.Checks;
+import dev.elector.InputRules;
 import java.time.Duration;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
@@ -14,10 +14,10 @@ final class DurationConverter implements ITypeConverter<Duration> {
     return parse(value);
   }
 
-  /** Parses as URIs do ({@link Checks#parseDuration}), and rejects negative durations. */
+  /** Parses as URIs do ({@link InputRules#parseDuration}), and rejects negative durations. */
   static Duration parse(String value) {
     try {
-      Duration d = Checks.parseDuration("duration", value);
+      Duration d = InputRules.parseDuration("duration", value);
       if (!d.isNegative()) {
         return d;
       }

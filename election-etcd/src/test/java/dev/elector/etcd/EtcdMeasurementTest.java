@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * lease TTL, and how far the local session deadline runs ahead of the server's lease expiry. Timings are printed,
  * never asserted; the assertions only check that each handoff and failover happened.
  */
+@Tag("measurement")
 class EtcdMeasurementTest {
   private static final int HANDOFFS = 200;
   private static final Duration TTL = Duration.ofSeconds(2);

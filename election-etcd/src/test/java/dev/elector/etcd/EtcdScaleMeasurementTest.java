@@ -18,19 +18,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Issue 7's two scale shapes on one etcd member, through the public API, printing (never asserting) the times:
  * {@code N} elections with one candidate each on ONE session, and {@code N} candidates in ONE election over ten
  * sessions. A measurement, not a check, so it is opt-in:
- * {@code ./mvnw -o -pl election-etcd verify -Dtest=EtcdScaleMeasurementTest -Delector.measure=true
+ * {@code ./mvnw -o -pl election-etcd verify -Dtest=EtcdScaleMeasurementTest -Pmeasure
  * -Delector.measure.n=10000 -Dsurefire.failIfNoSpecifiedTests=false}. The assertions only say that every election
  * was decided within the cap; the session events seen are printed.
  */
-@EnabledIfSystemProperty(named = "elector.measure", matches = "true",
-    disabledReason = "a measurement, not a check: run with -Delector.measure=true")
+@Tag("measurement")
 class EtcdScaleMeasurementTest {
   private static final int N = Integer.getInteger("elector.measure.n", 10_000);
   private static final Duration CAP = Duration.ofSeconds(Long.getLong("elector.measure.capSeconds", 60));

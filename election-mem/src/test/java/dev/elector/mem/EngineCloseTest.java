@@ -251,4 +251,44 @@ class EngineCloseTest {
       Thread.currentThread().interrupt();
     }
   }
+  /**
+   * SPEC rule 4.2: an observer's change that is queued on its executor (busy with the application's own work) when
+   * its client closes is never delivered after {@code close()} returned. Before the fix, the queued change ran once
+   * the executor was free: the observer heard of a new leader from a client that was closed.
+   */
+  @Test
+  void anObserversQueuedChangeIsDroppedWhenItsClientCloses() throws Exception {
+    ElectionClient watcher = client();
+    ElectionClient other = client();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    CountDownLatch first = new CountDownLatch(1);
+    watcher.election("obs").observe(app, head -> {
+      seen.add(head.map(p -> p.candidateId()).orElse("none"));
+      first.countDown();
+    });
+    assertThat(first.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("first report").isTrue();
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = latch();
+    app.execute(() -> {
+      busy.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(busy.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the observer's executor is busy").isTrue();
+    Candidate a = other.election("obs").join("a");
+    a.elected().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    // The change reaches the watcher's engine, which queues it behind the application's work.
+    await().atMost(WAIT).until(() -> other.election("obs").leader().toCompletableFuture().get().isPresent());
+    await().atMost(WAIT).until(() -> watcher.election("obs").leader().toCompletableFuture().get().isPresent());
+    watcher.close();
+    List<String> atClose = List.copyOf(seen);
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    release.countDown();
+    app.execute(() -> drained.complete(null));
+    drained.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(seen).as("reports after the client's close() returned").isEqualTo(atClose);
+  }
 }

@@ -1491,6 +1491,43 @@ public abstract class ElectionTck {
     }
 
     /**
+     * Verifies rule 4.9: {@code joined()} completes only once the candidate's ticket is in line, so one read of
+     * {@code participants()} made after it lists the candidate, behind those that joined before; a candidate closed
+     * before its join reached the service fails the stage with {@code ClosedException} or completes it (the join
+     * won the race), and never leaves it pending.
+     *
+     * <p>If this test fails, check that the backend's enqueue completes only after the ticket is committed and
+     * visible to a line read.
+     */
+    @Test
+    @DisplayName("4.9 joined() completes when the ticket is in line")
+    void required_rule4_9_joinedCompletesWhenTheTicketIsInLine() throws Exception {
+      String e = election("joined");
+      TckClient ca = s().client();
+      TckClient cb = s().client();
+      Candidate a = s().join(ca, e, "a");
+      s().get("4.9", a.joined());
+      for (String id : List.of("b", "c", "d")) {
+        Candidate x = s().join(ca, e, id);
+        s().get("4.9", x.joined());
+        List<String> line = lineIds(cb, e);
+        check(!line.isEmpty() && line.get(line.size() - 1).equals(id), "4.9",
+            () -> "participants() read on another client right after " + id + "'s joined() is " + line
+                + ", expected it last in line");
+      }
+      Candidate late = cb.client.election(e).join("late");
+      late.close();
+      CompletableFuture<Void> j = late.joined().toCompletableFuture();
+      s().await("4.9", "joined() of a candidate closed at once is still pending", s().bounds.operation(), j::isDone);
+      if (j.isCompletedExceptionally()) {
+        Throwable why = j.handle((v, err) -> err).join();
+        Throwable cause = why instanceof java.util.concurrent.CompletionException ? why.getCause() : why;
+        check(cause instanceof ClosedException, "4.9", () -> "joined() of a closed candidate failed with " + cause);
+      }
+      closeAndCheck("a", "b", "c", "d");
+    }
+
+    /**
      * Verifies rule 4.7: a hundred candidates joining at once on four clients leave exactly one leader, and an empty
      * line when all have left at once.
      *

@@ -598,6 +598,11 @@ final class Broken {
     }
 
     @Override
+    public CompletionStage<Void> joined() {
+      return real.joined();
+    }
+
+    @Override
     public CompletionStage<Leadership> elected() {
       return real.elected().thenApply(t -> election.client.wrap(t, this));
     }

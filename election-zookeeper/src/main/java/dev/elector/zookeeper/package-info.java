@@ -6,6 +6,6 @@
  *
  * <p>Each candidate holds an {@code EPHEMERAL_SEQUENTIAL} znode {@code <root>/<election>/<uuid>-n_<sequence>}; the
  * line is ordered by the sequence suffix, each follower watches only its predecessor, and the fencing token is the
- * znode's creation zxid ({@code czxid}). See {@code ARCHITECTURE.md}, "ZooKeeper".
+ * znode's creation zxid ({@code czxid}). See {@code docs/ARCHITECTURE.md}, "ZooKeeper".
  */
 package dev.elector.zookeeper;

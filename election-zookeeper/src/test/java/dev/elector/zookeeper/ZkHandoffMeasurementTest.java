@@ -22,18 +22,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Measures handoff latency (close → successor elected) and crash failover time, and prints them. Timings are
  * reported, never asserted; the tests assert that every measured handoff really elected the successor with a larger
  * token. The server runs without fsync (see {@link ZkTestServer}), so the numbers show the client's round trips, not
  * this machine's disk. Run it with {@code ./mvnw -o -pl election-zookeeper verify -Dtest=ZkHandoffMeasurementTest
- * -Delector.measure=true}.
+ * -Pmeasure}.
  */
-@EnabledIfSystemProperty(named = "elector.measure", matches = "true",
-    disabledReason = "a measurement, not a check: run with -Delector.measure=true")
+@Tag("measurement")
 class ZkHandoffMeasurementTest {
   private static final int HANDOFFS = 250;
   private static ZkTestServer server;

@@ -32,22 +32,21 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Issue 7's scale shapes through the public API, measured and printed, never asserted as timings: many candidates
  * in one election over ten sessions (join, first leader, a rolling handoff through many leaders, client heap per
  * candidate), and many elections with one candidate each on one session. The server runs in this JVM (see
  * {@link ZkTestServer}); its own heap per znode is measured with a raw client and subtracted. Run with
- * {@code ./mvnw -o -pl election-zookeeper verify -Dtest=ZkScaleMeasurementTest -Delector.measure=true}; sizes with
+ * {@code ./mvnw -o -pl election-zookeeper verify -Dtest=ZkScaleMeasurementTest -Pmeasure}; sizes with
  * {@code -Delector.measure.candidates=}, {@code .handoffs=}, {@code .elections=}, and the cap per phase with
  * {@code .capSeconds=}. {@code -Delector.measure.histogram=true} prints the heap's class histogram after joining.
  * {@code -Delector.measure.serverProcess=true} runs the same server in a child JVM instead, so this JVM's heap is
  * the client's alone (server-side watches, which the raw-client baseline does not have, then cannot count).
  */
-@EnabledIfSystemProperty(named = "elector.measure", matches = "true",
-    disabledReason = "a measurement, not a check: run with -Delector.measure=true")
+@Tag("measurement")
 class ZkScaleMeasurementTest {
   private static final int CANDIDATES = Integer.getInteger("elector.measure.candidates", 10_000);
   private static final int SESSIONS = 10;
