@@ -27,11 +27,14 @@ import java.util.regex.Pattern;
  * <p>The scheme picks the backend; the authority lists the endpoints; the path is the root under which elections
  * live ({@value #DEFAULT_ROOT} when absent). Query options: {@code sessionTimeout}, {@code connectTimeout},
  * {@code operationTimeout}, {@code maxDataBytes}; any other option is passed to the backend, which rejects the
- * ones it does not know. Every value is checked when the config is built, before any I/O.
+ * ones it does not know. Every value is checked when the config is built, before any I/O: a value that breaks a
+ * rule throws {@link InvalidInputException} naming it and the rule (SPEC rule 4.3); a null argument throws
+ * {@link NullPointerException}.
  *
  * @param scheme the backend's URI scheme
  * @param endpoints the coordination service's endpoints ({@code host:port}), or the in-memory cluster's name
- * @param root the path under which elections live: {@code /} or {@code /seg/seg}
+ * @param root the path under which elections live: {@code /} or {@code /seg/seg}; null or empty means
+ *     {@value #DEFAULT_ROOT}
  * @param sessionTimeout how long the service keeps a silent client's session alive
  * @param connectTimeout how long {@link Elections#connect} waits for a first session
  * @param operationTimeout how long blocking helpers (such as {@code close()}) wait for the backend
@@ -62,8 +65,15 @@ public record ClientConfig(
   private static final Set<String> CORE_OPTIONS =
       Set.of("sessionTimeout", "connectTimeout", "operationTimeout", "maxDataBytes");
 
+  /**
+   * Checks every value and copies the collections.
+   *
+   * @throws NullPointerException if any argument but {@code root} is null, or a list or map holds a null
+   * @throws InvalidInputException if a value breaks its rule (see the class comment)
+   */
   public ClientConfig {
-    if (scheme == null || !SCHEME.matcher(scheme).matches()) {
+    Objects.requireNonNull(scheme, "scheme");
+    if (!SCHEME.matcher(scheme).matches()) {
       throw new InvalidInputException("scheme", scheme, "must be a URI scheme such as zookeeper, etcd or mem");
     }
     Objects.requireNonNull(endpoints, "endpoints");
@@ -71,7 +81,8 @@ public record ClientConfig(
       throw new InvalidInputException("endpoints", endpoints, "must list at least one endpoint");
     }
     for (String e : endpoints) {
-      if (e == null || e.isBlank() || e.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
+      Objects.requireNonNull(e, "endpoint");
+      if (e.isBlank() || e.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
         throw new InvalidInputException("endpoint", e, "must be non-blank with no whitespace or '/'");
       }
     }
@@ -87,12 +98,11 @@ public record ClientConfig(
     Objects.requireNonNull(options, "options");
     TreeMap<String, String> copy = new TreeMap<>();
     for (var e : options.entrySet()) {
-      if (e.getKey() == null || !OPTION.matcher(e.getKey()).matches() || CORE_OPTIONS.contains(e.getKey())) {
+      Objects.requireNonNull(e.getKey(), "option name");
+      Objects.requireNonNull(e.getValue(), "option " + e.getKey());
+      if (!OPTION.matcher(e.getKey()).matches() || CORE_OPTIONS.contains(e.getKey())) {
         throw new InvalidInputException(
             "option name", e.getKey(), "must be an identifier and not a core option " + CORE_OPTIONS);
-      }
-      if (e.getValue() == null) {
-        throw new InvalidInputException("option " + e.getKey(), null, "must have a value");
       }
       copy.put(e.getKey(), e.getValue());
     }
@@ -116,9 +126,14 @@ public record ClientConfig(
     return r;
   }
 
-  /** A builder for the given scheme with every other value at its default. */
+  /**
+   * A builder for the given scheme with every other value at its default. The scheme is checked by
+   * {@link Builder#build()}.
+   *
+   * @throws NullPointerException if {@code scheme} is null
+   */
   public static Builder builder(String scheme) {
-    return new Builder(scheme);
+    return new Builder(Objects.requireNonNull(scheme, "scheme"));
   }
 
   /** A builder holding this config's values. */
@@ -134,18 +149,25 @@ public record ClientConfig(
     return b;
   }
 
-  /** An option's value, if set. */
+  /**
+   * An option's value, if set.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
   public java.util.Optional<String> option(String name) {
+    Objects.requireNonNull(name, "name");
     return java.util.Optional.ofNullable(options.get(name));
   }
 
   /**
    * Parses {@code scheme://endpoint[,endpoint…][/root][?option=value&…]}.
    *
+   * @throws NullPointerException if {@code uri} is null
    * @throws InvalidInputException naming the part that is wrong
    */
   public static ClientConfig parse(String uri) {
-    if (uri == null || uri.isBlank()) {
+    Objects.requireNonNull(uri, "uri");
+    if (uri.isBlank()) {
       throw new InvalidInputException("URI", uri, "must look like scheme://host:port[,host:port]/root?option=value");
     }
     int sep = uri.indexOf("://");
@@ -218,7 +240,11 @@ public record ClientConfig(
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
-  /** True for option names whose values must never be printed (passwords, tokens, keys). */
+  /**
+   * True for option names whose values must never be printed (passwords, tokens, keys).
+   *
+   * @throws NullPointerException if {@code optionName} is null
+   */
   public static boolean isSecret(String optionName) {
     String n = optionName.toLowerCase(Locale.ROOT);
     return n.contains("password") || n.contains("secret") || n.contains("token") || n.contains("auth")
@@ -231,7 +257,11 @@ public record ClientConfig(
     return "ClientConfig[" + toUri() + "]";
   }
 
-  /** Builds a {@link ClientConfig}; each setter checks its value at once. */
+  /**
+   * Builds a {@link ClientConfig}. Each setter checks its value at once, before any I/O: a value that breaks its
+   * rule throws {@link InvalidInputException} naming the value and the rule (SPEC rule 4.3), a null argument throws
+   * {@link NullPointerException}. {@link #build()} checks what no setter could (the scheme, at least one endpoint).
+   */
   public static final class Builder {
     private final String scheme;
     private List<String> endpoints = new ArrayList<>();
@@ -246,35 +276,92 @@ public record ClientConfig(
       this.scheme = scheme;
     }
 
+    /**
+     * The coordination service's endpoints ({@code host:port}), or the in-memory cluster's name; replaces any set
+     * before. Checked by {@link #build()}: at least one, none blank, none with whitespace or {@code /}.
+     *
+     * @param endpoints the endpoints
+     * @return this builder
+     * @throws NullPointerException if {@code endpoints} is null or holds a null
+     */
     public Builder endpoints(List<String> endpoints) {
-      this.endpoints = new ArrayList<>(Objects.requireNonNull(endpoints, "endpoints"));
+      Objects.requireNonNull(endpoints, "endpoints").forEach(e -> Objects.requireNonNull(e, "endpoint"));
+      this.endpoints = new ArrayList<>(endpoints);
       return this;
     }
 
+    /**
+     * The endpoints, as {@link #endpoints(List)}.
+     *
+     * @param endpoints the endpoints
+     * @return this builder
+     * @throws NullPointerException if {@code endpoints} is null or holds a null
+     */
     public Builder endpoints(String... endpoints) {
-      return endpoints(List.of(endpoints));
+      return endpoints(java.util.Arrays.asList(Objects.requireNonNull(endpoints, "endpoints")));
     }
 
+    /**
+     * The path under which elections live: {@code /}, or {@code /seg/seg} where each segment follows the rule for
+     * election names ({@link InputRules#checkElectionName}); a trailing {@code /} is dropped, and the empty string
+     * means {@value ClientConfig#DEFAULT_ROOT}.
+     *
+     * @param root the root path
+     * @return this builder
+     * @throws NullPointerException if {@code root} is null
+     * @throws InvalidInputException if it does not start with {@code /} or a segment breaks the rule
+     */
     public Builder root(String root) {
-      this.root = normalizeRoot(root);
+      this.root = normalizeRoot(Objects.requireNonNull(root, "root"));
       return this;
     }
 
+    /**
+     * How long the service keeps a silent client's session alive.
+     *
+     * @param d the timeout
+     * @return this builder
+     * @throws NullPointerException if {@code d} is null
+     * @throws InvalidInputException if it is not positive or longer than 10 minutes
+     */
     public Builder sessionTimeout(Duration d) {
       this.sessionTimeout = Checks.positive("sessionTimeout", d, MAX_TIMEOUT);
       return this;
     }
 
+    /**
+     * How long {@link Elections#connect} waits for a first session.
+     *
+     * @param d the timeout
+     * @return this builder
+     * @throws NullPointerException if {@code d} is null
+     * @throws InvalidInputException if it is not positive or longer than 10 minutes
+     */
     public Builder connectTimeout(Duration d) {
       this.connectTimeout = Checks.positive("connectTimeout", d, MAX_TIMEOUT);
       return this;
     }
 
+    /**
+     * How long blocking helpers (such as {@code close()}) wait for the backend.
+     *
+     * @param d the timeout
+     * @return this builder
+     * @throws NullPointerException if {@code d} is null
+     * @throws InvalidInputException if it is not positive or longer than 10 minutes
+     */
     public Builder operationTimeout(Duration d) {
       this.operationTimeout = Checks.positive("operationTimeout", d, MAX_TIMEOUT);
       return this;
     }
 
+    /**
+     * The largest candidate data accepted.
+     *
+     * @param bytes the limit, in bytes
+     * @return this builder
+     * @throws InvalidInputException if it is negative or above {@value ClientConfig#MAX_DATA_BYTES_LIMIT}
+     */
     public Builder maxDataBytes(int bytes) {
       if (bytes < 0 || bytes > MAX_DATA_BYTES_LIMIT) {
         throw new InvalidInputException("maxDataBytes", bytes, "must be between 0 and " + MAX_DATA_BYTES_LIMIT);
@@ -283,19 +370,33 @@ public record ClientConfig(
       return this;
     }
 
-    /** Sets a backend-specific option; the backend rejects names it does not know when connecting. */
+    /**
+     * Sets a backend-specific option; the backend rejects names it does not know when connecting.
+     *
+     * @param name the option's name: an identifier, not one of the core options that have their own setter
+     * @param value its value
+     * @return this builder
+     * @throws NullPointerException if {@code name} or {@code value} is null
+     * @throws InvalidInputException if {@code name} is not an identifier or is a core option
+     */
     public Builder option(String name, String value) {
-      if (name == null || !OPTION.matcher(name).matches() || CORE_OPTIONS.contains(name)) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (!OPTION.matcher(name).matches() || CORE_OPTIONS.contains(name)) {
         throw new InvalidInputException("option name", name, "must be an identifier and not a core option "
             + "(sessionTimeout, connectTimeout, operationTimeout, maxDataBytes have their own setters)");
-      }
-      if (value == null) {
-        throw new InvalidInputException("option " + name, null, "must have a value");
       }
       options.put(name, value);
       return this;
     }
 
+    /**
+     * The config.
+     *
+     * @return the config
+     * @throws InvalidInputException if the scheme is not a URI scheme or no endpoint was given, or an endpoint
+     *     breaks its rule
+     */
     public ClientConfig build() {
       return new ClientConfig(
           scheme, endpoints, root, sessionTimeout, connectTimeout, operationTimeout, maxDataBytes, options);

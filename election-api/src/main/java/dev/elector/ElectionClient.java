@@ -13,7 +13,10 @@ public interface ElectionClient extends AutoCloseable {
   /**
    * A handle on the named election.
    *
-   * @throws InvalidInputException if the name breaks the rules of SPEC rule 4.3
+   * @param name the election's name
+   * @return the handle
+   * @throws NullPointerException if {@code name} is null
+   * @throws InvalidInputException if the name breaks the rules of SPEC rule 4.3 (see {@link InputRules})
    * @throws ClosedException if the client is closed
    */
   Election election(String name);
@@ -24,7 +27,15 @@ public interface ElectionClient extends AutoCloseable {
   /** The backend's id for the current session (a ZooKeeper session id, an etcd lease id); 0 if none. */
   long sessionId();
 
-  /** Registers a listener for session state changes; it is first told the current state. */
+  /**
+   * Registers a listener for session state changes; it is first told the current state (SPEC rule 3.6).
+   *
+   * @param executor where the listener's callbacks run
+   * @param listener the listener
+   * @return the registration, to cancel it
+   * @throws NullPointerException if {@code executor} or {@code listener} is null
+   * @throws ClosedException if the client is closed
+   */
   Subscription addSessionListener(Executor executor, SessionListener listener);
 
   /**

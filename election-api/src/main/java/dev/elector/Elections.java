@@ -22,6 +22,9 @@ public final class Elections {
   /**
    * Parses the URI (see {@link ClientConfig#parse}) and connects.
    *
+   * @param uri the URI, for example {@code zookeeper://localhost:2181/my-app}
+   * @return the connected client
+   * @throws NullPointerException if {@code uri} is null
    * @throws InvalidInputException if the URI is malformed, before any I/O
    * @throws ProviderException if no backend, or more than one, serves the URI's scheme
    * @throws BackendUnavailableException if no session could be opened within the connect timeout
@@ -30,8 +33,15 @@ public final class Elections {
     return connect(ClientConfig.parse(uri));
   }
 
-  /** Connects with the given config; fails as {@link #connect(String)} does. */
+  /**
+   * Connects with the given config; fails as {@link #connect(String)} does.
+   *
+   * @param config the configuration
+   * @return the connected client
+   * @throws NullPointerException if {@code config} is null
+   */
   public static ElectionClient connect(ClientConfig config) {
+    java.util.Objects.requireNonNull(config, "config");
     ClassLoader context = Thread.currentThread().getContextClassLoader();
     ElectionProvider provider =
         Discovery.provider(config.scheme(), context != null ? context : Elections.class.getClassLoader());

@@ -4,9 +4,13 @@ import dev.elector.InvalidInputException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
-/** Input rules (SPEC rule 4.3), checked before any I/O. Not for application code. */
+/**
+ * Input rules (SPEC rule 4.3), checked before any I/O. Not for application code. A null value is a programming error,
+ * not bad input: it throws {@link NullPointerException} naming the parameter, as the JDK's APIs do.
+ */
 public final class Checks {
   /** Longest election name or root path segment. */
   public static final int MAX_NAME_LENGTH = 128;
@@ -20,9 +24,7 @@ public final class Checks {
 
   /** Election names and root segments: 1..128 of {@code [A-Za-z0-9._-]}, not starting with '.' or '-'. */
   public static String name(String what, String value) {
-    if (value == null) {
-      throw new InvalidInputException(what, null, "must not be null");
-    }
+    Objects.requireNonNull(value, what);
     if (value.isEmpty() || value.length() > MAX_NAME_LENGTH) {
       throw new InvalidInputException(what, value, "must be 1 to " + MAX_NAME_LENGTH + " characters long");
     }
@@ -41,9 +43,7 @@ public final class Checks {
    * be encoded as '?', so two different ids could be stored as one).
    */
   public static String candidateId(String value) {
-    if (value == null) {
-      throw new InvalidInputException("candidate id", null, "must not be null");
-    }
+    Objects.requireNonNull(value, "candidateId");
     if (value.isBlank() || value.length() > MAX_ID_LENGTH) {
       throw new InvalidInputException(
           "candidate id", value, "must be 1 to " + MAX_ID_LENGTH + " characters long and not blank");
@@ -65,9 +65,7 @@ public final class Checks {
   }
 
   public static byte[] data(byte[] data, int maxBytes) {
-    if (data == null) {
-      throw new InvalidInputException("candidate data", null, "must not be null (use an empty array)");
-    }
+    Objects.requireNonNull(data, "data");
     if (data.length > maxBytes) {
       throw new InvalidInputException(
           "candidate data", data.length + " bytes", "must be at most maxDataBytes=" + maxBytes + " bytes");
@@ -76,9 +74,7 @@ public final class Checks {
   }
 
   public static Duration positive(String what, Duration value, Duration max) {
-    if (value == null) {
-      throw new InvalidInputException(what, null, "must not be null");
-    }
+    Objects.requireNonNull(value, what);
     if (value.isNegative() || value.isZero()) {
       throw new InvalidInputException(what, value, "must be positive");
     }
@@ -90,7 +86,8 @@ public final class Checks {
 
   /** Parses {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h} or an ISO-8601 duration such as {@code PT10S}. */
   public static Duration parseDuration(String what, String text) {
-    if (text == null || text.isBlank()) {
+    Objects.requireNonNull(text, what);
+    if (text.isBlank()) {
       throw new InvalidInputException(what, text, "must be a duration such as 500ms, 10s, 2m or PT10S");
     }
     String t = text.trim().toLowerCase(Locale.ROOT);

@@ -50,10 +50,6 @@ final class EngineCandidate implements Candidate {
   private final CompletableFuture<Void> removed = new CompletableFuture<>();
   /** The application's view of {@link #removed}: completed on the callback pool, after the term's ended(). */
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
-  /** {@link #joined()}: completed on the callback pool, once, when the first ticket is in line or the candidate stops. */
-  private final CompletableFuture<Void> joined = new CompletableFuture<>();
-  /** Whether {@link #joined}'s outcome is decided: the first of "in line" and "stopped" wins, from any thread. */
-  private final java.util.concurrent.atomic.AtomicBoolean joinedDecided = new java.util.concurrent.atomic.AtomicBoolean();
   /**
    * Set by the closing thread itself, before anything else: from then on no term of this candidate is valid
    * ({@link Term#isValid()} reads it), however busy the engine thread is (SPEC rule 1.6).
@@ -71,6 +67,8 @@ final class EngineCandidate implements Candidate {
   private boolean closeDone;
   /** Engine thread, and {@link #abandon()} once the engine has stopped: hence a concurrent queue. */
   private final Queue<CompletableFuture<Leadership>> electedWaiters = new ConcurrentLinkedQueue<>();
+  /** Waiting for a ticket in line ({@link #joined()}); like {@link #electedWaiters}, failed on close. */
+  private final Queue<CompletableFuture<Void>> joinedWaiters = new ConcurrentLinkedQueue<>();
 
   EngineCandidate(EngineClient client, String election, String id, byte[] data) {
     this.client = client;
@@ -110,6 +108,26 @@ final class EngineCandidate implements Candidate {
   public Optional<Leadership> leadership() {
     Term t = term;
     return t != null && t.isValid() ? Optional.of(t) : Optional.empty();
+  }
+
+  @Override
+  public CompletionStage<Void> joined() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(stopped());
+      return f;
+    }
+    client.post(() -> {
+      if (closing) {
+        client.onCallbacks(() -> f.completeExceptionally(stopped()));
+      } else if (ticket != null) {
+        client.onCallbacks(() -> f.complete(null));
+      } else {
+        joinedWaiters.removeIf(CompletableFuture::isDone);
+        joinedWaiters.add(f);
+      }
+    }, () -> f.completeExceptionally(stopped()));
+    return f;
   }
 
   @Override
@@ -195,9 +213,8 @@ final class EngineCandidate implements Candidate {
 
   @Override
   public Subscription addListener(Executor executor, LeadershipListener listener) {
-    if (executor == null || listener == null) {
-      throw new dev.elector.InvalidInputException("listener and executor", null, "must not be null");
-    }
+    java.util.Objects.requireNonNull(executor, "executor");
+    java.util.Objects.requireNonNull(listener, "listener");
     if (closing) {
       throw stopped();
     }
@@ -213,11 +230,6 @@ final class EngineCandidate implements Candidate {
       sub.cancelled = true;
       listeners.remove(sub);
     };
-  }
-
-  @Override
-  public CompletionStage<Void> joined() {
-    return joined.minimalCompletionStage();
   }
 
   @Override
@@ -306,12 +318,12 @@ final class EngineCandidate implements Candidate {
   }
 
   private void failElectedWaiters() {
-    if (joinedDecided.compareAndSet(false, true)) {
-      ElectorException why = stopped();
-      client.onCallbacks(() -> joined.completeExceptionally(why));
-    }
     for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
       CompletableFuture<Leadership> waiter = w;
+      client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
+    }
+    for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
+      CompletableFuture<Void> waiter = w;
       client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
     }
   }
@@ -373,8 +385,9 @@ final class EngineCandidate implements Candidate {
         return;
       }
       setTicket(t);
-      if (joinedDecided.compareAndSet(false, true)) {
-        client.onCallbacks(() -> joined.complete(null));
+      for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
+        CompletableFuture<Void> waiter = w;
+        client.onCallbacks(() -> waiter.complete(null));
       }
       awaitHead();
     } else if (g == gen && !closing) {

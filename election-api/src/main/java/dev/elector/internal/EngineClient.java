@@ -6,7 +6,6 @@ import dev.elector.ClosedException;
 import dev.elector.Election;
 import dev.elector.ElectionClient;
 import dev.elector.ElectorException;
-import dev.elector.InvalidInputException;
 import dev.elector.SessionListener;
 import dev.elector.SessionLostException;
 import dev.elector.SessionState;
@@ -170,9 +169,8 @@ public final class EngineClient implements ElectionClient {
 
   @Override
   public Subscription addSessionListener(Executor executor, SessionListener listener) {
-    if (executor == null || listener == null) {
-      throw new InvalidInputException("listener and executor", null, "must not be null");
-    }
+    java.util.Objects.requireNonNull(executor, "executor");
+    java.util.Objects.requireNonNull(listener, "listener");
     checkOpen();
     SessionSub sub = new SessionSub(new SerialExecutor(executor), listener);
     post(() -> {

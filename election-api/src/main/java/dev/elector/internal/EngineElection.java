@@ -2,7 +2,6 @@ package dev.elector.internal;
 
 import dev.elector.Candidate;
 import dev.elector.Election;
-import dev.elector.InvalidInputException;
 import dev.elector.LeaderObserver;
 import dev.elector.LeadershipListener;
 import dev.elector.Participant;
@@ -10,6 +9,7 @@ import dev.elector.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -51,9 +51,8 @@ final class EngineElection implements Election {
 
   @Override
   public Subscription observe(Executor executor, LeaderObserver observer) {
-    if (executor == null || observer == null) {
-      throw new InvalidInputException("observer and executor", null, "must not be null");
-    }
+    Objects.requireNonNull(executor, "executor");
+    Objects.requireNonNull(observer, "observer");
     client.checkOpen();
     Observation.Sub sub = new Observation.Sub(new SerialExecutor(executor), observer);
     client.post(() -> client.observation(name).add(sub), () -> {});
@@ -90,17 +89,14 @@ final class EngineElection implements Election {
 
     @Override
     public Candidate.Builder data(String text) {
-      if (text == null) {
-        throw new InvalidInputException("candidate data", null, "must not be null");
-      }
+      Objects.requireNonNull(text, "data");
       return data(text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
     public Candidate.Builder listener(Executor executor, LeadershipListener listener) {
-      if (executor == null || listener == null) {
-        throw new InvalidInputException("listener and executor", null, "must not be null");
-      }
+      Objects.requireNonNull(executor, "executor");
+      Objects.requireNonNull(listener, "listener");
       listeners.add(new Registration(executor, listener));
       return this;
     }

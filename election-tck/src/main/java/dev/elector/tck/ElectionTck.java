@@ -1360,13 +1360,13 @@ public abstract class ElectionTck {
         check(x.getMessage().contains(bad.length() > 80 ? bad.substring(0, 40) : bad), "4.3",
             () -> "message does not name the value '" + bad + "': " + x.getMessage());
       }
-      expectFailure("4.3", "election name null", InvalidInputException.class, () -> cl.election(null), quick);
+      expectFailure("4.3", "election name null", NullPointerException.class, () -> cl.election(null), quick);
       Election el = cl.election(e);
       for (String bad : new String[] {"", "   ", "i".repeat(257), "a\u0000b", "tab\there"}) {
         expectFailure("4.3", "candidate id '" + bad.replace("\u0000", "\\0") + "'", InvalidInputException.class,
             () -> el.candidate(bad).join(), quick);
       }
-      expectFailure("4.3", "candidate id null", InvalidInputException.class, () -> el.candidate(null).join(), quick);
+      expectFailure("4.3", "candidate id null", NullPointerException.class, () -> el.candidate(null).join(), quick);
       byte[] big = new byte[cl.config().maxDataBytes() + 1];
       InvalidInputException d = expectFailure("4.3", "candidate data of maxDataBytes+1", InvalidInputException.class,
           () -> el.candidate("big").data(big).join(), quick);
@@ -1374,7 +1374,7 @@ public abstract class ElectionTck {
           () -> "message does not name the size " + big.length + ": " + d.getMessage());
       expectFailure("4.3", "updateData of maxDataBytes+1", InvalidInputException.class, () -> a.updateData(big),
           quick);
-      expectFailure("4.3", "updateData(null)", InvalidInputException.class, () -> a.updateData(null), quick);
+      expectFailure("4.3", "updateData(null)", NullPointerException.class, () -> a.updateData(null), quick);
       ClientConfig good = fixture.config(fixture.endpoints());
       expectFailure("4.3", "sessionTimeout 0", InvalidInputException.class,
           () -> good.toBuilder().sessionTimeout(Duration.ZERO).build(), quick);

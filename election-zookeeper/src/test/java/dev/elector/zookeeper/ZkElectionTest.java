@@ -82,9 +82,7 @@ class ZkElectionTest {
       Election e = clients.get(i % 3).election("jobs");
       candidates.add(e.candidate("c" + i).data("host-" + i).join());
       // Join one at a time so that the line order is the join order.
-      Candidate c = candidates.get(i);
-      await().atMost(Duration.ofSeconds(10)).until(() -> c.state() == CandidateState.WAITING
-          || c.state() == CandidateState.LEADING);
+      candidates.get(i).joined().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     Leadership first = lead(candidates.get(0));
     List<Participant> line = clients.get(1).election("jobs").participants().toCompletableFuture().get(10,
@@ -112,6 +110,29 @@ class ZkElectionTest {
     Leadership third = lead(candidates.get(2));
     assertThat(third.token()).isGreaterThan(second.token());
     assertThat(candidates.stream().filter(Candidate::isLeader)).containsExactly(candidates.get(2));
+  }
+
+  @Test
+  void joinedCompletesWhenTheTicketIsInLineAndAgainAfterAResign() throws Exception {
+    ElectionClient c = client();
+    Election e = c.election("joined");
+    Candidate a = e.join("a");
+    assertThat(a.state()).isIn(CandidateState.JOINING, CandidateState.WAITING, CandidateState.LEADING);
+    a.joined().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(a.state()).isIn(CandidateState.WAITING, CandidateState.LEADING);
+    // The same session reads its own writes: no polling once the stage has completed.
+    assertThat(e.participants().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .extracting(Participant::candidateId).containsExactly("a");
+    Candidate b = e.join("b");
+    b.joined().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    lead(a);
+    a.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    a.joined().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(e.participants().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .extracting(Participant::candidateId).containsExactly("b", "a");
+    a.close();
+    assertThatThrownBy(() -> a.joined().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(dev.elector.ClosedException.class);
   }
 
   @Test
