@@ -4,6 +4,8 @@ module dev.elector.etcd {
   requires jetcd.core;
   requires jetcd.common;
   requires io.grpc;
+  requires jetcd.grpc;
+  requires com.google.protobuf;
   requires io.netty.handler;
 
   provides dev.elector.spi.ElectionProvider with dev.elector.etcd.EtcdElectionProvider;

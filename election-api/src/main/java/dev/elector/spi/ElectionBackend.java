@@ -23,7 +23,9 @@ public interface ElectionBackend extends AutoCloseable {
   /**
    * The instant, on the {@link System#nanoTime()} clock, until which the current session is certainly alive on the
    * server: computed from when the last successful renewal or request was <em>sent</em>, plus the session timeout,
-   * less a safety margin. Lies in the past while the session is suspended, expired or closed. Called on every
+   * less a safety margin. Where the server judges expiry on its own clock (a lease row, a TTL), the margin must
+   * cover the largest difference in clock <em>rate</em> between client and server the backend assumes; state that
+   * assumption in the backend's documentation. Lies in the past while the session is suspended, expired or closed. Called on every
    * {@link dev.elector.Leadership#isValid()}: must be cheap and lock-free (a volatile read). Compare with
    * {@code deadline - System.nanoTime() > 0}, never with {@code >}.
    */
@@ -32,7 +34,10 @@ public interface ElectionBackend extends AutoCloseable {
   /**
    * Puts a new ticket at the back of the election's line, in the current session, holding the candidate id and
    * data. Safe against a connection loss during the call: it never leaves an orphan ticket behind and never
-   * creates two tickets for one call (SPEC rule 1.5).
+   * creates two tickets for one call (SPEC rule 1.5). If the answer is lost, the backend must find out whether
+   * the ticket was created (for example by a client-chosen unique id it looks up) before completing: failing with
+   * a {@link dev.elector.SessionLostException} that is not {@code expired} makes the engine enqueue again, which
+   * would leave two tickets. The stage may stay pending while the session is suspended; the engine waits for it.
    */
   CompletionStage<Ticket> enqueue(String election, String candidateId, byte[] data);
 
@@ -58,6 +63,10 @@ public interface ElectionBackend extends AutoCloseable {
    * Watches the head of the election's line, from watches, not polling: the listener is called first with the head
    * now, then at each change. The watch lives as long as the session; when the session expires the listener's
    * {@link HeadListener#failed} is called, and the engine sets a new watch on the new session.
+   *
+   * <p>The engine sets a watch again only on a new session, so a watch must outlive a suspension by itself and,
+   * once recovered, report the head it may have missed meanwhile. While no session is open this may throw a
+   * {@link dev.elector.SessionLostException}; the engine then tries again shortly.
    */
   HeadWatch watchHead(String election, HeadListener listener);
 

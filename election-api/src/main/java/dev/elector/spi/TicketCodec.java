@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The one byte layout every Elector backend stores in a ticket: a version byte, the candidate id's UTF-8 length
- * (4 bytes), the id, then the application data. Shared so that tools can read any backend's line.
+ * The one byte layout every key-value Elector backend stores in a ticket: a version byte, the candidate id's UTF-8
+ * length (4 bytes), the id, then the application data. Shared so that tools can read any backend's line. A backend
+ * on typed storage (a SQL table) may store the candidate id and data as columns instead.
  */
 public final class TicketCodec {
   private static final byte VERSION = 1;

@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
       "%nBackend URIs (--connect, default $ELECTOR_CONNECT):",
       "  zookeeper://127.0.0.1:2181/my-app?sessionTimeout=10s",
       "  etcd://127.0.0.1:2379/my-app?sessionTimeout=10s",
+      "  postgresql://127.0.0.1:5432/appdb/elector?sessionTimeout=10s&user=app (root: /database/schema)",
       "%nExit codes: 0 ok, 1 failure, 2 usage error, 3 no leader (leader);",
       "campaign exits with COMMAND's exit code."
     },

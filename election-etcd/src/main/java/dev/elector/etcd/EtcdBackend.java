@@ -24,29 +24,21 @@ import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.etcd.jetcd.watch.WatchResponse;
 import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -94,8 +86,6 @@ final class EtcdBackend implements ElectionBackend {
    */
   private static final int PREDECESSOR_PAGE = 4;
   private static final int MAX_PREDECESSOR_PAGE = 256;
-  /** Failed mirror reads in a row after which a warning is logged. */
-  private static final int HEAD_READ_FAILURES_REPORTED = 5;
 
   private enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -104,7 +94,6 @@ final class EtcdBackend implements ElectionBackend {
   private final Client client;
   private final KV kv;
   private final Lease leases;
-  private final Watch watches;
   private final ScheduledExecutorService loop;
   /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
   private final Executor onLoop;
@@ -141,21 +130,15 @@ final class EtcdBackend implements ElectionBackend {
   private final java.util.ArrayDeque<QueuedOp> urgentQueue = new java.util.ArrayDeque<>();
   /** When etcd last answered a call of ours: queued calls wait while it keeps answering. */
   private long lastAnswer = System.nanoTime();
-  /** The session's one watch, on the root prefix, shared by every line; see {@link #startWatch}. */
-  private Watch.Watcher watcher;
-  private Object watchGen;
-  private boolean synced;
-  private int watchFailures;
-  /** "{root}/": every election's keys are below it. */
-  private final String rootPrefix;
+  /** The session's one watch stream: each ticket's own key, each waiter's predecessor, each observed line. */
+  private final WatchStream watches;
 
-  private EtcdBackend(ClientConfig config, BackendListener listener, Client client) {
+  private EtcdBackend(ClientConfig config, BackendListener listener, Client client, ChannelTap tap) {
     this.config = config;
     this.listener = listener;
     this.client = client;
     this.kv = client.getKVClient();
     this.leases = client.getLeaseClient();
-    this.watches = client.getWatchClient();
     int id = IDS.incrementAndGet();
     this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "elector-etcd-" + id);
@@ -175,7 +158,7 @@ final class EtcdBackend implements ElectionBackend {
     this.marginNanos = margin(ttl);
     this.renewEveryNanos = ttl / 3;
     this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
-    this.rootPrefix = (config.root().equals("/") ? "" : config.root()) + "/";
+    this.watches = new WatchStream(tap, onLoop, loop, EtcdBackend::backoff);
     this.pageKeys = Math.max(1, (MAX_INBOUND_BYTES / 2) / (config.maxDataBytes() + 64 * 1024));
   }
 
@@ -196,8 +179,9 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   static EtcdBackend open(ClientConfig config, BackendListener listener) {
-    Client client = buildClient(config);
-    EtcdBackend b = new EtcdBackend(config, listener, client);
+    ChannelTap tap = new ChannelTap();
+    Client client = buildClient(config, tap);
+    EtcdBackend b = new EtcdBackend(config, listener, client, tap);
     try {
       b.start();
       return b;
@@ -208,7 +192,7 @@ final class EtcdBackend implements ElectionBackend {
     }
   }
 
-  private static Client buildClient(ClientConfig config) {
+  private static Client buildClient(ClientConfig config, ChannelTap tap) {
     boolean tls = config.option(EtcdElectionProvider.TLS).map(Boolean::parseBoolean).orElse(false);
     String scheme = tls ? "https://" : "http://";
     String[] endpoints = config.endpoints().stream().map(e -> scheme + e).toArray(String[]::new);
@@ -225,7 +209,8 @@ final class EtcdBackend implements ElectionBackend {
         .retryMaxDelay(500)
         .retryMaxDuration(config.operationTimeout())
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
-        .interceptor(new DeadlineInterceptor(config.operationTimeout(), Duration.ofMillis(Math.max(500, ttl / 3))));
+        .interceptor(new DeadlineInterceptor(config.operationTimeout(), Duration.ofMillis(Math.max(500, ttl / 3))))
+        .interceptor(tap);
     config.option(EtcdElectionProvider.USERNAME).ifPresent(u -> b.user(ByteSequence.from(u, UTF_8)));
     config.option(EtcdElectionProvider.PASSWORD).ifPresent(p -> b.password(ByteSequence.from(p, UTF_8)));
     if (tls) {
@@ -267,8 +252,6 @@ final class EtcdBackend implements ElectionBackend {
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.execute(() -> {
       sessionGranted(granted, send);
-      // Started now rather than with the first line, so that it is synced by the time the first candidate waits.
-      ensureWatch();
       loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
       started.complete(null);
     });
@@ -421,7 +404,7 @@ final class EtcdBackend implements ElectionBackend {
     emit(Kind.EXPIRED, lease);
     SessionLostException lost =
         new SessionLostException("the etcd lease " + Long.toHexString(lease) + " expired", true, cause);
-    // The session's watch is not tied to the lease: it stays, and serves the lines of the next lease.
+    // The session's watch stream is not tied to the lease: it stays, and serves the lines of the next lease.
     for (Line line : List.copyOf(lines.values())) {
       line.kill(lost);
     }
@@ -473,7 +456,7 @@ final class EtcdBackend implements ElectionBackend {
     return lo;
   }
 
-  private static long backoff(int attempt) {
+  static long backoff(int attempt) {
     long base = Math.min(MAX_BACKOFF_MILLIS, RETRY_MILLIS << Math.min(attempt, 10));
     return base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
   }
@@ -624,6 +607,11 @@ final class EtcdBackend implements ElectionBackend {
     return (root.equals("/") ? "" : root) + "/" + election + "/";
   }
 
+  /** The end of the key range of {@code prefix}, which ends in '/': the range ends before '0', the next character. */
+  static ByteSequence rangeEnd(String prefix) {
+    return bytes(prefix.substring(0, prefix.length() - 1) + "0");
+  }
+
   private static ByteSequence bytes(String s) {
     return ByteSequence.from(s, UTF_8);
   }
@@ -652,7 +640,7 @@ final class EtcdBackend implements ElectionBackend {
   private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
       long started, CompletableFuture<Ticket> out) {
     String what = "joining election '" + election + "'";
-    io(what, () -> createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
+    io(what, () -> Enqueue.createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
           if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
             // Fenced: this call's own clean-up ran (the call was given up); nothing of it may remain.
             out.completeExceptionally(new BackendUnavailableException(what + " failed: the join was given up"));
@@ -692,44 +680,6 @@ final class EtcdBackend implements ElectionBackend {
         });
   }
 
-  /*
-   * No orphan ticket (issue 12, finding 6). A join whose outcome is unknown (its answer lost, then the retries given
-   * up) cleans its key up; but its create may still commit later: etcd does not order requests sent on different
-   * connections, and a proposal forwarded by a member cut off from the Raft leader can commit long after. A plain
-   * delete that ran first would leave the late key alive under our live lease, a ticket nobody waits on, and
-   * nobody leads once it reaches the head. So each ticket key K has a fence key K + FENCE, and:
-   *
-   *   create  = txn  if (K absent && fence absent) then put(K, lease L)      else get(K)
-   *   cleanUp = txn  put(fence, lease L); delete(K)                          (retried until it commits or L is gone)
-   *
-   * etcd applies transactions one at a time in revision order. If the create commits first, the clean-up deletes K.
-   * If the clean-up commits first, then at the create's revision either L lives, and so does the fence (put with
-   * L, never deleted by us), so the create's compare fails; or L is gone, and the put fails with "lease not found".
-   * Either way no K exists after both, and every retry of the create is one more create of the same kind. The
-   * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
-   * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
-   * known to have committed are removed with a plain delete.
-   */
-  private static final String FENCE = "/fence";
-
-  /** The transaction that creates ticket {@code key} unless it, or its fence, exists; else it reads the key. */
-  static CompletableFuture<TxnResponse> createTxn(KV kv, String key, byte[] value, long lease) {
-    ByteSequence k = bytes(key);
-    return kv.txn()
-        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)),
-            new Cmp(bytes(key + FENCE), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
-        .Else(Op.get(k, GetOption.DEFAULT))
-        .commit();
-  }
-
-  /** The transaction that removes a key whose create may still be in flight: fence it, then delete it. */
-  static CompletableFuture<TxnResponse> cleanUpTxn(KV kv, String key, long lease) {
-    return kv.txn().Then(
-        Op.put(bytes(key + FENCE), ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()),
-        Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
-  }
-
   /** One key being removed in the background; at most one request of it in flight or one retry scheduled. */
   private static final class CleanUp {
     final String key;
@@ -746,10 +696,10 @@ final class EtcdBackend implements ElectionBackend {
 
   /**
    * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
-   * when the key's create may still be in flight (see above). One clean-up per key: a key already being cleaned up
-   * is not cleaned up twice (the engine retries failed removals, and each used to start another retry chain, which
-   * piled up behind a long partition), so the clean-ups pending never outnumber the session's keys. Retries back
-   * off up to {@link #MAX_BACKOFF_MILLIS}.
+   * when the key's create may still be in flight (see {@link Enqueue}). One clean-up per key: a key already being
+   * cleaned up is not cleaned up twice (the engine retries failed removals, and each used to start another retry
+   * chain, which piled up behind a long partition), so the clean-ups pending never outnumber the session's keys.
+   * Retries back off up to {@link #MAX_BACKOFF_MILLIS}.
    */
   private void cleanUp(String key, long lease, boolean fenced) {
     if (state == State.CLOSED || lease != leaseId) {
@@ -771,7 +721,7 @@ final class EtcdBackend implements ElectionBackend {
       return;
     }
     Supplier<CompletableFuture<?>> call = c.fenced
-        ? () -> cleanUpTxn(kv, c.key, c.lease)
+        ? () -> Enqueue.cleanUpTxn(kv, c.key, c.lease)
         : () -> kv.delete(bytes(c.key));
     this.<Object>io("removing key " + c.key, () -> call.get().thenApply(x -> (Object) x))
         .whenComplete((r, e) -> {
@@ -916,7 +866,7 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   /** The tickets of an election with their values, sorted by create revision, as of one revision. */
-  private record TicketsRead(List<KeyValue> tickets, long revision) {}
+  record TicketsRead(List<KeyValue> tickets, long revision) {}
 
   /**
    * Reads the tickets of {@code election} with their values (SPEC rule 4.8: other keys are dropped) at one revision,
@@ -924,10 +874,9 @@ final class EtcdBackend implements ElectionBackend {
    * candidates at 512 KiB are more than one answer may hold, and a read of them all failed every time. Pages go in
    * key order from the previous page's last key, each at the first page's revision. Completes on the loop.
    */
-  private CompletableFuture<TicketsRead> readTickets(String election, String what) {
+  CompletableFuture<TicketsRead> readTickets(String election, String what) {
     String prefix = prefix(election);
-    // The prefix ends in '/': the range ends before '0', the next character.
-    ByteSequence end = bytes(prefix.substring(0, prefix.length() - 1) + "0");
+    ByteSequence end = rangeEnd(prefix);
     List<KeyValue> tickets = new ArrayList<>();
     CompletableFuture<TicketsRead> out = new CompletableFuture<>();
     readPage(bytes(prefix), end, 0, prefix, tickets, what, out);
@@ -964,7 +913,7 @@ final class EtcdBackend implements ElectionBackend {
    * The participant a ticket holds. A value Elector cannot decode (a newer Elector's, or overwritten by someone)
    * is listed under the ticket's name with empty data, since it keeps its place in line (SPEC rule 4.8).
    */
-  private static Participant participant(String election, String name, KeyValue kv) {
+  static Participant participant(String election, String name, KeyValue kv) {
     byte[] value = kv.getValue().getBytes();
     try {
       return new Participant(election, TicketCodec.candidateId(value), kv.getCreateRevision(),
@@ -976,7 +925,12 @@ final class EtcdBackend implements ElectionBackend {
 
   @Override
   public HeadWatch watchHead(String election, HeadListener headListener) {
-    HeadSub sub = new HeadSub(election, headListener);
+    HeadSub sub = new HeadSub(headListener, cancelled -> runOnLoop(() -> {
+      Line line = lines.get(election);
+      if (line != null) {
+        line.removeHead(cancelled);
+      }
+    }));
     runOnLoop(() -> {
       if (state == State.CLOSED) {
         sub.fail(new ClosedException("watching election '" + election + "' failed: the etcd backend is closed"));
@@ -1011,7 +965,7 @@ final class EtcdBackend implements ElectionBackend {
       }
       lines.clear();
       cleanUps.clear(); // their keys go with the lease
-      stopWatch();
+      watches.close();
       failQueued();
       closed.complete(lease);
     });
@@ -1052,118 +1006,21 @@ final class EtcdBackend implements ElectionBackend {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // The session's one watch, on the root prefix, shared by every line.
+  // One election's line: our tickets (each watching its own key), their waiters (each watching its predecessor)
+  // and the head watchers (one watch on the election's prefix), all on the session's one watch stream. A handoff
+  // wakes only the successor's session; nobody else's watch covers the key that went.
 
-  /**
-   * Starts the session's watch if none runs. One watch per session rather than one per election: jetcd opens a gRPC
-   * stream per watch, and 10,000 elections on one session meant 10,000 streams on one HTTP/2 connection, which
-   * starved the lease renewals until the session expired. The price: this session receives every event under its
-   * root, including those of elections it has no candidate or observer in (they are dropped after reading the
-   * key), so applications with unrelated busy elections should give them separate roots.
-   */
-  private void ensureWatch() {
-    if (watcher == null && state != State.CLOSED) {
-      startWatch();
-    }
-  }
-
-  private void startWatch() {
-    Object gen = new Object();
-    watchGen = gen;
-    synced = false;
-    // Revision 0 starts the watch at the store's current revision, so etcd serves it as a synced watcher and
-    // pushes each event as it commits. A watch starting at an older revision is "unsynced" and is fed by a loop
-    // that runs every 100 ms: each handoff would wait for that tick.
-    WatchOption option = WatchOption.builder().isPrefix(true).withCreateNotify(true).withRequireLeader(true)
-        .build();
-    try {
-      watcher = watches.watch(bytes(rootPrefix), option, Watch.listener(
-          r -> onLoop.execute(() -> onWatch(gen, r)),
-          e -> onLoop.execute(() -> onWatchBroken(gen, e)),
-          () -> onLoop.execute(() -> onWatchBroken(gen, null))));
-    } catch (RuntimeException e) {
-      onWatchBroken(gen, e);
-    }
-  }
-
-  private void stopWatch() {
-    watchGen = null;
-    synced = false;
-    Watch.Watcher w = watcher;
-    watcher = null;
-    if (w != null) {
-      w.close();
-    }
-  }
-
-  private void onWatchBroken(Object gen, Throwable e) {
-    if (gen != watchGen || state == State.CLOSED) {
-      return;
-    }
-    LOG.log(System.Logger.Level.DEBUG, "watch on " + rootPrefix + " broke; starting a new one", e);
-    // Closing stops jetcd's own resume, which would restart from an old revision (an unsynced watcher).
-    stopWatch();
-    for (Line line : List.copyOf(lines.values())) {
-      line.unsync();
-    }
-    watchFailures++;
-    loop.schedule(() -> {
-      if (state != State.CLOSED && watcher == null) {
-        startWatch();
-      }
-    }, backoff(watchFailures), TimeUnit.MILLISECONDS);
-  }
-
-  private void onWatch(Object gen, WatchResponse r) {
-    if (gen != watchGen || state == State.CLOSED) {
-      return;
-    }
-    if (r.isCreatedNotify()) {
-      synced = true;
-      watchFailures = 0;
-      // Events after this revision reach us; a ticket created at or before it may have been deleted unseen.
-      long revision = r.getHeader().getRevision();
-      for (Line line : List.copyOf(lines.values())) {
-        line.resync(revision);
-      }
-      return;
-    }
-    for (WatchEvent ev : r.getEvents()) {
-      if (gen != watchGen) {
-        return;
-      }
-      String key = ev.getKeyValue().getKey().toString(UTF_8);
-      int slash = key.indexOf('/', rootPrefix.length());
-      if (slash < 0 || !key.startsWith(rootPrefix)) {
-        continue;
-      }
-      // Election names contain no '/' (Checks), so the segment after the root names the election. A key that is
-      // not a ticket of it (SPEC rule 4.8; a nested root's keys lie here too) concerns no line.
-      if (!TicketNames.isTicketName(key.substring(slash + 1))) {
-        continue;
-      }
-      Line line = lines.get(key.substring(rootPrefix.length(), slash));
-      if (line != null && !line.dead) {
-        line.onEvent(key, ev);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // One election's line: the waiters of our tickets and the head watchers, fed by the session's watch.
-
-  /** Where a waiter stands. */
-  private enum Phase { SYNC, READING, WAITING, COMPLETING, DONE }
+  /** Where a waiter stands: reading, retrying a failed read, watching its predecessor, or finished. */
+  private enum Phase { READING, RETRYING, WAITING, DONE }
 
   private final class Waiter {
     final Ticket ticket;
     final CompletableFuture<Void> out;
-    Phase phase = Phase.SYNC;
+    Phase phase = Phase.READING;
+    /** Counts reads: an answer or event for an older read or watch is stale. */
     int reads;
-    /** Keys deleted while our read was in flight: the watch may deliver a delete before the read's answer. */
-    Set<String> deletedDuringRead;
-    String predecessor;
-    boolean predecessorWasHead;
+    /** The watch on the predecessor's key while {@link Phase#WAITING}. */
+    WatchStream.Handle predecessorWatch;
 
     Waiter(Ticket ticket, CompletableFuture<Void> out) {
       this.ticket = ticket;
@@ -1174,31 +1031,22 @@ final class EtcdBackend implements ElectionBackend {
   private final class Line {
     final String election;
     final Map<String, Ticket> owned = new HashMap<>();
+    /**
+     * The watch on each owned key, for a delete nobody of ours asked for (an operator's, or the lease's): a leader
+     * ends its term on this first notice (SPEC rule 1.3), and a waiter whose key is gone is never elected.
+     */
+    final Map<String, WatchStream.Handle> ownWatches = new HashMap<>();
     final Map<String, Waiter> waiters = new HashMap<>();
-    final List<HeadSub> heads = new ArrayList<>();
     boolean dead;
     /** Waiters whose read is not sent yet; while one read of this line is in flight, the next ones gather here. */
     final java.util.LinkedHashSet<Waiter> toRead = new java.util.LinkedHashSet<>();
     boolean lineReading;
 
-    // Head tracking, while there are head watchers.
-    boolean headKnown;
-    /**
-     * The mirrored line: create revision to key-value, and key to create revision. Made only for head watchers, so
-     * that the line of a mere candidate stays small (10,000 elections on one session are 10,000 lines).
-     */
-    java.util.TreeMap<Long, KeyValue> mirror;
-    Map<String, Long> byCreate;
-    long headRevision;
-    boolean headReading;
-    /** Failed reads of the mirror in a row; they back off, and a streak is logged once. */
-    int headReadFailures;
-    List<WatchEvent> headEventsDuringRead;
-    Optional<Participant> headReported;
+    /** The mirror of this line for its observers; null while it has none. */
+    HeadMirror head;
 
     Line(String election) {
       this.election = election;
-      ensureWatch();
     }
 
     /** Computed when needed rather than kept: a line per election adds up. */
@@ -1208,23 +1056,67 @@ final class EtcdBackend implements ElectionBackend {
 
     void own(Ticket t) {
       owned.put(t.key(), t);
+      watchOwn(t, t.token() + 1);
+    }
+
+    void watchOwn(Ticket t, long from) {
+      watches.cancel(ownWatches.put(t.key(), watches.watchDeletes(bytes(t.key()), from, new WatchStream.Listener() {
+        @Override
+        public void events(List<io.etcd.jetcd.api.Event> events) {
+          ownKeyDeleted(t.key());
+        }
+
+        @Override
+        public void lost(String why) {
+          recheckOwn(t, why);
+        }
+      })));
+    }
+
+    /** The watch on an owned key is lost (etcd compacted past it): read whether the key lives, and watch again. */
+    void recheckOwn(Ticket t, String why) {
+      if (dead || owned.get(t.key()) != t) {
+        return;
+      }
+      LOG.log(System.Logger.Level.DEBUG, "watch on " + t.key() + " lost (" + why + "); reading it again");
+      io("checking ticket " + t.key(), () -> kv.get(bytes(t.key()), GetOption.builder().withKeysOnly(true).build()))
+          .whenComplete((r, e) -> {
+            if (dead || owned.get(t.key()) != t) {
+              return;
+            }
+            if (e != null) {
+              loop.schedule(() -> recheckOwn(t, why), RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
+            } else if (r.getKvs().isEmpty() || r.getKvs().get(0).getCreateRevision() != t.token()) {
+              ownKeyDeleted(t.key());
+            } else {
+              watchOwn(t, r.getHeader().getRevision() + 1);
+            }
+          });
     }
 
     void disown(String key, ElectorException why) {
       owned.remove(key);
+      watches.cancel(ownWatches.remove(key));
       Waiter w = waiters.remove(key);
       if (w != null && w.phase != Phase.DONE) {
-        w.phase = Phase.DONE;
+        finish(w);
         w.out.completeExceptionally(why);
       }
       retireWhenIdle();
     }
 
-    boolean idle() {
-      return owned.isEmpty() && waiters.isEmpty() && heads.isEmpty();
+    /** Ends a waiter: nothing of it acts again. */
+    void finish(Waiter w) {
+      w.phase = Phase.DONE;
+      watches.cancel(w.predecessorWatch);
+      w.predecessorWatch = null;
     }
 
-    /** Forgets a line nobody uses any more: with no watch of its own, it costs nothing to make again. */
+    boolean idle() {
+      return owned.isEmpty() && waiters.isEmpty() && head == null;
+    }
+
+    /** Forgets a line nobody uses any more: it holds no watch then, and costs nothing to make again. */
     void retireWhenIdle() {
       if (idle() && !dead && lines.get(election) == this) {
         lines.remove(election);
@@ -1238,117 +1130,23 @@ final class EtcdBackend implements ElectionBackend {
       Waiter old = waiters.put(ticket.key(), w);
       if (old != null) {
         // Superseded (SPI contract): its stage may stay pending, but it must no longer act.
-        old.phase = Phase.DONE;
+        finish(old);
       }
-      if (synced) {
-        read(w);
-      }
+      read(w);
     }
 
     void addHead(HeadSub sub) {
-      heads.add(sub);
-      if (!synced) {
-        return;
+      if (head == null) {
+        head = new HeadMirror(election, prefix(election), watches, EtcdBackend.this::readTickets, loop);
       }
-      if (headKnown && !headReading) {
-        sub.primed = true;
-        sub.deliver(headParticipant());
-      } else {
-        readHead();
-      }
+      head.add(sub);
     }
 
     void removeHead(HeadSub sub) {
-      heads.remove(sub);
-      if (heads.isEmpty()) {
-        headKnown = false;
-        headReported = null;
-        mirror = null;
-        byCreate = null;
+      if (head != null && head.remove(sub)) {
+        head = null;
       }
       retireWhenIdle();
-    }
-
-    /** The session's watch broke: whatever was read may have been overtaken by events nobody will deliver. */
-    void unsync() {
-      for (Waiter waiter : waiters.values()) {
-        if (waiter.phase != Phase.DONE) {
-          waiter.phase = Phase.SYNC;
-          waiter.reads++;
-        }
-      }
-      toRead.clear();
-      headKnown = false;
-    }
-
-    /** The session's watch (re)started at {@code revision}: every waiter and mirror reads again. */
-    void resync(long revision) {
-      for (Waiter w : List.copyOf(waiters.values())) {
-        if (w.phase != Phase.DONE) {
-          read(w);
-        }
-      }
-      if (!heads.isEmpty()) {
-        readHead();
-      }
-      checkOwned(revision);
-    }
-
-    void onEvent(String key, WatchEvent ev) {
-      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-        deleted(key);
-      }
-      if (!dead) {
-        headEvent(ev);
-      }
-    }
-
-    /** After a watch (re)start: tickets created by then and deleted while no watch was running are lost too. */
-    void checkOwned(long watchRevision) {
-      boolean any = false;
-      for (Ticket t : owned.values()) {
-        any |= t.token() <= watchRevision;
-      }
-      if (!any) {
-        return;
-      }
-      Object gen = watchGen;
-      io("checking tickets in election '" + election + "'", () -> kv.get(prefixBytes(),
-          GetOption.builder().isPrefix(true).withKeysOnly(true).build())).whenComplete((r, e) -> {
-            if (e != null || gen != watchGen || dead) {
-              return;
-            }
-            Set<String> present = new HashSet<>();
-            for (KeyValue k : r.getKvs()) {
-              present.add(k.getKey().toString(UTF_8));
-            }
-            long revision = r.getHeader().getRevision();
-            for (Ticket t : List.copyOf(owned.values())) {
-              // A ticket created after this read's revision cannot be in it: it is not missing.
-              if (t.token() <= revision && !present.contains(t.key())) {
-                ownKeyDeleted(t.key());
-              }
-            }
-          });
-    }
-
-    void deleted(String key) {
-      for (Waiter w : List.copyOf(waiters.values())) {
-        if (w.phase == Phase.READING) {
-          w.deletedDuringRead.add(key);
-        } else if (w.phase == Phase.WAITING && key.equals(w.predecessor)) {
-          if (w.predecessorWasHead && fresh()) {
-            // Nothing with a smaller create revision can appear later: we are first, no read needed. Our own
-            // key is alive: the watch delivers events in revision order and has shown no delete of it.
-            completeSoon(w);
-          } else {
-            read(w);
-          }
-        }
-      }
-      if (owned.containsKey(key)) {
-        ownKeyDeleted(key);
-      }
     }
 
     /**
@@ -1356,18 +1154,18 @@ final class EtcdBackend implements ElectionBackend {
      * which, so that an expired lease is reported as such rather than as lost tickets.
      *
      * <p>Invariant: no term of this session is valid from this call until the keep-alive sent here answers. The
-     * event that brought the delete may also wake our successor (its fast path leads at once), and the lease may
-     * already be revoked; so the session suspends first, as ZooKeeper's backend does. An operator's delete costs the
-     * session's other terms one round trip.
+     * same delete may reach our successor first, and the lease may already be revoked; so the session suspends
+     * first, as ZooKeeper's backend does. An operator's delete costs the session's other terms one round trip.
      */
     void ownKeyDeleted(String key) {
       Ticket t = owned.remove(key);
       if (t == null) {
         return;
       }
+      watches.cancel(ownWatches.remove(key));
       Waiter w = waiters.remove(key);
       if (w != null && w.phase != Phase.DONE) {
-        w.phase = Phase.DONE;
+        finish(w);
       } else {
         w = null;
       }
@@ -1409,9 +1207,9 @@ final class EtcdBackend implements ElectionBackend {
      */
     void read(Waiter w) {
       ++w.reads;
+      watches.cancel(w.predecessorWatch);
+      w.predecessorWatch = null;
       w.phase = Phase.READING;
-      w.deletedDuringRead = new HashSet<>();
-      w.predecessor = null;
       toRead.add(w);
       pumpReads();
     }
@@ -1468,7 +1266,7 @@ final class EtcdBackend implements ElectionBackend {
                 readFailed(batch.get(i), seqs[i], e);
               }
             } else {
-              resolve(batch, seqs, r.getKvs());
+              resolve(batch, seqs, r.getKvs(), r.getHeader().getRevision());
             }
             pumpReads();
           });
@@ -1515,16 +1313,10 @@ final class EtcdBackend implements ElectionBackend {
               List<KeyValue> mine = gets.get(0).getKvs();
               String prefix = prefix(election);
               String pred = null;
-              boolean others = false;
               for (KeyValue k : gets.get(1).getKvs()) {
                 String key = k.getKey().toString(UTF_8);
-                if (TicketNames.ticketName(key, prefix) == null) {
-                  continue;
-                }
-                if (pred == null) {
+                if (TicketNames.ticketName(key, prefix) != null) {
                   pred = key;
-                } else {
-                  others = true;
                   break;
                 }
               }
@@ -1536,7 +1328,7 @@ final class EtcdBackend implements ElectionBackend {
               if (batchSlot) {
                 lineReading = false;
               }
-              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(), pred, !others && !more);
+              readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(), pred, r.getHeader().getRevision());
             } else {
               if (batchSlot) {
                 lineReading = false;
@@ -1549,8 +1341,7 @@ final class EtcdBackend implements ElectionBackend {
           });
     }
 
-    /** Answers each waiter of a batch from one read of the line, as its own read would have. */
-    void resolve(List<Waiter> batch, int[] seqs, List<KeyValue> kvs) {
+    void resolve(List<Waiter> batch, int[] seqs, List<KeyValue> kvs, long revision) {
       KeyValue[] line = tickets(kvs).toArray(new KeyValue[0]);
       java.util.Arrays.sort(line, java.util.Comparator.comparingLong(KeyValue::getCreateRevision));
       long[] creates = new long[line.length];
@@ -1577,7 +1368,7 @@ final class EtcdBackend implements ElectionBackend {
         // How many keys were created before ours; the last of them is our predecessor.
         int below = lowerBound(creates, w.ticket.token());
         String pred = below == 0 ? null : line[below - 1].getKey().toString(UTF_8);
-        readDone(w, leaseOf.getOrDefault(w.ticket.key(), 0L), pred, below == 1);
+        readDone(w, leaseOf.getOrDefault(w.ticket.key(), 0L), pred, revision);
       }
     }
 
@@ -1594,19 +1385,22 @@ final class EtcdBackend implements ElectionBackend {
         return;
       }
       // Stay pending while etcd is unreachable (the session decides whether it is lost).
-      w.phase = Phase.SYNC;
+      w.phase = Phase.RETRYING;
       loop.schedule(() -> {
-        if (w.reads == seq && w.phase == Phase.SYNC && synced && !dead) {
+        if (w.reads == seq && w.phase == Phase.RETRYING && !dead) {
           read(w);
         }
       }, RETRY_MILLIS * 2, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * The answer of a read: the lease our key has (0: gone), our predecessor (null: none) and whether nothing
-     * precedes the predecessor.
+     * The answer of a read at {@code revision}: the lease our key has (0: gone) and our predecessor (null: none).
+     * With a predecessor, the waiter watches its key alone, from now rather than from the read's next revision: a
+     * watch from a past revision waits for etcd's 100 ms catch-up loop. If the store moved on between the read and
+     * the watch, one get tells whether the predecessor went in that gap. When it goes, the waiter reads again, as
+     * a ticket created between it and us (by an earlier create that committed late) may now precede us.
      */
-    void readDone(Waiter w, long ownLease, String pred, boolean wasHead) {
+    void readDone(Waiter w, long ownLease, String pred, long revision) {
       if (ownLease != w.ticket.sessionId()) {
         // No phantom leadership: our key is gone, so is our place.
         ownKeyDeleted(w.ticket.key());
@@ -1616,44 +1410,53 @@ final class EtcdBackend implements ElectionBackend {
         complete(w);
         return;
       }
-      if (w.deletedDuringRead.contains(pred)) {
-        if (wasHead && fresh()) {
-          completeSoon(w);
-        } else {
-          read(w);
-        }
-        return;
-      }
-      w.deletedDuringRead = null;
-      w.predecessor = pred;
-      w.predecessorWasHead = wasHead;
+      int seq = w.reads;
       w.phase = Phase.WAITING;
-    }
+      w.predecessorWatch = watches.watchDeletes(bytes(pred), 0, new WatchStream.Listener() {
+        @Override
+        public void started(long watchRevision) {
+          if (watchRevision > revision) {
+            checkPredecessor(w, seq, pred);
+          }
+        }
 
-    /**
-     * Whether the event stream can be trusted to show a delete of our own key before any later news: the lease was
-     * renewed lately and nothing is overdue. After a cut-off (even one shorter than the deadline) held-back events
-     * arrive in a burst, and our lease may have been revoked on the server meanwhile; then we read instead.
-     */
-    boolean fresh() {
-      return state == State.CONNECTED && System.nanoTime() - lastAckedSend < renewEveryNanos + retryEveryNanos;
-    }
+        @Override
+        public void events(List<io.etcd.jetcd.api.Event> events) {
+          predecessorGone(w, seq);
+        }
 
-    /**
-     * Completes after the loop's queue drains, so that a watch response that arrived in the same burst (the delete
-     * of our own key, say) is handled first and cancels this.
-     */
-    void completeSoon(Waiter w) {
-      w.phase = Phase.COMPLETING;
-      onLoop.execute(() -> {
-        if (w.phase == Phase.COMPLETING && !dead) {
-          complete(w);
+        @Override
+        public void lost(String why) {
+          predecessorGone(w, seq);
         }
       });
     }
 
+    /** Whether our predecessor's key still exists; if not, it went before its watch began. */
+    void checkPredecessor(Waiter w, int seq, String pred) {
+      io("waiting for the head of election '" + election + "'",
+          () -> kv.get(bytes(pred), GetOption.builder().withKeysOnly(true).build()),
+          earliestOwned(w.ticket.token())).whenComplete((r, e) -> {
+            if (e != null || r.getKvs().isEmpty()) {
+              predecessorGone(w, seq);
+            }
+          });
+    }
+
+    /**
+     * Our predecessor's key was deleted (or its watch lost): read again. No shortcut to "we lead" here: our own
+     * key's delete travels on another watch of the stream, and etcd orders the events of different watches only
+     * across revisions, not within one (a range delete, or a lease ending, removes both keys at one revision).
+     */
+    void predecessorGone(Waiter w, int seq) {
+      if (w.reads != seq || w.phase != Phase.WAITING || dead) {
+        return;
+      }
+      read(w);
+    }
+
     void complete(Waiter w) {
-      w.phase = Phase.DONE;
+      finish(w);
       waiters.remove(w.ticket.key(), w);
       if (w.ticket.sessionId() != leaseId) {
         w.out.completeExceptionally(new SessionLostException("the etcd lease of ticket " + w.ticket.key()
@@ -1663,175 +1466,24 @@ final class EtcdBackend implements ElectionBackend {
       w.out.complete(null);
     }
 
-    // Head tracking: the whole line is mirrored from one read plus the watch's events, so every change of the
-    // head is seen (even a head that lasts a few milliseconds) and a handoff costs observers no extra read.
-
-    void readHead() {
-      if (headReading || heads.isEmpty() || dead) {
-        return;
-      }
-      headReading = true;
-      headEventsDuringRead = new ArrayList<>();
-      Object gen = watchGen;
-      readTickets(election, "reading the line of election '" + election + "'").whenComplete((r, e) -> {
-            headReading = false;
-            List<WatchEvent> later = headEventsDuringRead;
-            headEventsDuringRead = null;
-            if (dead || gen != watchGen || heads.isEmpty()) {
-              return;
-            }
-            if (e != null) {
-              headReadFailures++;
-              if (headReadFailures == HEAD_READ_FAILURES_REPORTED) {
-                // Observers of this election get no report until a read succeeds: say so, once per streak.
-                LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
-                    + headReadFailures + " times in a row; observers wait for it, retrying with backoff", e);
-              }
-              loop.schedule(this::readHead, backoff(headReadFailures), TimeUnit.MILLISECONDS);
-              return;
-            }
-            headReadFailures = 0;
-            mirror = new java.util.TreeMap<>();
-            byCreate = new HashMap<>();
-            for (KeyValue k : r.tickets()) {
-              put(k);
-            }
-            headRevision = r.revision();
-            headKnown = true;
-            for (WatchEvent ev : later) {
-              applyHeadEvent(ev);
-            }
-            publishHead();
-          });
-    }
-
-    void headEvent(WatchEvent ev) {
-      if (heads.isEmpty()) {
-        return;
-      }
-      if (headReading) {
-        headEventsDuringRead.add(ev);
-        return;
-      }
-      if (!headKnown) {
-        return;
-      }
-      applyHeadEvent(ev);
-      publishHead();
-    }
-
-    /** Applies one event to the mirrored line, unless the read already reflected it. */
-    void applyHeadEvent(WatchEvent ev) {
-      KeyValue k = ev.getKeyValue();
-      if (k.getModRevision() <= headRevision) {
-        return;
-      }
-      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-        Long create = byCreate.remove(k.getKey().toString(UTF_8));
-        if (create != null) {
-          mirror.remove(create);
-        }
-      } else {
-        put(k);
-      }
-    }
-
-    void put(KeyValue k) {
-      byCreate.put(k.getKey().toString(UTF_8), k.getCreateRevision());
-      mirror.put(k.getCreateRevision(), k);
-    }
-
-    Optional<Participant> headParticipant() {
-      Map.Entry<Long, KeyValue> first = mirror.firstEntry();
-      if (first == null) {
-        return Optional.empty();
-      }
-      KeyValue head = first.getValue();
-      String key = head.getKey().toString(UTF_8);
-      return Optional.of(participant(election, key.substring(key.lastIndexOf('/') + 1), head));
-    }
-
-    void publishHead() {
-      if (!headKnown) {
-        return;
-      }
-      Optional<Participant> now = headParticipant();
-      boolean changed = !now.equals(headReported);
-      headReported = now;
-      for (HeadSub sub : List.copyOf(heads)) {
-        if (changed || !sub.primed) {
-          sub.primed = true;
-          sub.deliver(now);
-        }
-      }
-    }
-
-    /** The session ended: fail everything and drop the watch. */
+    /** The session ended: fail everything and drop the watches. */
     void kill(ElectorException why) {
       dead = true;
       toRead.clear();
       for (Waiter w : waiters.values()) {
         if (w.phase != Phase.DONE) {
-          w.phase = Phase.DONE;
+          finish(w);
           w.out.completeExceptionally(why);
         }
       }
       waiters.clear();
       owned.clear();
-      for (HeadSub sub : List.copyOf(heads)) {
-        sub.fail(why);
+      ownWatches.values().forEach(watches::cancel);
+      ownWatches.clear();
+      if (head != null) {
+        head.fail(why);
+        head = null;
       }
-      heads.clear();
-    }
-  }
-
-  /** A head watch handed to the engine; once cancelled, no call to its listener starts. */
-  private final class HeadSub implements HeadWatch {
-    private final String election;
-    private final HeadListener headListener;
-    private boolean cancelled;
-    /** Loop-confined: whether the first head was delivered. */
-    boolean primed;
-
-    HeadSub(String election, HeadListener headListener) {
-      this.election = election;
-      this.headListener = headListener;
-    }
-
-    synchronized void deliver(Optional<Participant> head) {
-      if (cancelled) {
-        return;
-      }
-      try {
-        headListener.headChanged(head);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
-      }
-    }
-
-    synchronized void fail(Throwable why) {
-      if (cancelled) {
-        return;
-      }
-      cancelled = true;
-      try {
-        headListener.failed(why);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "head listener failed", e);
-      }
-    }
-
-    @Override
-    public void cancel() {
-      synchronized (this) {
-        cancelled = true;
-      }
-      runOnLoop(() -> {
-        Line line = lines.get(election);
-        if (line != null) {
-          line.removeHead(this);
-        }
-      });
     }
   }
 }

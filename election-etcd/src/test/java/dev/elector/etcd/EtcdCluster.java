@@ -253,6 +253,17 @@ final class EtcdCluster implements AutoCloseable {
     }
   }
 
+  /** The value of the unlabelled counter or gauge {@code name} on member {@code i}'s metrics port. */
+  long metric(int i, String name) throws IOException {
+    for (String line : http("GET", members.get(i).metricsPort, "/metrics").split("\n")) {
+      if (line.startsWith(name + " ")) {
+        // Prometheus prints numbers as floats ("1234" or "1.234e+06").
+        return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new IOException("etcd metric " + name + " not found on member " + i);
+  }
+
   /** A small HTTP call to a member's client port (etcd's JSON gateway); java.base only, so no module to read. */
   private static String http(String method, int port, String path) throws IOException {
     HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()

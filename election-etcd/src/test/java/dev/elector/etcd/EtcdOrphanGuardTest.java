@@ -62,20 +62,20 @@ class EtcdOrphanGuardTest {
     String key = prefix + TicketNames.create(lease);
     byte[] value = TicketCodec.encode("a", new byte[0]);
 
-    EtcdBackend.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
-    TxnResponse late = EtcdBackend.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS);
+    Enqueue.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
+    TxnResponse late = Enqueue.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS);
     assertThat(late.isSucceeded()).as("the late create committed").isFalse();
     assertThat(ticketCount(prefix)).as("tickets left under the live lease").isZero();
 
     // Cleaned up again (a retry of the clean-up): still nothing, and a retry of the create still fails.
-    EtcdBackend.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
-    assertThat(EtcdBackend.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS).isSucceeded()).isFalse();
+    Enqueue.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
+    assertThat(Enqueue.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS).isSucceeded()).isFalse();
     assertThat(ticketCount(prefix)).isZero();
 
     // Once the lease is gone, a late create fails on the lease, and the guard went with the lease.
     admin.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
     try {
-      assertThat(EtcdBackend.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS).isSucceeded()).isFalse();
+      assertThat(Enqueue.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS).isSucceeded()).isFalse();
     } catch (ExecutionException e) {
       assertThat(EtcdErrors.leaseNotFound(e)).as("%s", e).isTrue();
     }
@@ -88,9 +88,9 @@ class EtcdOrphanGuardTest {
     long lease = admin.getLeaseClient().grant(30).get(5, TimeUnit.SECONDS).getID();
     String prefix = "/" + EtcdCluster.unique("orphan") + "/e/";
     String key = prefix + TicketNames.create(lease);
-    assertThat(EtcdBackend.createTxn(kv, key, TicketCodec.encode("a", new byte[0]), lease)
+    assertThat(Enqueue.createTxn(kv, key, TicketCodec.encode("a", new byte[0]), lease)
         .get(5, TimeUnit.SECONDS).isSucceeded()).isTrue();
-    EtcdBackend.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
+    Enqueue.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
     assertThat(ticketCount(prefix)).isZero();
     admin.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
     assertThat(keys(prefix)).isZero();

@@ -110,10 +110,11 @@ class LeaderWorkTest {
     Blocking task = new Blocking();
     LeaderWork w = track(LeaderWork.on(a).task("job", task::run).start());
     assertThat(task.running.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-    assertThat(task.term.isValid()).isTrue();
+    Leadership first = task.term; // a lone candidate is elected again after the resign: its run replaces term
+    assertThat(first.isValid()).isTrue();
     w.resign().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     assertThat(task.returned).as("rule 1.6: the task returned before resign completed").isTrue();
-    assertThat(task.term.isValid()).isFalse();
+    assertThat(first.isValid()).isFalse();
   }
 
   @Test

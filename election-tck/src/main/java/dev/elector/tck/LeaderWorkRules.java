@@ -17,12 +17,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Rule 1.6 for leader-only work ({@link LeaderWork}): a task runs within its term, is interrupted when the term
  * ends, and has returned before {@code resign()}/{@code close()} complete. It depends on the backend's events and
- * deadline reaching the work in time, so every backend runs it. {@link ElectionTck} nests it, handing it the scene.
+ * deadline reaching the work in time, so every backend runs it. {@link ElectionTck} nests it, handing it the current
+ * test's {@link TestContext}.
  */
-abstract class LeaderWorkRules {
-  /** The current test's scene, owned by {@link ElectionTck}. */
-  abstract Scene scene();
-
+abstract class LeaderWorkRules extends AreaRules {
   /** A task that records its term, blocks until interrupted, and records that it returned. */
   private static final class Blocking {
     final AtomicReference<Leadership> term = new AtomicReference<>();
@@ -41,9 +39,9 @@ abstract class LeaderWorkRules {
       }
     }
 
-    Leadership awaitRunning(Scene s) throws InterruptedException {
-      if (!running.await(s.bounds.election().toMillis(), TimeUnit.MILLISECONDS)) {
-        fail("rule 1.6: the leader-only task did not start within " + s.bounds.election().toMillis() + " ms");
+    Leadership awaitRunning(TestContext test) throws InterruptedException {
+      if (!running.await(test.bounds.election().toMillis(), TimeUnit.MILLISECONDS)) {
+        fail("rule 1.6: the leader-only task did not start within " + test.bounds.election().toMillis() + " ms");
       }
       if (!validAtStart.get()) {
         fail("rule 1.6: the leader-only task was started in a term that was no longer valid");
@@ -62,21 +60,20 @@ abstract class LeaderWorkRules {
   @Test
   @DisplayName("1.6 Leader-only work has returned when resign() and close() complete")
   void required_rule1_6_leaderWorkStopsBeforeResignAndCloseComplete() throws Exception {
-    Scene s = scene();
-    Candidate a = s.join(s.client(), s.electionName("work"), "a-work");
+    Candidate a = test().join(test().client(), test().electionName("work"), "a-work");
     Blocking first = new Blocking();
     Blocking second = new Blocking();
     AtomicReference<Blocking> current = new AtomicReference<>(first);
     try (LeaderWork work = LeaderWork.on(a).task("job", t -> current.get().run(t)).start()) {
-      first.awaitRunning(s);
+      first.awaitRunning(test());
       current.set(second);
-      s.get("1.6", work.resign());
+      test().get("1.6", work.resign());
       if (!first.returned.get()) {
         fail("rule 1.6: resign() completed while the leader-only task of the resigned term was still running");
       }
-      Leadership t2 = second.awaitRunning(s);
-      if (t2.token() < first.term.get().token()) {
-        fail("rule 1.2: the term after resign has a smaller token");
+      Leadership t2 = second.awaitRunning(test());
+      if (t2.token() <= first.term.get().token()) {
+        fail("rule 1.2: the term after resign has no greater token");
       }
       work.close();
       if (!second.returned.get()) {
@@ -94,17 +91,16 @@ abstract class LeaderWorkRules {
   @Test
   @DisplayName("1.6 Leader-only work is interrupted when a cut-off leader's term ends")
   void required_rule1_6_leaderWorkInterruptedWhenCutOff() throws Exception {
-    Scene s = scene();
-    assumeTrue(s.fixture.tcp() || s.fixture.capabilities().contains(Capability.PARTITION),
+    assumeTrue(test().fixture.tcp() || test().fixture.capabilities().contains(Capability.PARTITION),
         "fixture does not declare capability PARTITION");
-    TckClient c = s.client();
-    Candidate a = s.join(c, s.electionName("work-cut"), "a-work-cut");
+    TckClient c = test().client();
+    Candidate a = test().join(c, test().electionName("work-cut"), "a-work-cut");
     Blocking task = new Blocking();
     try (LeaderWork work = LeaderWork.on(a).task("job", task::run).start()) {
-      Leadership term = task.awaitRunning(s);
+      Leadership term = task.awaitRunning(test());
       c.partition();
-      s.await("1.6", () -> "the leader-only task still runs " + s.bounds.stepDown().toMillis()
-          + " ms after its leader was cut off (term valid: " + term.isValid() + ")", s.bounds.stepDown(),
+      test().await("1.6", () -> "the leader-only task still runs " + test().bounds.stepDown().toMillis()
+          + " ms after its leader was cut off (term valid: " + term.isValid() + ")", test().bounds.stepDown(),
           task.returned::get);
       if (term.isValid()) {
         fail("rule 1.6: the leader-only task was interrupted while its term is still valid");

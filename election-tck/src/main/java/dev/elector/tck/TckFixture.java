@@ -135,7 +135,8 @@ public interface TckFixture extends AutoCloseable {
   }
 
   /**
-   * Writes an entry that Elector did not write directly under {@code election}'s line (a znode, a key), named
+   * Writes an entry that Elector did not write directly under {@code election}'s line (a znode, a key, a table
+   * row no session owns), named
    * {@code name} (a name that is not a ticket name of the backend), holding {@code value}; returns once it is
    * written. SPEC rule 4.8: such an entry is not a participant and never blocks the line. Needed for
    * {@link Capability#OPERATOR}.

@@ -195,7 +195,7 @@ class ZkBackendTest {
     assertThat(op.exists(root, false)).isNull();
     Ticket third = join(a, "e", "c");
     // The sequence restarted with the recreated parent; the token did not.
-    assertThat(ZkBackend.sequence(third.key().substring(third.key().lastIndexOf('/') + 1))).isZero();
+    assertThat(TicketNames.sequence(third.key().substring(third.key().lastIndexOf('/') + 1))).isZero();
     assertThat(third.token()).isGreaterThan(second.token());
     await(head(a, third));
   }
@@ -431,10 +431,10 @@ class ZkBackendTest {
     String z = ticketName('f', "0000000003");
     List<String> children = List.of(b, a, "lock", ticketName('c', "00000000x1"), "b-n_0000000001",
         ticketName('A', "0000000001"), z, ticketName('d', "12"));
-    assertThat(ZkBackend.inLine(children)).containsExactly(a, z, b);
-    assertThat(ZkBackend.Line.head(children)).isEqualTo(a);
-    assertThat(ZkBackend.Line.head(List.of("lock", "b-n_0000000001"))).isNull();
-    ZkBackend.Line line = ZkBackend.Line.of(children);
+    assertThat(Listing.inLine(children)).containsExactly(a, z, b);
+    assertThat(Listing.head(children)).isEqualTo(a);
+    assertThat(Listing.head(List.of("lock", "b-n_0000000001"))).isNull();
+    Listing line = Listing.of(children);
     assertThat(line.indexOf("/r/e/" + z, 3)).isEqualTo(1);
     // Same number, other node (the election node was recreated): not ours.
     assertThat(line.indexOf("/r/e/" + ticketName('e', "0000000003"), 3)).isEqualTo(-1);
@@ -455,18 +455,18 @@ class ZkBackendTest {
     String maxA = ticketName('a', "2147483647");
     String min = ticketName('c', "-2147483648");
     String minusOne = ticketName('d', "-000000001");
-    assertThat(ZkBackend.sequence(min)).isEqualTo(Integer.MIN_VALUE);
-    assertThat(ZkBackend.sequence(minusOne)).isEqualTo(-1);
-    assertThat(ZkBackend.isTicketName(ticketName('f', "-00000001"))).isFalse();
-    assertThat(ZkBackend.isTicketName(ticketName('f', "2147483648"))).isFalse();
-    assertThat(ZkBackend.exhausted(ZkBackend.sequence(before))).isFalse();
-    assertThat(ZkBackend.exhausted(ZkBackend.sequence(maxA))).isTrue();
-    assertThat(ZkBackend.exhausted(ZkBackend.sequence(min))).isTrue();
+    assertThat(TicketNames.sequence(min)).isEqualTo(Integer.MIN_VALUE);
+    assertThat(TicketNames.sequence(minusOne)).isEqualTo(-1);
+    assertThat(TicketNames.isTicketName(ticketName('f', "-00000001"))).isFalse();
+    assertThat(TicketNames.isTicketName(ticketName('f', "2147483648"))).isFalse();
+    assertThat(TicketNames.exhausted(TicketNames.sequence(before))).isFalse();
+    assertThat(TicketNames.exhausted(TicketNames.sequence(maxA))).isTrue();
+    assertThat(TicketNames.exhausted(TicketNames.sequence(min))).isTrue();
     List<String> children = List.of(minusOne, maxB, min, before, maxA);
-    assertThat(ZkBackend.inLine(children)).containsExactly(before, maxA, maxB, min, minusOne);
-    assertThat(ZkBackend.inLine(List.of(maxA, maxB))).isEqualTo(ZkBackend.inLine(List.of(maxB, maxA)));
-    assertThat(ZkBackend.Line.head(List.of(minusOne, maxB, min, maxA))).isEqualTo(maxA);
-    ZkBackend.Line line = ZkBackend.Line.of(children);
+    assertThat(Listing.inLine(children)).containsExactly(before, maxA, maxB, min, minusOne);
+    assertThat(Listing.inLine(List.of(maxA, maxB))).isEqualTo(Listing.inLine(List.of(maxB, maxA)));
+    assertThat(Listing.head(List.of(minusOne, maxB, min, maxA))).isEqualTo(maxA);
+    Listing line = Listing.of(children);
     assertThat(line.indexOf("/r/e/" + minusOne, -1)).isEqualTo(4);
     assertThat(line.indexOf("/r/e/" + maxB, Integer.MAX_VALUE)).isEqualTo(2);
   }
@@ -518,7 +518,7 @@ class ZkBackendTest {
     op.create(e + "/nested", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
     op.create(e + "/nested/" + ticketName('9', "0000000000"), new byte[0], open,
         org.apache.zookeeper.CreateMode.PERSISTENT);
-    String garbage = op.create(e + "/" + java.util.UUID.randomUUID() + ZkBackend.SEQ_MARK, new byte[] {(byte) 0xff, 7},
+    String garbage = op.create(e + "/" + java.util.UUID.randomUUID() + TicketNames.SEQ_MARK, new byte[] {(byte) 0xff, 7},
         open, org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL);
     String garbageName = garbage.substring(garbage.lastIndexOf('/') + 1);
     Ticket tb = join(b, "e", "b");

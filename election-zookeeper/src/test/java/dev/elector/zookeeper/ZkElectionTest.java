@@ -206,7 +206,7 @@ class ZkElectionTest {
     String root = uri.substring(uri.indexOf('/', "zookeeper://".length()), uri.indexOf('?'));
     try (ZkFixture fx = new ZkFixture(server)) {
       org.apache.zookeeper.ZooKeeper op = fx.raw();
-      String first = ZkBackend.inLine(op.getChildren(root + "/ops", false)).get(0);
+      String first = Listing.inLine(op.getChildren(root + "/ops", false)).get(0);
       op.delete(root + "/ops/" + first, -1);
     }
     Leadership ty = lead(y);

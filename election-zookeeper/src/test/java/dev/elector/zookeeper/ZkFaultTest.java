@@ -124,7 +124,7 @@ class ZkFaultTest {
       proxy.heal();
       Ticket t = await(joined);
       List<String> children = op.getChildren(root + "/e", false);
-      String uuid = t.key().substring(t.key().lastIndexOf('/') + 1, t.key().lastIndexOf(ZkBackend.SEQ_MARK));
+      String uuid = t.key().substring(t.key().lastIndexOf('/') + 1, t.key().lastIndexOf(TicketNames.SEQ_MARK));
       assertThat(children.stream().filter(c -> c.startsWith(uuid))).as("nodes for call %d", i).hasSize(1);
       assertThat(children).hasSize(i + 1);
       assertThat(op.exists(t.key(), false).getCzxid()).isEqualTo(t.token());

@@ -329,7 +329,7 @@ class ZkScaleMeasurementTest {
       byte[] data = dev.elector.spi.TicketCodec.encode("c1234", new byte[0]);
       for (int i = 0; i < n; i++) {
         inFlight.acquire();
-        zk.create(base + "/0f6e2a3c-5b7d-4e1f-9a8b-7c6d5e4f3a2b" + ZkBackend.SEQ_MARK, data,
+        zk.create(base + "/0f6e2a3c-5b7d-4e1f-9a8b-7c6d5e4f3a2b" + TicketNames.SEQ_MARK, data,
             ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL, (rc, path, ctx, name) -> {
               inFlight.release();
               done.countDown();

@@ -107,7 +107,7 @@ final class ZkTckFixture implements TckFixture {
       return;
     }
     for (String name : children) {
-      if (!ZkBackend.isTicketName(name)) {
+      if (!TicketNames.isTicketName(name)) {
         continue; // not a ticket name (SPEC rule 4.8)
       }
       try {
@@ -124,7 +124,7 @@ final class ZkTckFixture implements TckFixture {
   /** A persistent node {@code name} under the election's node (made, with the root, as containers if missing). */
   @Override
   public void putForeignEntry(String election, String name, byte[] value) throws Exception {
-    if (name.isEmpty() || name.contains("/") || ZkBackend.isTicketName(name)) {
+    if (name.isEmpty() || name.contains("/") || TicketNames.isTicketName(name)) {
       throw new IllegalArgumentException("'" + name + "' is not a foreign node name: it must be one path segment "
           + "and not a ticket name (<uuid>-n_<sequence>)");
     }

@@ -22,8 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** Everything one test creates: clients, candidates, observers, a history; all cleaned up by {@link #close()}. */
-final class Scene implements AutoCloseable {
+/**
+ * The context of one test: its fixture, the clients, candidates and observers it creates, the {@link History} of
+ * their terms, and the {@link Bounds} every wait derives from the fixture's session timeout; {@link #close()} cleans
+ * all of it up. {@link ElectionTck} opens one before each test and hands it to the areas as {@code test()}.
+ */
+final class TestContext implements AutoCloseable {
   private static final AtomicInteger ELECTIONS = new AtomicInteger();
 
   final TckFixture fixture;
@@ -36,7 +40,7 @@ final class Scene implements AutoCloseable {
   private final List<ObserverLog> observers = new ArrayList<>();
   private final AtomicInteger clientCount = new AtomicInteger();
 
-  Scene(TckFixture fixture, String testName) {
+  TestContext(TckFixture fixture, String testName) {
     this.fixture = fixture;
     this.bounds = new Bounds(fixture.sessionTimeout());
     this.testName = testName;
@@ -52,7 +56,7 @@ final class Scene implements AutoCloseable {
     return client(java.util.function.UnaryOperator.identity());
   }
 
-  /** A client on the fixture's configuration changed by {@code derive}; closed with the scene. */
+  /** A client on the fixture's configuration changed by {@code derive}; closed with the test. */
   TckClient client(java.util.function.UnaryOperator<dev.elector.ClientConfig> derive) {
     TckClient c = TckClient.connect("client" + clientCount.incrementAndGet(), fixture, derive);
     synchronized (this) {
