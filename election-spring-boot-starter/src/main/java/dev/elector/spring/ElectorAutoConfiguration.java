@@ -4,9 +4,11 @@ import dev.elector.ElectionClient;
 import dev.elector.Elections;
 import dev.elector.InputRules;
 import dev.elector.InvalidInputException;
+import dev.elector.LeaderTask;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.function.Function;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -38,11 +40,12 @@ public class ElectorAutoConfiguration {
   @ConditionalOnProperty("elector.election")
   @ConditionalOnMissingBean
   public ElectorCandidate electorCandidate(ElectionClient client, ElectorProperties properties,
-      ApplicationEventPublisher publisher, ObjectProvider<CandidateBinding> bindings) {
+      ApplicationEventPublisher publisher, ObjectProvider<CandidateBinding> bindings, ListableBeanFactory beans) {
     String id = properties.getCandidateId() == null ? defaultCandidateId()
         : checked("elector.candidate-id", properties.getCandidateId(), InputRules::checkCandidateId);
     String election = checked("elector.election", properties.getElection(), InputRules::checkElectionName);
-    return new ElectorCandidate(client, election, id, properties.getData(), publisher, bindings);
+    return new ElectorCandidate(client, election, id, properties.getData(), publisher, bindings,
+        () -> beans.getBeansOfType(LeaderTask.class), properties.getJobStopTimeout());
   }
 
   /** Applies {@code check} to the property's value; a rejection names the property. */

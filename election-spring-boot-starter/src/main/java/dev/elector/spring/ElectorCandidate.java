@@ -3,14 +3,21 @@ package dev.elector.spring;
 import dev.elector.Candidate;
 import dev.elector.ElectionClient;
 import dev.elector.EndReason;
+import dev.elector.LeaderTask;
+import dev.elector.LeaderWork;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.Subscription;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
@@ -28,10 +35,15 @@ import org.springframework.context.SmartLifecycle;
  * asynchronous ({@link Candidate#closeAsync()}); Spring waits for it up to
  * {@code spring.lifecycle.timeout-per-shutdown-phase}.
  *
+ * <p><b>Whole-term tasks.</b> Every bean of type {@link LeaderTask} runs for the length of each term of this
+ * candidate, through {@link LeaderWork} (task name: the bean's name): started on election, interrupted the moment the
+ * term ends, and known stopped (or reported as an overrun after {@code elector.job-stop-timeout}) before this bean's
+ * stop completes.
+ *
  * <p>Events are published, in the order the candidate reported them, on one thread of this bean, never on the
  * client's own threads: a slow event listener delays later events but never the election.
  */
-public class ElectorCandidate implements SmartLifecycle {
+public class ElectorCandidate implements SmartLifecycle, DisposableBean {
   /** Joins after the web server starts; leaves before its graceful shutdown begins. */
   public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
 
@@ -41,18 +53,24 @@ public class ElectorCandidate implements SmartLifecycle {
   private final String data;
   private final ApplicationEventPublisher publisher;
   private final ObjectProvider<CandidateBinding> bindings;
+  private final Supplier<Map<String, LeaderTask>> tasks;
+  private final Duration jobStopTimeout;
+  private LeaderWork work;
   private final List<Subscription> bound = new ArrayList<>();
   private ExecutorService events;
   private volatile Candidate candidate;
 
   public ElectorCandidate(ElectionClient client, String election, String candidateId, String data,
-      ApplicationEventPublisher publisher, ObjectProvider<CandidateBinding> bindings) {
+      ApplicationEventPublisher publisher, ObjectProvider<CandidateBinding> bindings,
+      Supplier<Map<String, LeaderTask>> tasks, Duration jobStopTimeout) {
     this.client = client;
     this.election = election;
     this.candidateId = candidateId;
     this.data = data;
     this.publisher = publisher;
     this.bindings = bindings;
+    this.tasks = tasks;
+    this.jobStopTimeout = jobStopTimeout;
   }
 
   /** The election's name. */
@@ -104,6 +122,17 @@ public class ElectorCandidate implements SmartLifecycle {
       }
     }).join();
     bindings.orderedStream().forEach(b -> bound.add(b.bind(candidate)));
+    Map<String, LeaderTask> all = tasks.get();
+    if (!all.isEmpty()) {
+      LeaderWork.Builder b = LeaderWork.on(candidate).stopTimeout(jobStopTimeout);
+      all.forEach(b::task);
+      work = b.start();
+    }
+  }
+
+  /** The {@link LeaderWork} running the {@link LeaderTask} beans while the context runs; empty without such beans. */
+  public Optional<LeaderWork> leaderWork() {
+    return Optional.ofNullable(work);
   }
 
   @Override
@@ -120,14 +149,24 @@ public class ElectorCandidate implements SmartLifecycle {
     }
     candidate = null;
     ExecutorService e = events;
-    List<Subscription> detach = List.copyOf(bound);
-    bound.clear();
-    // The revoked event of the last term is published, and bindings see it, before the context goes on stopping.
-    c.closeAsync().whenComplete((v, x) -> e.execute(() -> {
-      detach.forEach(Subscription::cancel);
+    // The revoked event of the last term is published before the context goes on stopping.
+    // Through LeaderWork, if any: its close waits for the whole-term tasks to stop.
+    CompletionStage<Void> closed = work == null ? c.closeAsync() : work.closeAsync();
+    work = null;
+    closed.whenComplete((v, x) -> e.execute(() -> {
       e.shutdown();
       callback.run();
     }));
+  }
+
+  /**
+   * Detaches the bindings, once the whole context has stopped: a candidate's last callbacks may still be on their
+   * way when {@link Candidate#closeAsync()} completes, and the bindings must see them.
+   */
+  @Override
+  public synchronized void destroy() {
+    bound.forEach(Subscription::cancel);
+    bound.clear();
   }
 
   @Override

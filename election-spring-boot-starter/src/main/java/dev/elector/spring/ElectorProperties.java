@@ -22,7 +22,10 @@ public class ElectorProperties {
   private String candidateId;
   /** The candidate's data (UTF-8), shown to observers: for example where to reach the leader. */
   private String data = "";
-  /** How long a leader-only job may take to stop after its term ended before it is reported as an overrun. */
+  /**
+   * How long a whole-term {@code LeaderTask} bean may take to stop after its term ended before it is reported as an
+   * overrun (and the context's stop goes on without it).
+   */
   private Duration jobStopTimeout = Duration.ofSeconds(5);
 
   public boolean isEnabled() {
