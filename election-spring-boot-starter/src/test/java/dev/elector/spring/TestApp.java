@@ -1,10 +1,12 @@
 package dev.elector.spring;
 
+import dev.elector.LeaderTask;
 import dev.elector.Leadership;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
@@ -44,6 +46,11 @@ class TestApp {
   }
 
   @Bean
+  WholeTerm wholeTerm() {
+    return new WholeTerm();
+  }
+
+  @Bean
   MeterRegistry meterRegistry() {
     return new SimpleMeterRegistry();
   }
@@ -75,6 +82,22 @@ class TestApp {
       }
       terms.add(term);
       runs.incrementAndGet();
+    }
+  }
+
+  /** A whole-term task: runs from election until interrupted at the term's end, and records both. */
+  static class WholeTerm implements LeaderTask {
+    final List<Leadership> started = new CopyOnWriteArrayList<>();
+    final List<Leadership> interrupted = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void run(Leadership term) {
+      started.add(term);
+      try {
+        new CountDownLatch(1).await(); // until the term ends
+      } catch (InterruptedException e) {
+        interrupted.add(term);
+      }
     }
   }
 
