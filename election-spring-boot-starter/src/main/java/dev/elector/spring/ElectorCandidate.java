@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -135,9 +136,16 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     return Optional.ofNullable(work);
   }
 
+  /** Leaves and waits until left; Spring itself calls {@link #stop(Runnable)}. */
   @Override
   public void stop() {
-    throw new UnsupportedOperationException("Spring calls stop(Runnable)");
+    CountDownLatch left = new CountDownLatch(1);
+    stop(left::countDown);
+    try {
+      left.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
