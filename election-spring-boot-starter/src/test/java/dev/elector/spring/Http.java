@@ -21,6 +21,20 @@ final class Http {
     return get(context, "/actuator/health").get("components").get("elector");
   }
 
+  /** The status of {@code GET path} on 127.0.0.1:{@code port}, or -1 if the request failed. */
+  static int status(String port, String path) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(5)).build();
+    try {
+      return CLIENT.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+
   static JsonNode get(ConfigurableApplicationContext context, String path) throws Exception {
     String port = context.getEnvironment().getProperty("local.server.port");
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))

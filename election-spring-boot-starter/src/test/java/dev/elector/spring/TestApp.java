@@ -16,6 +16,7 @@ import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.env.Environment;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.annotation.Scheduled;
 
@@ -41,8 +42,8 @@ class TestApp {
   }
 
   @Bean
-  Events events() {
-    return new Events();
+  Events events(Environment environment) {
+    return new Events(environment);
   }
 
   @Bean
@@ -101,9 +102,18 @@ class TestApp {
     }
   }
 
-  /** Every leadership event this instance published, in order. */
+  /**
+   * Every leadership event this instance published, in order; on revoked, also whether this instance's own web
+   * server still answered a request (the candidate must leave before it stops taking requests).
+   */
   static class Events {
     final List<ApplicationEvent> seen = new CopyOnWriteArrayList<>();
+    final List<Integer> statusWhenRevoked = new CopyOnWriteArrayList<>();
+    private final Environment environment;
+
+    Events(Environment environment) {
+      this.environment = environment;
+    }
 
     @EventListener
     public void granted(LeadershipGrantedEvent e) {
@@ -113,6 +123,10 @@ class TestApp {
     @EventListener
     public void revoked(LeadershipRevokedEvent e) {
       seen.add(e);
+      String port = environment.getProperty("local.server.port");
+      if (port != null) {
+        statusWhenRevoked.add(Http.status(port, "/actuator/health/ping"));
+      }
     }
   }
 }
