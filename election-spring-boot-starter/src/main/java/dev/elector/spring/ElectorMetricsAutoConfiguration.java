@@ -6,6 +6,7 @@ import dev.elector.micrometer.ElectorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
@@ -16,9 +17,10 @@ import org.springframework.context.annotation.Bean;
  * observer meters of {@code elector.election}. Candidate ids are not tags (one time series per process would be
  * created); declare an {@link ElectorMetrics} bean of your own to change that.
  */
-@AutoConfiguration(after = ElectorAutoConfiguration.class,
+@AutoConfiguration(after = {ElectorAutoConfiguration.class, ElectorCandidateAutoConfiguration.class},
     afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
 @ConditionalOnClass({ElectorMetrics.class, MeterRegistry.class})
+@ConditionalOnBooleanProperty(name = "elector.enabled", matchIfMissing = true)
 @ConditionalOnBean({ElectionClient.class, MeterRegistry.class})
 public class ElectorMetricsAutoConfiguration {
 
