@@ -1,0 +1,189 @@
+package dev.elector.spring;
+
+import dev.elector.Candidate;
+import dev.elector.ElectionClient;
+import dev.elector.EndReason;
+import dev.elector.LeaderTask;
+import dev.elector.LeaderWork;
+import dev.elector.Leadership;
+import dev.elector.LeadershipListener;
+import dev.elector.Subscription;
+import java.util.ArrayList;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * This application's candidate in {@code elector.election}: it joins when the application context starts and leaves
+ * when it stops, and publishes {@link LeadershipGrantedEvent} and {@link LeadershipRevokedEvent}.
+ *
+ * <p><b>Phase.</b> {@link #PHASE} is {@code DEFAULT_PHASE - 512}. Lifecycles start in ascending and stop in
+ * descending phase order. Spring Boot starts the web server at {@code DEFAULT_PHASE - 2048} and begins its graceful
+ * shutdown (it stops taking new requests and waits for those in flight) at {@code DEFAULT_PHASE - 1024}. So the
+ * candidate joins only once the web server takes requests, and on shutdown it leaves, and its term has ended with
+ * every leader-only job stopped, <em>before</em> the web server stops taking requests: while the next leader takes
+ * over, this instance still answers, for example to say that it no longer leads. {@link #stop(Runnable)} is
+ * asynchronous ({@link Candidate#closeAsync()}); Spring waits for it up to
+ * {@code spring.lifecycle.timeout-per-shutdown-phase}.
+ *
+ * <p><b>Whole-term tasks.</b> Every bean of type {@link LeaderTask} runs for the length of each term of this
+ * candidate, through {@link LeaderWork} (task name: the bean's name): started on election, interrupted the moment the
+ * term ends, and known stopped (or reported as an overrun after {@code elector.job-stop-timeout}) before this bean's
+ * stop completes.
+ *
+ * <p>Events are published, in the order the candidate reported them, on one thread of this bean, never on the
+ * client's own threads: a slow event listener delays later events but never the election.
+ */
+public class ElectorCandidate implements SmartLifecycle, DisposableBean {
+  /** Joins after the web server starts; leaves before its graceful shutdown begins. */
+  public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
+
+  private final ElectionClient client;
+  private final String election;
+  private final String candidateId;
+  private final String data;
+  private final ApplicationEventPublisher publisher;
+  private final ObjectProvider<CandidateBinding> bindings;
+  private final Supplier<Map<String, LeaderTask>> tasks;
+  private final Duration jobStopTimeout;
+  private LeaderWork work;
+  private final List<Subscription> bound = new ArrayList<>();
+  private ExecutorService events;
+  private volatile Candidate candidate;
+
+  public ElectorCandidate(ElectionClient client, String election, String candidateId, String data,
+      ApplicationEventPublisher publisher, ObjectProvider<CandidateBinding> bindings,
+      Supplier<Map<String, LeaderTask>> tasks, Duration jobStopTimeout) {
+    this.client = client;
+    this.election = election;
+    this.candidateId = candidateId;
+    this.data = data;
+    this.publisher = publisher;
+    this.bindings = bindings;
+    this.tasks = tasks;
+    this.jobStopTimeout = jobStopTimeout;
+  }
+
+  /** The election's name. */
+  public String election() {
+    return election;
+  }
+
+  /** The candidate's id. */
+  public String candidateId() {
+    return candidateId;
+  }
+
+  /** The candidate while the context runs; empty before it starts and after it stops. */
+  public Optional<Candidate> candidate() {
+    return Optional.ofNullable(candidate);
+  }
+
+  /** The term this instance holds now, if it is still valid. */
+  public Optional<Leadership> validTerm() {
+    Candidate c = candidate;
+    return c == null ? Optional.empty() : c.leadership().filter(Leadership::isValid);
+  }
+
+  /** Whether this instance holds a valid term now. */
+  public boolean isLeader() {
+    return validTerm().isPresent();
+  }
+
+  @Override
+  public synchronized void start() {
+    if (candidate != null) {
+      return;
+    }
+    ExecutorService e = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "elector-events-" + election + "-" + candidateId);
+      t.setDaemon(true);
+      return t;
+    });
+    events = e;
+    candidate = client.election(election).candidate(candidateId).data(data).listener(e, new LeadershipListener() {
+      @Override
+      public void elected(Leadership term) {
+        publisher.publishEvent(new LeadershipGrantedEvent(ElectorCandidate.this, term));
+      }
+
+      @Override
+      public void revoked(Leadership term, EndReason reason) {
+        publisher.publishEvent(new LeadershipRevokedEvent(ElectorCandidate.this, term, reason));
+      }
+    }).join();
+    bindings.orderedStream().forEach(b -> bound.add(b.bind(candidate)));
+    Map<String, LeaderTask> all = tasks.get();
+    if (!all.isEmpty()) {
+      LeaderWork.Builder b = LeaderWork.on(candidate).stopTimeout(jobStopTimeout);
+      all.forEach(b::task);
+      work = b.start();
+    }
+  }
+
+  /** The {@link LeaderWork} running the {@link LeaderTask} beans while the context runs; empty without such beans. */
+  public Optional<LeaderWork> leaderWork() {
+    return Optional.ofNullable(work);
+  }
+
+  /** Leaves and waits until left; Spring itself calls {@link #stop(Runnable)}. */
+  @Override
+  public void stop() {
+    CountDownLatch left = new CountDownLatch(1);
+    stop(left::countDown);
+    try {
+      left.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public synchronized void stop(Runnable callback) {
+    Candidate c = candidate;
+    if (c == null) {
+      callback.run();
+      return;
+    }
+    candidate = null;
+    ExecutorService e = events;
+    // The revoked event of the last term is published before the context goes on stopping.
+    // Through LeaderWork, if any: its close waits for the whole-term tasks to stop.
+    CompletionStage<Void> closed = work == null ? c.closeAsync() : work.closeAsync();
+    work = null;
+    closed.whenComplete((v, x) -> e.execute(() -> {
+      e.shutdown();
+      callback.run();
+    }));
+  }
+
+  /**
+   * Detaches the bindings, once the whole context has stopped: a candidate's last callbacks may still be on their
+   * way when {@link Candidate#closeAsync()} completes, and the bindings must see them.
+   */
+  @Override
+  public synchronized void destroy() {
+    bound.forEach(Subscription::cancel);
+    bound.clear();
+  }
+
+  @Override
+  public boolean isRunning() {
+    return candidate != null;
+  }
+
+  @Override
+  public int getPhase() {
+    return PHASE;
+  }
+}
