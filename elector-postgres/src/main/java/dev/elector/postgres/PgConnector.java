@@ -26,6 +26,8 @@ final class PgConnector {
     properties.setProperty("loginTimeout", seconds);
     properties.setProperty("tcpKeepAlive", "true");
     properties.setProperty("ApplicationName", "elector");
+    // Of several hosts, only a primary: a standby refuses every write, so connecting to one could only fail later.
+    properties.setProperty("targetServerType", "primary");
   }
 
   /** The servers, for messages. */
