@@ -71,7 +71,7 @@ final class EtcdBackend implements ElectionBackend {
   /**
    * Requests (joins, reads, deletes) in flight per session; more wait in a queue on the loop. Thousands of
    * concurrent calls on the session's one HTTP/2 connection delay the lease renewals, which do not queue here, until
-   * the session is lost: 10,000 elections joined at once on one session used to expire it.
+   * the session is lost (10,000 elections joined at once on one session would expire it).
    */
   private static final int MAX_OPS_IN_FLIGHT = 32;
   /**
@@ -697,8 +697,8 @@ final class EtcdBackend implements ElectionBackend {
   /**
    * Deletes a key in the background until it is gone or its lease is (which takes the key with it); {@code fenced}
    * when the key's create may still be in flight (see {@link Enqueue}). One clean-up per key: a key already being
-   * cleaned up is not cleaned up twice (the engine retries failed removals, and each used to start another retry
-   * chain, which piled up behind a long partition), so the clean-ups pending never outnumber the session's keys.
+   * cleaned up is not cleaned up twice (the engine retries failed removals; a retry chain per call would pile up
+   * behind a long partition), so the clean-ups pending never outnumber the session's keys.
    * Retries back off up to {@link #MAX_BACKOFF_MILLIS}.
    */
   private void cleanUp(String key, long lease, boolean fenced) {
