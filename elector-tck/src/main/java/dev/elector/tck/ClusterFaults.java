@@ -88,7 +88,7 @@ public final class ClusterFaults {
   private ClusterFaults(Cluster cluster) {
     this.cluster = cluster;
     this.session = cluster.sessionTimeout();
-    this.recovery = session.plusSeconds(15);
+    this.recovery = TimeScale.apply(session.plusSeconds(15));
   }
 
   /** Runs the scenario and closes every candidate and client it made. */
@@ -184,7 +184,7 @@ public final class ClusterFaults {
       history.close(e.getKey(), e.getValue());
     }
     candidates.clear();
-    history.awaitQuiescence(Duration.ofSeconds(10));
+    history.awaitQuiescence(TimeScale.apply(Duration.ofSeconds(10)));
     List<History.TermRecord> terms = history.terms();
     long overlaps = history.violations().stream().filter(v -> v.startsWith("rule 1.1")).count();
     System.out.printf("%s faults: %d terms checked, %d resigns, overlaps=%d; leader again %.0f ms "

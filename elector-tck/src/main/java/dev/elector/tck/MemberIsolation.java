@@ -55,7 +55,7 @@ public final class MemberIsolation {
   private MemberIsolation(ClusterFaults.Cluster cluster) {
     this.cluster = cluster;
     this.session = cluster.sessionTimeout();
-    this.recovery = session.multipliedBy(2).plusSeconds(30);
+    this.recovery = TimeScale.apply(session.multipliedBy(2).plusSeconds(30));
   }
 
   /** Runs the scenario and closes every candidate and client it made; skipped if the cluster cannot isolate. */
@@ -86,7 +86,7 @@ public final class MemberIsolation {
       round(r, x, leaderMember);
     }
     loop.close();
-    history.awaitQuiescence(Duration.ofSeconds(10));
+    history.awaitQuiescence(TimeScale.apply(Duration.ofSeconds(10)));
     report();
     history.assertValid();
   }

@@ -99,7 +99,7 @@ public final class Soak {
   private Soak(Backend backend) {
     this.backend = backend;
     this.session = backend.sessionTimeout();
-    this.recovery = session.plusSeconds(15);
+    this.recovery = TimeScale.apply(session.plusSeconds(15));
   }
 
   /**
@@ -202,7 +202,7 @@ public final class Soak {
       history.close(c.getKey(), c.getValue());
     }
     candidates.clear();
-    history.awaitQuiescence(Duration.ofSeconds(15));
+    history.awaitQuiescence(TimeScale.apply(Duration.ofSeconds(15)));
     List<String> violations = history.violations();
     long overlaps = violations.stream().filter(v -> v.startsWith("rule 1.1")).count();
     System.out.printf("%s soak: seed=%d, %d candidates in %d elections on %d clients; faults injected %s; "

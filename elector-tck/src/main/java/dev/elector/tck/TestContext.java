@@ -274,36 +274,36 @@ final class TestContext implements AutoCloseable {
     }
   }
 
-  /** Time bounds derived from the fixture's session timeout. */
+  /** Time bounds derived from the fixture's session timeout, each stretched by {@link TimeScale}. */
   record Bounds(Duration sessionTimeout) {
     /** Rule 2.2: a planned handoff never waits for a session timeout. */
     Duration handoff() {
-      return sessionTimeout;
+      return TimeScale.apply(sessionTimeout);
     }
 
     /** Rule 2.1: someone leads; also a first election on a fresh client. */
     Duration election() {
-      return sessionTimeout.multipliedBy(2).plusSeconds(3);
+      return TimeScale.apply(sessionTimeout.multipliedBy(2).plusSeconds(3));
     }
 
     /** Rule 2.3: a crashed leader's successor within the session timeout plus this bound. */
     Duration failover() {
-      return sessionTimeout.plus(max(sessionTimeout, Duration.ofSeconds(5)));
+      return TimeScale.apply(sessionTimeout.plus(max(sessionTimeout, Duration.ofSeconds(5))));
     }
 
     /** Rules 2.4 and 2.5: recovery after expiry or healing, including reconnect and rejoin backoff. */
     Duration recovery() {
-      return sessionTimeout.multipliedBy(3).plusSeconds(5);
+      return TimeScale.apply(sessionTimeout.multipliedBy(3).plusSeconds(5));
     }
 
     /** Rule 1.4: a cut-off leader stops being valid by its deadline, at most this long after the cut. */
     Duration stepDown() {
-      return sessionTimeout.multipliedBy(2).plusSeconds(1);
+      return TimeScale.apply(sessionTimeout.multipliedBy(2).plusSeconds(1));
     }
 
     /** A single request against a live service. */
     Duration operation() {
-      return max(sessionTimeout, Duration.ofSeconds(5));
+      return TimeScale.apply(max(sessionTimeout, Duration.ofSeconds(5)));
     }
 
     private static Duration max(Duration a, Duration b) {
