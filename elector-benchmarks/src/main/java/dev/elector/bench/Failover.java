@@ -2,7 +2,7 @@ package dev.elector.bench;
 
 import dev.elector.bench.Contender.Member;
 import dev.elector.bench.Contender.Session;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

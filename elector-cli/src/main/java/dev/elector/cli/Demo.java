@@ -10,8 +10,8 @@ import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.Participant;
 import dev.elector.SessionState;
+import dev.elector.faultproxy.FaultProxy;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +71,7 @@ final class Demo implements AutoCloseable {
   /** One candidate with its own session, reached through its own cuttable proxies. */
   private final class Member implements LeadershipListener {
     final String id;
-    final List<CuttableProxy> proxies = new ArrayList<>();
+    final List<FaultProxy> proxies = new ArrayList<>();
     ElectionClient client;
     Candidate candidate;
     volatile boolean watched;
@@ -86,11 +86,9 @@ final class Demo implements AutoCloseable {
       if (canCut) {
         List<String> via = new ArrayList<>();
         for (String endpoint : config.endpoints()) {
-          int colon = endpoint.lastIndexOf(':');
-          CuttableProxy p = new CuttableProxy(
-              new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))));
+          FaultProxy p = FaultProxy.start(endpoint);
           proxies.add(p);
-          via.add(p.hostPort());
+          via.add(p.endpoint());
         }
         own = config.toBuilder().endpoints(via).build();
       }
@@ -146,18 +144,22 @@ final class Demo implements AutoCloseable {
 
     void cut() {
       watched = true;
-      proxies.forEach(CuttableProxy::cut);
+      proxies.forEach(FaultProxy::partition);
     }
 
     void heal() {
-      proxies.forEach(CuttableProxy::heal);
+      // Connections that lost their session are closed, so the client reconnects afresh rather than resuming them.
+      proxies.forEach(p -> {
+        p.dropConnections();
+        p.heal();
+      });
     }
 
     void close() {
       if (client != null) {
         client.close();
       }
-      proxies.forEach(CuttableProxy::close);
+      proxies.forEach(FaultProxy::close);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.elector.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.elector.faultproxy.FaultProxy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -232,8 +233,8 @@ class CampaignIT {
     // The trap records the stop in the same file, so the file's order is the order things happened.
     String script = "trap 'echo \"stop $ELECTOR_ID\" >> \"" + markers + "\"; exit 0' TERM; "
         + "echo \"start $ELECTOR_ID $ELECTOR_TOKEN $$\" >> '" + markers + "'; sleep 1000 & wait";
-    try (CuttableProxy proxy = new CuttableProxy(new java.net.InetSocketAddress("127.0.0.1", zk.port()))) {
-      String viaProxy = "zookeeper://" + proxy.hostPort() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s"
+    try (FaultProxy proxy = FaultProxy.start("127.0.0.1", zk.port())) {
+      String viaProxy = "zookeeper://" + proxy.endpoint() + "/cli-it?sessionTimeout=" + SESSION.toSeconds() + "s"
           + CONNECT;
       Elector first = start("p1", "campaign", "--connect", viaProxy, "--election", election, "--id", "p1", "--",
           "sh", "-c", script);
@@ -242,7 +243,7 @@ class CampaignIT {
       await().atMost(PATIENCE).pollInterval(Duration.ofMillis(300)).until(() ->
           run("participants-p", "participants", "--connect", uri(), "--election", election).outLines().size() == 2);
 
-      proxy.cut();
+      proxy.partition();
       await().atMost(PATIENCE).until(() -> starts(markers).size() == 2);
       List<String> lines = Files.readAllLines(markers).stream().map(String::trim).toList();
       assertThat(lines.get(0)).startsWith("start p1 ");
@@ -252,6 +253,7 @@ class CampaignIT {
       // deadline), whichever comes first, stops it.
       assertThat(first.err()).containsPattern("(leadership (lost|no longer valid)|lease ran out).*: stopping COMMAND");
       assertThat(first.process().isAlive()).as("elector itself stays in the election").isTrue();
+      proxy.dropConnections(); // the cut connections end, as a real outage's would
       proxy.heal();
     }
   }

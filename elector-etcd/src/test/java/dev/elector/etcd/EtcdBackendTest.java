@@ -16,7 +16,7 @@ import dev.elector.spi.HeadWatch;
 import dev.elector.spi.SessionEvent.Kind;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;

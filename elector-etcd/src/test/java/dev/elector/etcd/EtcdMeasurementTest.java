@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.elector.ClientConfig;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.Ticket;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.time.Duration;

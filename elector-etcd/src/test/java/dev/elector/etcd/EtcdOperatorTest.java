@@ -12,7 +12,7 @@ import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.Participant;
 import dev.elector.Subscription;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.time.Duration;

@@ -7,7 +7,7 @@ import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
 import dev.elector.Leadership;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

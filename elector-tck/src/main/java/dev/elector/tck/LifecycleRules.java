@@ -13,6 +13,7 @@ import dev.elector.InvalidInputException;
 import dev.elector.Leadership;
 import dev.elector.ProviderException;
 import dev.elector.SessionState;
+import dev.elector.faultproxy.FaultProxy;
 import dev.elector.tck.TckFixture.Capability;
 import java.time.Duration;
 import java.util.ArrayList;

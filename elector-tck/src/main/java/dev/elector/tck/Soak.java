@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.elector.Candidate;
 import dev.elector.ElectionClient;
 import dev.elector.Leadership;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -2,6 +2,7 @@ package dev.elector.tck;
 
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
+import dev.elector.faultproxy.FaultProxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;

@@ -3,6 +3,7 @@ package dev.elector.tck;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

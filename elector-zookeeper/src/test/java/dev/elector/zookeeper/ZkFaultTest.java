@@ -9,7 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.elector.ClientConfig;
 import dev.elector.spi.SessionEvent.Kind;
 import dev.elector.spi.Ticket;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -15,7 +15,7 @@ import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.EndReason;
 import dev.elector.spi.Ticket;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;

@@ -10,7 +10,7 @@ import dev.elector.ElectorTimeoutException;
 import dev.elector.LeaderTask;
 import dev.elector.LeaderWork;
 import dev.elector.Leadership;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletionException;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.elector.ClientConfig;
 import dev.elector.spi.SessionEvent;
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

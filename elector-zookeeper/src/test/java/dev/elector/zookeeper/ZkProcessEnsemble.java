@@ -1,6 +1,6 @@
 package dev.elector.zookeeper;
 
-import dev.elector.tck.FaultProxy;
+import dev.elector.faultproxy.FaultProxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

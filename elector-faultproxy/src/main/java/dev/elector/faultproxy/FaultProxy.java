@@ -1,4 +1,4 @@
-package dev.elector.tck;
+package dev.elector.faultproxy;
 
 import java.io.IOException;
 import java.io.InputStream;

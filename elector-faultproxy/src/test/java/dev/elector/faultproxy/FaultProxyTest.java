@@ -1,4 +1,4 @@
-package dev.elector.tck;
+package dev.elector.faultproxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
