@@ -18,7 +18,6 @@ import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
 import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,36 +27,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The backend at the SPI level against a real single-member etcd. */
 class EtcdBackendTest {
   private static final Duration TTL = Duration.ofSeconds(2);
   private static final Duration WAIT = Duration.ofSeconds(10);
-  static EtcdCluster etcd;
-  static Client admin;
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final String root = "/" + EtcdCluster.unique("t");
 
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-    admin = Client.builder().endpoints("http://" + etcd.endpoint(0)).build();
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (admin != null) {
-      admin.close();
-    }
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
 
   @AfterEach
   void closeAll() throws Exception {
@@ -103,14 +85,14 @@ class EtcdBackendTest {
   }
 
   private long keys(String election) throws Exception {
-    return admin.getKVClient().get(ByteSequence.from(root + "/" + election + "/", UTF_8),
+    return etcd.admin().getKVClient().get(ByteSequence.from(root + "/" + election + "/", UTF_8),
         GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(5, TimeUnit.SECONDS).getCount();
   }
 
   /** The tickets (SPEC rule 4.8) under {@code election}. */
   private long tickets(String election) throws Exception {
     String prefix = root + "/" + election + "/";
-    return admin.getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
+    return etcd.admin().getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
         .withKeysOnly(true).build()).get(5, TimeUnit.SECONDS).getKvs().stream()
         .filter(kv -> TicketNames.ticketName(kv.getKey().toString(UTF_8), prefix) != null).count();
   }
@@ -200,7 +182,7 @@ class EtcdBackendTest {
     CompletableFuture<Void> ha = a.awaitHead(ta).toCompletableFuture();
     long old = a.sessionId();
 
-    admin.getLeaseClient().revoke(old).get(5, TimeUnit.SECONDS);
+    etcd.admin().getLeaseClient().revoke(old).get(5, TimeUnit.SECONDS);
     Throwable t = failure(ha);
     assertThat(t).isInstanceOf(SessionLostException.class);
     assertThat(((SessionLostException) t).expired()).isTrue();
@@ -224,7 +206,7 @@ class EtcdBackendTest {
     CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
     await().atMost(WAIT).pollDelay(Duration.ofMillis(100)).until(() -> !hb.isDone());
 
-    admin.getKVClient().delete(ByteSequence.from(tb.key(), UTF_8)).get(5, TimeUnit.SECONDS);
+    etcd.admin().getKVClient().delete(ByteSequence.from(tb.key(), UTF_8)).get(5, TimeUnit.SECONDS);
     assertThat(failure(hb)).isInstanceOf(TicketLostException.class);
     await().atMost(WAIT).until(() -> rb.lost.contains(tb));
     // No phantom leadership: with the predecessor gone, the deleted ticket still does not lead.
@@ -238,7 +220,7 @@ class EtcdBackendTest {
     ElectionBackend a = connect(new Recorder());
     Ticket ta = get(a.enqueue("e", "a", new byte[0]));
     get(a.awaitHead(ta));
-    admin.getKVClient().delete(ByteSequence.from(ta.key(), UTF_8)).get(5, TimeUnit.SECONDS);
+    etcd.admin().getKVClient().delete(ByteSequence.from(ta.key(), UTF_8)).get(5, TimeUnit.SECONDS);
     // Whether the watch or the read sees it first, the answer is the same: not first in line.
     await().atMost(WAIT).untilAsserted(() ->
         assertThat(failure(a.awaitHead(ta))).isInstanceOf(TicketLostException.class));

@@ -16,25 +16,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Candidates and observers through the public API ({@link Elections#connect}) on a real etcd. */
 class EtcdElectionTest {
-  static EtcdCluster etcd;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private static String uri(String root) {
     return "etcd://" + etcd.endpoint(0) + "/" + root + "?sessionTimeout=2s&connectTimeout=3s";

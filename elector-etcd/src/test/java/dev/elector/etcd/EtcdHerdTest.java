@@ -10,9 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No herd (issue 15): a handoff wakes the successor's session only. Counted by the server: the watch events it sent
@@ -24,19 +23,7 @@ class EtcdHerdTest {
   private static final int SESSIONS = 4;
   private static final int CANDIDATES = 12;
   private static final int HANDOFFS = 6;
-  static EtcdCluster etcd;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   @Test
   void aHandoffSendsOneWatchEventNotOnePerSession() throws Exception {

@@ -17,9 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 12, finding 8: every candidate at the largest data allowed (512 KiB). The line with its values is larger
@@ -31,19 +30,7 @@ class EtcdLargeDataTest {
   private static final int MAX_DATA = 512 * 1024;
   private static final int CANDIDATES = Integer.getInteger("elector.etcd.largeData.candidates", 130);
   private static final Duration WAIT = Duration.ofSeconds(60);
-  static EtcdCluster etcd;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   @Test
   void aLineLargerThanOneAnswerIsStillReadByLeaderParticipantsAndObservers() throws Exception {

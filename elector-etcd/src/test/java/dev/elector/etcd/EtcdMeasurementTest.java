@@ -8,17 +8,15 @@ import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.Ticket;
 import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Measures, and prints, what the issue asks for: handoff latency (steady and churn), crash failover time against the
@@ -29,24 +27,7 @@ import org.junit.jupiter.api.Test;
 class EtcdMeasurementTest {
   private static final int HANDOFFS = 200;
   private static final Duration TTL = Duration.ofSeconds(2);
-  static EtcdCluster etcd;
-  static Client admin;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-    admin = Client.builder().endpoints("http://" + etcd.endpoint(0)).build();
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (admin != null) {
-      admin.close();
-    }
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private static ElectionBackend connect(String root, List<String> endpoints, Duration session) {
     ClientConfig c = ClientConfig.builder("etcd").endpoints(endpoints).root(root).sessionTimeout(session).build();
@@ -151,7 +132,7 @@ class EtcdMeasurementTest {
           long gone = -1;
           long end = System.nanoTime() + ttl.toNanos() + Duration.ofSeconds(5).toNanos();
           while (System.nanoTime() - end < 0) {
-            if (admin.getKVClient().get(key).get(2, TimeUnit.SECONDS).getKvs().isEmpty()) {
+            if (etcd.admin().getKVClient().get(key).get(2, TimeUnit.SECONDS).getKvs().isEmpty()) {
               gone = System.nanoTime();
               break;
             }

@@ -14,16 +14,14 @@ import dev.elector.Participant;
 import dev.elector.Subscription;
 import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What an operator (or another tool) does to Elector's keys with etcd's own client, on a real single-member etcd:
@@ -32,24 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class EtcdOperatorTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  static EtcdCluster etcd;
-  static Client admin;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-    admin = Client.builder().endpoints("http://" + etcd.endpoint(0)).build();
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (admin != null) {
-      admin.close();
-    }
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private static ElectionClient connect(String endpoint, String root) {
     return Elections.connect("etcd://" + endpoint + root + "?sessionTimeout=3s&connectTimeout=3s");
@@ -100,9 +81,9 @@ class EtcdOperatorTest {
         // Let b's wait settle on its predecessor (a read through 60 ms each way), so that the delete finds it
         // waiting: the fast path, the successor's quickest way to lead.
         Thread.sleep(500);
-        List<String> keys = EtcdFixture.ticketKeys(admin, root + "/" + election + "/", "a");
+        List<String> keys = EtcdFixture.ticketKeys(etcd.admin(), root + "/" + election + "/", "a");
         assertThat(keys).hasSize(1);
-        admin.getKVClient().delete(bytes(keys.get(0))).get(5, TimeUnit.SECONDS);
+        etcd.admin().getKVClient().delete(bytes(keys.get(0))).get(5, TimeUnit.SECONDS);
         boolean overlapped = oldValidAtElection.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         long elected = electedAt.get();
         await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> !ta.isValid());
@@ -165,8 +146,8 @@ class EtcdOperatorTest {
   void foreignKeysUnderAnElectionNeitherBlockNorAreListed() throws Exception {
     String root = "/" + EtcdCluster.unique("foreign");
     String prefix = root + "/e/";
-    admin.getKVClient().put(bytes(prefix + "operator-notes"), bytes("hello")).get(5, TimeUnit.SECONDS);
-    admin.getKVClient().put(bytes(prefix + "deeper/level"), bytes("x")).get(5, TimeUnit.SECONDS);
+    etcd.admin().getKVClient().put(bytes(prefix + "operator-notes"), bytes("hello")).get(5, TimeUnit.SECONDS);
+    etcd.admin().getKVClient().put(bytes(prefix + "deeper/level"), bytes("x")).get(5, TimeUnit.SECONDS);
     try (ElectionClient c = connect(etcd.endpoint(0), root)) {
       List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
       Subscription sub = c.election("e").observe(Runnable::run, seen::add);
@@ -177,8 +158,8 @@ class EtcdOperatorTest {
       assertThat(ids(c, "e")).containsExactly("a");
       assertThat(leader(c, "e")).map(Participant::candidateId).hasValue("a");
       // Written while a leads: still nothing.
-      admin.getKVClient().put(bytes(prefix + "late-note"), bytes("x")).get(5, TimeUnit.SECONDS);
-      admin.getKVClient().put(bytes(prefix + "0/nested"), bytes("x")).get(5, TimeUnit.SECONDS);
+      etcd.admin().getKVClient().put(bytes(prefix + "late-note"), bytes("x")).get(5, TimeUnit.SECONDS);
+      etcd.admin().getKVClient().put(bytes(prefix + "0/nested"), bytes("x")).get(5, TimeUnit.SECONDS);
       a.close();
       await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).isEmpty() && seen.size() >= 3);
       assertThat(seen).extracting(h -> h.map(Participant::candidateId).orElse("")).containsExactly("", "a", "");
@@ -195,7 +176,7 @@ class EtcdOperatorTest {
   void anUndecodableTicketHoldsItsPlaceAndIsListedByName() throws Exception {
     String root = "/" + EtcdCluster.unique("undecodable");
     String name = "7fffffff-" + java.util.UUID.randomUUID();
-    admin.getKVClient().put(bytes(root + "/e/" + name), bytes("not a ticket")).get(5, TimeUnit.SECONDS);
+    etcd.admin().getKVClient().put(bytes(root + "/e/" + name), bytes("not a ticket")).get(5, TimeUnit.SECONDS);
     try (ElectionClient c = connect(etcd.endpoint(0), root)) {
       List<Optional<Participant>> seen = new CopyOnWriteArrayList<>();
       Subscription sub = c.election("e").observe(Runnable::run, seen::add);
@@ -209,7 +190,7 @@ class EtcdOperatorTest {
       await().atMost(WAIT).until(() -> !seen.isEmpty());
       assertThat(seen.get(0)).map(Participant::candidateId).hasValue(name);
       assertThat(a.leadership()).isEmpty();
-      admin.getKVClient().delete(bytes(root + "/e/" + name)).get(5, TimeUnit.SECONDS);
+      etcd.admin().getKVClient().delete(bytes(root + "/e/" + name)).get(5, TimeUnit.SECONDS);
       a.awaitLeadership(Duration.ofSeconds(6));
       await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).map(Participant::candidateId)
           .equals(Optional.of("a")));

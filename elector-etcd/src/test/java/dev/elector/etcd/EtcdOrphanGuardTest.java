@@ -5,15 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.elector.spi.TicketCodec;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.options.GetOption;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 12, finding 6: a join whose answer was lost gives up and cleans its key up; the create may still commit
@@ -24,40 +22,23 @@ import org.junit.jupiter.api.Test;
  * one; the guard is what makes it harmless, so the guard is what is tested.)
  */
 class EtcdOrphanGuardTest {
-  static EtcdCluster etcd;
-  static Client admin;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-    admin = Client.builder().endpoints("http://" + etcd.endpoint(0)).build();
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (admin != null) {
-      admin.close();
-    }
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private static long keys(String prefix) throws Exception {
-    return admin.getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
+    return etcd.admin().getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
         .withCountOnly(true).build()).get(5, TimeUnit.SECONDS).getCount();
   }
 
   private static long ticketCount(String prefix) throws Exception {
-    return admin.getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
+    return etcd.admin().getKVClient().get(ByteSequence.from(prefix, UTF_8), GetOption.builder().isPrefix(true)
         .withKeysOnly(true).build()).get(5, TimeUnit.SECONDS).getKvs().stream()
         .filter(kv -> TicketNames.ticketName(kv.getKey().toString(UTF_8), prefix) != null).count();
   }
 
   @Test
   void aCreateThatArrivesAfterItsCleanUpDoesNotCommit() throws Exception {
-    KV kv = admin.getKVClient();
-    long lease = admin.getLeaseClient().grant(30).get(5, TimeUnit.SECONDS).getID();
+    KV kv = etcd.admin().getKVClient();
+    long lease = etcd.admin().getLeaseClient().grant(30).get(5, TimeUnit.SECONDS).getID();
     String prefix = "/" + EtcdCluster.unique("orphan") + "/e/";
     String key = prefix + TicketNames.create(lease);
     byte[] value = TicketCodec.encode("a", new byte[0]);
@@ -73,7 +54,7 @@ class EtcdOrphanGuardTest {
     assertThat(ticketCount(prefix)).isZero();
 
     // Once the lease is gone, a late create fails on the lease, and the guard went with the lease.
-    admin.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+    etcd.admin().getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
     try {
       assertThat(Enqueue.createTxn(kv, key, value, lease).get(5, TimeUnit.SECONDS).isSucceeded()).isFalse();
     } catch (ExecutionException e) {
@@ -84,15 +65,15 @@ class EtcdOrphanGuardTest {
 
   @Test
   void aCleanUpAfterTheCreateCommittedRemovesTheTicket() throws Exception {
-    KV kv = admin.getKVClient();
-    long lease = admin.getLeaseClient().grant(30).get(5, TimeUnit.SECONDS).getID();
+    KV kv = etcd.admin().getKVClient();
+    long lease = etcd.admin().getLeaseClient().grant(30).get(5, TimeUnit.SECONDS).getID();
     String prefix = "/" + EtcdCluster.unique("orphan") + "/e/";
     String key = prefix + TicketNames.create(lease);
     assertThat(Enqueue.createTxn(kv, key, TicketCodec.encode("a", new byte[0]), lease)
         .get(5, TimeUnit.SECONDS).isSucceeded()).isTrue();
     Enqueue.cleanUpTxn(kv, key, lease).get(5, TimeUnit.SECONDS);
     assertThat(ticketCount(prefix)).isZero();
-    admin.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+    etcd.admin().getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
     assertThat(keys(prefix)).isZero();
   }
 }

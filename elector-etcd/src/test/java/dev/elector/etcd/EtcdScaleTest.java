@@ -16,9 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 7's scale shapes, small enough for every build, as liveness checks (the timings are measured by
@@ -27,19 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class EtcdScaleTest {
   private static final int N = 2_000;
-  static EtcdCluster etcd;
-
-  @BeforeAll
-  static void startEtcd() {
-    etcd = EtcdCluster.start(1);
-  }
-
-  @AfterAll
-  static void stopEtcd() {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private static String uri(String root) {
     return "etcd://" + etcd.endpoint(0) + "/" + root + "?sessionTimeout=4s&connectTimeout=5s&operationTimeout=3s";
