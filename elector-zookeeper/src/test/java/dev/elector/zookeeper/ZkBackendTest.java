@@ -26,33 +26,22 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.zookeeper.ZKUtil;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The backend's primitives against a real in-process ZooKeeper server. */
 class ZkBackendTest {
-  private static ZkTestServer server;
+  @RegisterExtension static final SingleZk zk = new SingleZk();
   private static final AtomicInteger ROOTS = new AtomicInteger();
 
   private ZkFixture fx;
   private String root;
 
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTestServer.start();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
-
   @BeforeEach
   void setUp() {
-    fx = new ZkFixture(server);
+    fx = new ZkFixture(zk.server());
     root = "/backend-test-" + ROOTS.incrementAndGet();
   }
 
@@ -109,7 +98,7 @@ class ZkBackendTest {
   void closingTheLeadersBackendHandsOffAtOnce() throws Exception {
     // Long sessions make "at once" unmistakable: without the close, the successor would wait 8 s for the expiry.
     Duration session = Duration.ofSeconds(8);
-    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(session).build();
+    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder().sessionTimeout(session).build();
     ZkBackend a = fx.backend(config, new Recorder());
     ZkBackend b = fx.backend(config, new Recorder());
     Ticket ta = join(a, "e", "a");
@@ -212,7 +201,7 @@ class ZkBackendTest {
     Ticket ta2 = join(a, "e", "a2");
     CompletableFuture<Void> ha2 = head(a, ta2);
     long old = a.sessionId();
-    server.expire(old);
+    zk.server().expire(old);
     await(hb);
     assertThat(failure(ha2)).isInstanceOf(SessionLostException.class)
         .matches(e -> ((SessionLostException) e).expired());
@@ -302,7 +291,8 @@ class ZkBackendTest {
     List<ZkBackend> backends = new ArrayList<>();
     // Long sessions: listing a 1000-long line 1000 times keeps a loaded machine busy for a while, and a
     // 2 s session's read timeout would turn that into disconnects.
-    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(Duration.ofSeconds(20))
+    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder()
+        .sessionTimeout(Duration.ofSeconds(20))
         .build();
     for (int i = 0; i < 4; i++) {
       backends.add(fx.backend(config, new Recorder()));
@@ -341,7 +331,8 @@ class ZkBackendTest {
   void twoThousandJoiningCandidatesShareLineListings() throws Exception {
     List<ZkBackend> backends = new ArrayList<>();
     List<Recorder> recorders = new ArrayList<>();
-    ClientConfig config = ZkFixture.config(server.endpoint(), root).toBuilder().sessionTimeout(Duration.ofSeconds(20))
+    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder()
+        .sessionTimeout(Duration.ofSeconds(20))
         .build();
     int sessions = 4;
     for (int i = 0; i < sessions; i++) {
@@ -482,7 +473,7 @@ class ZkBackendTest {
     var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
     op.create(root, new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
     op.create(root + "/e", new byte[0], open, org.apache.zookeeper.CreateMode.PERSISTENT);
-    server.setChildVersion(root + "/e", Integer.MAX_VALUE - 1);
+    zk.server().setChildVersion(root + "/e", Integer.MAX_VALUE - 1);
     Recorder events = new Recorder();
     ZkBackend b = fx.backend(root, events);
     Ticket ta = join(b, "e", "a");
@@ -556,7 +547,7 @@ class ZkBackendTest {
 
   @Test
   void digestCredentialsGuardTheLineAndAnyoneMayReadIt() throws Exception {
-    ClientConfig app = ZkFixture.config(server.endpoint(), root).toBuilder().option("username", "app")
+    ClientConfig app = ZkFixture.config(zk.server().endpoint(), root).toBuilder().option("username", "app")
         .option("password", "s3cret-pw").build();
     ZkBackend a = fx.backend(app, new Recorder());
     ZkBackend sameUser = fx.backend(app, new Recorder());

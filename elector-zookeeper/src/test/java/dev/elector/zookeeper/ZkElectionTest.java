@@ -24,33 +24,22 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Candidates through the public API ({@link Elections#connect}) on the ZooKeeper backend. */
 class ZkElectionTest {
-  private static ZkTestServer server;
+  @RegisterExtension static final SingleZk zk = new SingleZk();
   private static final AtomicInteger ROOTS = new AtomicInteger();
   private final List<AutoCloseable> open = new ArrayList<>();
   private String uri;
 
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTestServer.start();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
-
   @BeforeEach
   void setUp() {
     // 6 s: long enough that a loaded machine does not suspend sessions in the middle of an assertion.
-    uri = "zookeeper://" + server.endpoint() + "/api-test-" + ROOTS.incrementAndGet() + "?sessionTimeout=6s";
+    uri = "zookeeper://" + zk.server().endpoint() + "/api-test-" + ROOTS.incrementAndGet() + "?sessionTimeout=6s";
   }
 
   @AfterEach
@@ -172,7 +161,7 @@ class ZkElectionTest {
     Leadership term = lead(ca);
     Candidate cb = b.election("exp").join("b");
     long old = a.sessionId();
-    server.expire(old);
+    zk.server().expire(old);
     // A forced expiry takes effect on the server before any client can know; it is complete once the client has
     // heard of it (its connection is closed right after), as a timed-out session is long before the server acts.
     await().atMost(Duration.ofSeconds(10))
@@ -204,7 +193,7 @@ class ZkElectionTest {
     Candidate y = b.election("ops").join("y");
     await().atMost(Duration.ofSeconds(10)).until(() -> y.state() == CandidateState.WAITING);
     String root = uri.substring(uri.indexOf('/', "zookeeper://".length()), uri.indexOf('?'));
-    try (ZkFixture fx = new ZkFixture(server)) {
+    try (ZkFixture fx = new ZkFixture(zk.server())) {
       org.apache.zookeeper.ZooKeeper op = fx.raw();
       String first = Listing.inLine(op.getChildren(root + "/ops", false)).get(0);
       op.delete(root + "/ops/" + first, -1);

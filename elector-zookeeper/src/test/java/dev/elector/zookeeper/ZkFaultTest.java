@@ -16,35 +16,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Crashes, partitions and dropped connections, through a TCP proxy between one client and the server. */
 class ZkFaultTest {
-  private static ZkTestServer server;
+  @RegisterExtension static final SingleZk zk = new SingleZk();
   private static final AtomicInteger ROOTS = new AtomicInteger();
 
   private ZkFixture fx;
   private FaultProxy proxy;
   private String root;
 
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTestServer.start();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
-
   @BeforeEach
   void setUp() {
-    fx = new ZkFixture(server);
-    proxy = FaultProxy.start("127.0.0.1", server.port());
+    fx = new ZkFixture(zk.server());
+    proxy = FaultProxy.start("127.0.0.1", zk.server().port());
     root = "/fault-test-" + ROOTS.incrementAndGet();
   }
 
@@ -95,7 +84,7 @@ class ZkFaultTest {
       if (d - deadline > 0) {
         deadline = d;
       }
-      if (!server.hasSession(id)) {
+      if (!zk.server().hasSession(id)) {
         expiredAt = System.nanoTime();
         break;
       }

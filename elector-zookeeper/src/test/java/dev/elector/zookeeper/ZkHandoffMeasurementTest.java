@@ -20,10 +20,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Measures handoff latency (close → successor elected) and crash failover time, and prints them. Timings are
@@ -35,21 +34,11 @@ import org.junit.jupiter.api.Test;
 @Tag("measurement")
 class ZkHandoffMeasurementTest {
   private static final int HANDOFFS = 250;
-  private static ZkTestServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTestServer.start();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @RegisterExtension static final SingleZk zk = new SingleZk();
 
   @Test
   void handoffOnCandidateCloseThroughThePublicApi() throws Exception {
-    String uri = "zookeeper://" + server.endpoint() + "/measure-api?sessionTimeout=4s";
+    String uri = "zookeeper://" + zk.server().endpoint() + "/measure-api?sessionTimeout=4s";
     try (ElectionClient x = Elections.connect(uri); ElectionClient y = Elections.connect(uri)) {
       ElectionClient[] clients = {x, y};
       CompletableFuture<Long>[] electedAt = newElected();
@@ -97,7 +86,7 @@ class ZkHandoffMeasurementTest {
 
   @Test
   void handoffOnRemoveAtTheSpi() throws Exception {
-    try (ZkFixture fx = new ZkFixture(server)) {
+    try (ZkFixture fx = new ZkFixture(zk.server())) {
       ZkBackend a = fx.backend("/measure-spi", new Recorder());
       ZkBackend b = fx.backend("/measure-spi", new Recorder());
       ZkBackend[] on = {a, b};
@@ -129,7 +118,8 @@ class ZkHandoffMeasurementTest {
   private void crashFailover(Duration session) throws Exception {
     long[] nanos = new long[3];
     for (int i = 0; i < nanos.length; i++) {
-      try (ZkFixture fx = new ZkFixture(server); FaultProxy proxy = FaultProxy.start("127.0.0.1", server.port())) {
+      try (ZkFixture fx = new ZkFixture(zk.server());
+          FaultProxy proxy = FaultProxy.start("127.0.0.1", zk.server().port())) {
         ClientConfig viaProxy = ZkFixture.config(proxy.endpoint(), "/measure-crash").toBuilder()
             .sessionTimeout(session).build();
         ZkBackend dying = fx.backend(viaProxy, new Recorder());

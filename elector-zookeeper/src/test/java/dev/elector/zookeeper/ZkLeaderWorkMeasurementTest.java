@@ -19,9 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Tag;
 
 /**
@@ -37,17 +36,7 @@ class ZkLeaderWorkMeasurementTest {
   /** The stubborn task's uninterruptible step: it checks its term only between steps. */
   private static final Duration STEP = Duration.ofMillis(1000);
   private static final Duration STOP_TIMEOUT = Duration.ofMillis(500);
-  private static ZkTestServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTestServer.start();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @RegisterExtension static final SingleZk zk = new SingleZk();
 
   /** One run of a task: when its term stopped being valid and when the task returned. */
   private static final class Probe {
@@ -134,7 +123,7 @@ class ZkLeaderWorkMeasurementTest {
 
   @Test
   void afterResign() throws Exception {
-    try (ElectionClient c = Elections.connect(uri(server.endpoint(), "measure-work"))) {
+    try (ElectionClient c = Elections.connect(uri(zk.server().endpoint(), "measure-work"))) {
       int n = 30;
       long[] linger = new long[n];
       long[] resign = new long[n];
@@ -163,7 +152,7 @@ class ZkLeaderWorkMeasurementTest {
       long[] linger = new long[n];
       long[] stepDown = new long[n];
       for (int i = 0; i < n; i++) {
-        try (FaultProxy proxy = FaultProxy.start("127.0.0.1", server.port());
+        try (FaultProxy proxy = FaultProxy.start("127.0.0.1", zk.server().port());
             ElectionClient c = Elections.connect(uri(proxy.endpoint(), "measure-cut"))) {
           Probe p = new Probe();
           Candidate cand = c.election("cut-" + honours + "-" + i).join("c");
