@@ -3,6 +3,7 @@ package dev.elector.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.elector.tck.Broken.Variant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.platform.engine.TestExecutionResult;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
  */
 class BrokenBackendsTest {
 
-  private static void assertFails(Variant variant, Class<?> area, String test, String rule) {
+  /** Runs {@code test} against {@code variant} and asserts it fails with a message starting with one of the rules. */
+  private static void assertFails(Variant variant, Class<?> area, String test, String rule, String... orRules) {
     BrokenKit.variant = variant;
     EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
         .selectors(DiscoverySelectors.selectNestedMethod(List.of(BrokenKit.class), area, test))
@@ -32,9 +34,13 @@ class BrokenBackendsTest {
         .as("%s against %s should fail, but: %s", test, variant, t.map(String::valueOf).orElse("no failure"))
         .isEqualTo(TestExecutionResult.Status.FAILED);
     assertThat(t).isPresent();
+    List<String> prefixes = new ArrayList<>(List.of("rule " + rule + ":"));
+    for (String r2 : orRules) {
+      prefixes.add("rule " + r2 + ":");
+    }
     assertThat(t.get().getMessage())
         .as("%s against %s failed with the wrong rule (%s)", test, variant, t.get())
-        .startsWith("rule " + rule + ":");
+        .satisfies(m -> assertThat(prefixes).anyMatch(m::startsWith));
     System.out.println(variant + " -> " + test + ": " + t.get().getMessage().lines().findFirst().orElse(""));
   }
 
@@ -280,11 +286,15 @@ class BrokenBackendsTest {
         "required_rule1_3_slowAnswersThenRequestsCut", "1.3");
   }
 
-  /** The kit's {@code required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder} fails a misordered shared read. */
+  /**
+   * The kit's {@code required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder} fails a misordered shared read: by
+   * rule 2.2 (the wrong one leads) or, when the misordered read reaches two waiters at once, by rule 1.1 (both
+   * believe they are first), whichever the run shows first.
+   */
   @Test
   void rule2_2_shouldFailBy_aLineMisorderedWithinOneSession() {
     assertFails(Variant.LINE_MISORDERED_IN_SESSION, ElectionTck.Adversarial.class,
-        "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2");
+        "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2", "1.1");
   }
 
   /**
