@@ -124,36 +124,40 @@ public final class LeaderWork implements AutoCloseable {
    * {@code stopTimeout} after its term ended. Idempotent.
    */
   public CompletionStage<Void> closeAsync() {
-    synchronized (this) {
-      closed = true;
-    }
-    stopCallersRun(runs());
+    beginClose();
     Thread caller = Thread.currentThread();
     return candidate.closeAsync()
         .handle((v, e) -> null)
         .thenCompose(v -> awaitStopped(runs(), "close", caller))
-        .whenComplete((v, e) -> {
-          subscription.cancel();
-          timer.shutdown();
-        });
+        .whenComplete((v, e) -> endClose());
   }
 
   /** {@link #closeAsync()}, waiting for the candidate as {@link Candidate#close()} does, then for the tasks. */
   @Override
   public void close() {
-    synchronized (this) {
-      closed = true;
-    }
-    stopCallersRun(runs());
+    beginClose();
     candidate.close();
     try {
       awaitStopped(runs(), "close", Thread.currentThread()).toCompletableFuture().join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof ElectorException x ? x : e;
     } finally {
-      subscription.cancel();
-      timer.shutdown();
+      endClose();
     }
+  }
+
+  /** No term starts runs from now on; a task closing its own work stops its own run first. */
+  private void beginClose() {
+    synchronized (this) {
+      closed = true;
+    }
+    stopCallersRun(runs());
+  }
+
+  /** Once every run has been awaited: no more events, and the timer's thread ends. */
+  private void endClose() {
+    subscription.cancel();
+    timer.shutdown();
   }
 
   /**
