@@ -38,12 +38,26 @@ class ZkEnsembleFaultTest {
 
   @Test
   void leaderFollowerAndQuorumLossKeepOneLeaderAndRecover() throws Exception {
-    ClusterFaults.run(cluster());
+    withMemberLogs(() -> ClusterFaults.run(cluster()));
   }
 
   @Test
   void anIsolatedMembersLeaderEndsBeforeItsSuccessorStarts() throws Exception {
-    MemberIsolation.run(cluster());
+    withMemberLogs(() -> MemberIsolation.run(cluster()));
+  }
+
+  /** A failed scenario carries the end of every member's log, taken before the ensemble is stopped and deleted. */
+  private void withMemberLogs(Scenario scenario) throws Exception {
+    try {
+      scenario.run();
+    } catch (AssertionError | Exception e) {
+      e.addSuppressed(new AssertionError("ZooKeeper members' logs:" + ensemble.logTails()));
+      throw e;
+    }
+  }
+
+  private interface Scenario {
+    void run() throws Exception;
   }
 
   private ClusterFaults.Cluster cluster() {

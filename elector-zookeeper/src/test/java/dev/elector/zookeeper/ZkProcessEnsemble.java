@@ -27,9 +27,11 @@ import java.util.stream.Stream;
  * <p>Every peer link goes through a {@link FaultProxy}: member {@code i}'s config lists every other member {@code j}
  * at the addresses of proxies that forward to {@code j}'s quorum and election ports (one pair of proxies per ordered
  * pair of members), so {@link #isolate(int)} can cut all peer traffic of one member while its clients stay connected
- * to it. A follower reaches the leader's quorum port through the address in its own config, so the quorum cut is
- * complete; election connections may be re-made to the address a peer advertises (its real port), which only lets an
- * isolated member vote, never follow.
+ * to it. A follower reaches the leader's quorum port through the address in its own config. Election connections go
+ * through an {@link ElectionAddressRelay} in front of the election proxy, which makes the address a member announces
+ * in the election handshake the reverse link's relay: without it, a member connects back to the real port of a
+ * member with a lower id, around the proxies, and an isolated member goes on winning elections the others cannot
+ * follow.
  */
 final class ZkProcessEnsemble implements AutoCloseable {
   private static final Duration START_WAIT = Duration.ofSeconds(60);
@@ -47,6 +49,8 @@ final class ZkProcessEnsemble implements AutoCloseable {
   private final Process[] processes;
   /** proxies[i][j]: member i's links to member j (quorum, election); null on the diagonal. */
   private final FaultProxy[][][] proxies;
+  /** relays[i][j]: member i's election link to member j, in front of proxies[i][j][1]; null on the diagonal. */
+  private final ElectionAddressRelay[][] relays;
   /** Kills the members if the test JVM exits without {@link #close()} (a run stopped midway, a surefire timeout). */
   private final Thread killer = new Thread(this::killAll, "zk-process-ensemble-killer");
 
@@ -57,6 +61,7 @@ final class ZkProcessEnsemble implements AutoCloseable {
     clientPorts = new int[n];
     processes = new Process[n];
     proxies = new FaultProxy[n][n][];
+    relays = new ElectionAddressRelay[n][n];
     int[] ports = freePorts(3 * n);
     for (int i = 0; i < n; i++) {
       clientPorts[i] = ports[3 * i];
@@ -66,6 +71,14 @@ final class ZkProcessEnsemble implements AutoCloseable {
         if (i != j) {
           proxies[i][j] = new FaultProxy[] {FaultProxy.start("127.0.0.1", ports[3 * j + 1]),
               FaultProxy.start("127.0.0.1", ports[3 * j + 2])};
+          relays[i][j] = ElectionAddressRelay.start(proxies[i][j][1].port());
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        if (i != j) {
+          relays[i][j].announce(relays[j][i].port()); // j connects back to i through j's own link to i
         }
       }
     }
@@ -88,7 +101,7 @@ final class ZkProcessEnsemble implements AutoCloseable {
           "maxClientCnxns=0"));
       for (int j = 0; j < n; j++) {
         int quorum = i == j ? ports[3 * j + 1] : proxies[i][j][0].port();
-        int election = i == j ? ports[3 * j + 2] : proxies[i][j][1].port();
+        int election = i == j ? ports[3 * j + 2] : relays[i][j].port();
         lines.add("server." + (j + 1) + "=127.0.0.1:" + quorum + ":" + election);
       }
       Files.writeString(dir.resolve("zoo-" + (i + 1) + ".cfg"), String.join("\n", lines) + "\n");
@@ -232,15 +245,22 @@ final class ZkProcessEnsemble implements AutoCloseable {
         return;
       }
       if (System.nanoTime() - end > 0) {
-        StringBuilder logs = new StringBuilder();
-        for (int i = 0; i < processes.length; i++) {
-          logs.append("\n--- member ").append(i + 1).append(": ").append(tail(i));
-        }
         throw new IllegalStateException("ZooKeeper ensemble: only " + serving + " of " + expected
-            + " members serving after " + START_WAIT + logs);
+            + " members serving after " + START_WAIT + logTails());
       }
       Thread.sleep(50);
     }
+  }
+
+  /** The end of every member's log, each under a "--- member N (mode)" line: what a failed scenario reports. */
+  String logTails() {
+    StringBuilder logs = new StringBuilder();
+    for (int i = 0; i < processes.length; i++) {
+      String mode = processes[i] == null ? "stopped" : mode(i);
+      logs.append("\n--- member ").append(i + 1).append(" (").append(mode.isEmpty() ? "not serving" : mode)
+          .append("): ").append(tail(i));
+    }
+    return logs.toString();
   }
 
   private String tail(int i) {
@@ -303,6 +323,13 @@ final class ZkProcessEnsemble implements AutoCloseable {
       Runtime.getRuntime().removeShutdownHook(killer);
     } catch (IllegalStateException | IllegalArgumentException shuttingDownOrNotAdded) {
       // The hook is running now, or start() failed before adding it.
+    }
+    for (ElectionAddressRelay[] row : relays) {
+      for (ElectionAddressRelay r : row) {
+        if (r != null) {
+          r.close();
+        }
+      }
     }
     for (FaultProxy[][] row : proxies) {
       for (FaultProxy[] pair : row) {
