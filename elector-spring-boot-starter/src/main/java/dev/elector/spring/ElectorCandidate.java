@@ -42,7 +42,9 @@ import org.springframework.context.SmartLifecycle;
  * stop completes.
  *
  * <p>Events are published, in the order the candidate reported them, on one thread of this bean, never on the
- * client's own threads: a slow event listener delays later events but never the election.
+ * client's own threads: a slow event listener delays later events but never the election. Every
+ * {@link LeadershipGrantedEvent} is followed by its {@link LeadershipRevokedEvent} before {@link #stop(Runnable)}
+ * reports the candidate stopped, however slow the listeners are.
  */
 public class ElectorCandidate implements SmartLifecycle, DisposableBean {
   /** Joins after the web server starts; leaves before its graceful shutdown begins. */
@@ -58,7 +60,10 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
   private final Duration jobStopTimeout;
   private LeaderWork work;
   private final List<Subscription> bound = new ArrayList<>();
-  private ExecutorService events;
+  /** Publishes the events; one for the bean's life (restarts included), shut down by {@link #destroy()}. */
+  private final ExecutorService events;
+  /** The listener of the current candidate; null while stopped. */
+  private Relay relay;
   private volatile Candidate candidate;
 
   public ElectorCandidate(ElectionClient client, String election, String candidateId, String data,
@@ -72,6 +77,11 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     this.bindings = bindings;
     this.tasks = tasks;
     this.jobStopTimeout = jobStopTimeout;
+    this.events = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "elector-events-" + election + "-" + candidateId);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** The election's name. */
@@ -105,23 +115,8 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     if (candidate != null) {
       return;
     }
-    ExecutorService e = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "elector-events-" + election + "-" + candidateId);
-      t.setDaemon(true);
-      return t;
-    });
-    events = e;
-    candidate = client.election(election).candidate(candidateId).data(data).listener(e, new LeadershipListener() {
-      @Override
-      public void elected(Leadership term) {
-        publisher.publishEvent(new LeadershipGrantedEvent(ElectorCandidate.this, term));
-      }
-
-      @Override
-      public void revoked(Leadership term, EndReason reason) {
-        publisher.publishEvent(new LeadershipRevokedEvent(ElectorCandidate.this, term, reason));
-      }
-    }).join();
+    relay = new Relay();
+    candidate = client.election(election).candidate(candidateId).data(data).listener(events, relay).join();
     bindings.orderedStream().forEach(b -> bound.add(b.bind(candidate)));
     Map<String, LeaderTask> all = tasks.get();
     if (!all.isEmpty()) {
@@ -156,25 +151,67 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
       return;
     }
     candidate = null;
-    ExecutorService e = events;
-    // The revoked event of the last term is published before the context goes on stopping.
+    Relay r = relay;
+    relay = null;
     // Through LeaderWork, if any: its close waits for the whole-term tasks to stop.
     CompletionStage<Void> closed = work == null ? c.closeAsync() : work.closeAsync();
     work = null;
-    closed.whenComplete((v, x) -> e.execute(() -> {
-      e.shutdown();
-      callback.run();
-    }));
+    // The context goes on stopping only once the last term's revoked event is published (see Relay).
+    closed.whenComplete((v, x) -> events.execute(() -> r.afterLastRevoked(callback)));
   }
 
   /**
-   * Detaches the bindings, once the whole context has stopped: a candidate's last callbacks may still be on their
-   * way when {@link Candidate#closeAsync()} completes, and the bindings must see them.
+   * Detaches the bindings and stops the event thread, once the whole context has stopped: a candidate's last
+   * callbacks may still be on their way when {@link Candidate#closeAsync()} completes, and the bindings must see
+   * them.
    */
   @Override
   public synchronized void destroy() {
     bound.forEach(Subscription::cancel);
     bound.clear();
+    events.shutdown();
+  }
+
+  /**
+   * Publishes one candidate's events, and runs the stop callback once that candidate's last term is revoked.
+   *
+   * <p>Confined to the {@link #events} thread. When the candidate's close completes, its last {@code revoked} is
+   * queued (SPEC rule 1.6), behind that term's {@code elected}, and the listener's queue has been handed to
+   * {@link #events} already (a queued {@code revoked} starts it); so the task {@link #stop(Runnable)} submits then
+   * runs after that {@code elected} has been published. If a term is open at that point, its {@code revoked} is still
+   * to come, and the callback waits for it.
+   */
+  private final class Relay implements LeadershipListener {
+    private boolean inTerm;
+    private Runnable onLastRevoked;
+
+    @Override
+    public void elected(Leadership term) {
+      inTerm = true;
+      publisher.publishEvent(new LeadershipGrantedEvent(ElectorCandidate.this, term));
+    }
+
+    @Override
+    public void revoked(Leadership term, EndReason reason) {
+      inTerm = false;
+      try {
+        publisher.publishEvent(new LeadershipRevokedEvent(ElectorCandidate.this, term, reason));
+      } finally {
+        Runnable r = onLastRevoked;
+        onLastRevoked = null;
+        if (r != null) {
+          r.run();
+        }
+      }
+    }
+
+    void afterLastRevoked(Runnable callback) {
+      if (inTerm) {
+        onLastRevoked = callback;
+      } else {
+        callback.run();
+      }
+    }
   }
 
   @Override

@@ -1,0 +1,103 @@
+package dev.elector.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.elector.Candidate;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ApplicationEvent;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.event.EventListener;
+
+/**
+ * A granted-event listener still running when the context stops the candidate: the candidate's close completes
+ * meanwhile, and the revoked event must still be published before the candidate reports itself stopped (the context
+ * then goes on stopping, for example the web server).
+ */
+class StopEventsTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @Test
+  void aSlowGrantedListenerStillSeesRevokedBeforeTheCandidateReportsStopped() throws Exception {
+    try (ConfigurableApplicationContext app = new SpringApplicationBuilder(SlowApp.class)
+        .web(WebApplicationType.NONE)
+        .properties("spring.main.banner-mode=off", "elector.connect=mem://stop-" + UUID.randomUUID() + "/app",
+            "elector.election=jobs", "elector.candidate-id=slow")
+        .run()) {
+      SlowGranted listener = app.getBean(SlowGranted.class);
+      assertThat(listener.inGranted.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("granted event published").isTrue();
+
+      // What the context's lifecycle processor does on close: stop, then go on once the callback has run.
+      List<Integer> eventsAtCallback = new CopyOnWriteArrayList<>();
+      CountDownLatch stopped = new CountDownLatch(1);
+      app.getBean(ElectorCandidate.class).stop(() -> {
+        eventsAtCallback.add(listener.seen.size());
+        stopped.countDown();
+      });
+      assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("stop callback run").isTrue();
+
+      assertThat(listener.failure).isEmpty();
+      assertThat(eventsAtCallback).as("events published when the candidate reported itself stopped")
+          .containsExactly(2);
+      assertThat(listener.seen.get(0)).isInstanceOf(LeadershipGrantedEvent.class);
+      assertThat(listener.seen.get(1)).isInstanceOfSatisfying(LeadershipRevokedEvent.class, revoked ->
+          assertThat(revoked.token()).isEqualTo(((LeadershipGrantedEvent) listener.seen.get(0)).token()));
+    }
+  }
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  static class SlowApp {
+    @Bean
+    SlowGranted slowGranted() {
+      return new SlowGranted();
+    }
+  }
+
+  /**
+   * Holds the event thread in the granted event until the candidate is being stopped and its close has completed:
+   * the revoked event is then queued behind this call.
+   */
+  static class SlowGranted {
+    final List<ApplicationEvent> seen = new CopyOnWriteArrayList<>();
+    final List<Throwable> failure = new CopyOnWriteArrayList<>();
+    final CountDownLatch inGranted = new CountDownLatch(1);
+
+    @EventListener
+    public void granted(LeadershipGrantedEvent e) {
+      seen.add(e);
+      ElectorCandidate bean = (ElectorCandidate) e.getSource();
+      try {
+        long end = System.nanoTime() + WAIT.toNanos();
+        Candidate c = null;
+        while (c == null && System.nanoTime() < end) { // join() returns after elected may already be queued
+          c = bean.candidate().orElse(null);
+          Thread.sleep(1);
+        }
+        inGranted.countDown();
+        while (bean.isRunning() && System.nanoTime() < end) {
+          Thread.sleep(1);
+        }
+        // The context's stop has begun the close; this call only waits for it (close is idempotent).
+        c.closeAsync().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      } catch (Exception | Error x) {
+        failure.add(x);
+      }
+    }
+
+    @EventListener
+    public void revoked(LeadershipRevokedEvent e) {
+      seen.add(e);
+    }
+  }
+}
