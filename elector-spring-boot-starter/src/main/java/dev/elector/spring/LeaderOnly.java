@@ -20,7 +20,10 @@ import java.lang.annotation.Target;
  * }
  * }</pre>
  *
- * <p>The method must return {@code void} or a reference type, and its bean must be proxyable (CGLIB: not final).
+ * <p>The method must return {@code void} or a reference type, and its bean must be proxyable (CGLIB: not final);
+ * startup fails naming the method or bean otherwise, also when the annotation is inherited from an interface or
+ * superclass method. Only calls through the bean reference Spring hands out are guarded: a call from another method
+ * of the same object ({@code this.report()}) bypasses the proxy and runs on every instance.
  * The check is made when the call starts; a term can end during the call, and the call is not interrupted: check
  * {@link dev.elector.Leadership#isValid()} between steps and fence writes with the token. For work that must stop the
  * moment the term ends, use {@link dev.elector.LeaderWork} (see the README). Without an {@link ElectorCandidate} (no

@@ -36,6 +36,27 @@ class LeaderOnlyRulesTest {
     }
   }
 
+  interface Job {
+    @LeaderOnly
+    void run();
+  }
+
+  /** Inherits @LeaderOnly from its interface, and is final: the proxy could not guard it. */
+  static class FinalImplementation implements Job {
+    @Override
+    public final void run() {}
+  }
+
+  /** Inherits @LeaderOnly from its interface. */
+  static class Implementation implements Job {
+    int runs;
+
+    @Override
+    public void run() {
+      runs++;
+    }
+  }
+
   private static AnnotationConfigApplicationContext context(Class<?> bean) {
     AnnotationConfigApplicationContext c = new AnnotationConfigApplicationContext();
     c.registerBean(LeaderOnlyPostProcessor.class);
@@ -56,6 +77,33 @@ class LeaderOnlyRulesTest {
     try (AnnotationConfigApplicationContext c = context(PrimitiveResult.class)) {
       assertThatThrownBy(c::refresh).isInstanceOf(BeanCreationException.class).rootCause()
           .hasMessageContaining("PrimitiveResult.count").hasMessageContaining("must return void or an object");
+    }
+  }
+
+  @Test
+  void aFinalMethodImplementingAnAnnotatedInterfaceMethodIsRejected() {
+    try (AnnotationConfigApplicationContext c = context(FinalImplementation.class)) {
+      assertThatThrownBy(c::refresh).isInstanceOf(BeanCreationException.class).rootCause()
+          .hasMessageContaining("FinalImplementation.run").hasMessageContaining("must not be final");
+    }
+  }
+
+  @Test
+  void anImplementationOfAnAnnotatedInterfaceMethodIsGuarded() {
+    try (AnnotationConfigApplicationContext c = context(Implementation.class)) {
+      c.refresh();
+      c.getBean(Job.class).run();
+      assertThat(c.getBean(Implementation.class).runs).isZero();
+    }
+  }
+
+  @Test
+  void aReadyMadeSingletonWithALeaderOnlyMethodFailsStartupNamingIt() {
+    try (AnnotationConfigApplicationContext c = new AnnotationConfigApplicationContext()) {
+      c.registerBean(LeaderOnlyPostProcessor.class);
+      c.getBeanFactory().registerSingleton("readyMade", new Guarded());
+      assertThatThrownBy(c::refresh).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("'readyMade'").hasMessageContaining("would run on every instance");
     }
   }
 
