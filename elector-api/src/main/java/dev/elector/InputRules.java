@@ -45,6 +45,20 @@ public final class InputRules {
   }
 
   /**
+   * Checks a {@link LeaderWork} stop timeout ({@link LeaderWork.Builder#stopTimeout}): positive.
+   *
+   * @param timeout the timeout
+   * @return {@code timeout}
+   * @throws InvalidInputException if it is null, zero or negative
+   */
+  public static Duration checkStopTimeout(Duration timeout) {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new InvalidInputException("stopTimeout", timeout, "must be positive");
+    }
+    return timeout;
+  }
+
+  /**
    * Checks a candidate's data against a client's limit ({@link ClientConfig#maxDataBytes()}).
    *
    * @param data the data

@@ -380,10 +380,7 @@ public final class LeaderWork implements AutoCloseable {
 
     @Override
     public Builder stopTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new InvalidInputException("stopTimeout", timeout, "must be positive");
-      }
-      this.stopTimeout = timeout;
+      this.stopTimeout = InputRules.checkStopTimeout(timeout);
       return this;
     }
 

@@ -30,11 +30,11 @@ public class ElectorAutoConfiguration {
   }
 
   /** Applies {@code check} to the property's value; a rejection names the property. */
-  static <T> T checked(String property, String value, Function<String, T> check) {
+  static <V, T> T checked(String property, V value, Function<V, T> check) {
     try {
       return check.apply(value);
     } catch (InvalidInputException e) {
-      throw new InvalidElectorPropertyException(property, value, e);
+      throw new InvalidElectorPropertyException(property, String.valueOf(value), e);
     }
   }
 }

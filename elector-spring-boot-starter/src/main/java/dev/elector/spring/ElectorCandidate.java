@@ -115,15 +115,32 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     if (candidate != null) {
       return;
     }
+    // The previous run's candidate has left and its last events are out (stop waited for them): detach its
+    // bindings before attaching the new ones, so restarts do not pile them up.
+    unbind();
     relay = new Relay();
-    candidate = client.election(election).candidate(candidateId).data(data).listener(events, relay).join();
-    bindings.orderedStream().forEach(b -> bound.add(b.bind(candidate)));
-    Map<String, LeaderTask> all = tasks.get();
-    if (!all.isEmpty()) {
-      LeaderWork.Builder b = LeaderWork.on(candidate).stopTimeout(jobStopTimeout);
-      all.forEach(b::task);
-      work = b.start();
+    Candidate c = client.election(election).candidate(candidateId).data(data).listener(events, relay).join();
+    try {
+      bindings.orderedStream().forEach(b -> bound.add(b.bind(c)));
+      Map<String, LeaderTask> all = tasks.get();
+      if (!all.isEmpty()) {
+        LeaderWork.Builder b = LeaderWork.on(c).stopTimeout(jobStopTimeout);
+        all.forEach(b::task);
+        work = b.start();
+      }
+    } catch (RuntimeException | Error e) {
+      // Nothing joined stays behind a failed start: leave, and detach what was attached.
+      c.close();
+      unbind();
+      relay = null;
+      throw e;
     }
+    candidate = c;
+  }
+
+  private void unbind() {
+    bound.forEach(Subscription::cancel);
+    bound.clear();
   }
 
   /** The {@link LeaderWork} running the {@link LeaderTask} beans while the context runs; empty without such beans. */
@@ -167,8 +184,7 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
    */
   @Override
   public synchronized void destroy() {
-    bound.forEach(Subscription::cancel);
-    bound.clear();
+    unbind();
     events.shutdown();
   }
 

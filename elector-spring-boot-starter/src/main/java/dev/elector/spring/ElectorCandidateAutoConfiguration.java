@@ -7,6 +7,7 @@ import dev.elector.InputRules;
 import dev.elector.LeaderTask;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -36,8 +37,10 @@ public class ElectorCandidateAutoConfiguration {
     String id = properties.getCandidateId() == null ? defaultCandidateId()
         : checked("elector.candidate-id", properties.getCandidateId(), InputRules::checkCandidateId);
     String election = checked("elector.election", properties.getElection(), InputRules::checkElectionName);
+    Duration jobStopTimeout = checked("elector.job-stop-timeout", properties.getJobStopTimeout(),
+        InputRules::checkStopTimeout);
     return new ElectorCandidate(client, election, id, properties.getData(), publisher, bindings,
-        () -> beans.getBeansOfType(LeaderTask.class), properties.getJobStopTimeout());
+        () -> beans.getBeansOfType(LeaderTask.class), jobStopTimeout);
   }
 
   /** {@code <host name>-<process id>}: unique per process on a host, and says where the leader runs. */

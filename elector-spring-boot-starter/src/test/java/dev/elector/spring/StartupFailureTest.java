@@ -31,6 +31,17 @@ class StartupFailureTest {
   }
 
   @Test
+  void aNonPositiveJobStopTimeoutFailsStartupNamingTheProperty() {
+    String cluster = "stop-timeout-" + java.util.UUID.randomUUID();
+    Throwable failure = catchThrowable(() -> TestApp.start(false, "elector.connect=mem://" + cluster + "/app",
+        "elector.election=jobs", "elector.candidate-id=a", "elector.job-stop-timeout=0s"));
+
+    InvalidElectorPropertyException cause = find(failure, InvalidElectorPropertyException.class);
+    assertThat(cause.property()).isEqualTo("elector.job-stop-timeout");
+    assertThat(cause.getMessage()).contains("must be positive");
+  }
+
+  @Test
   void anUnreachableBackendFailsStartupWithinTheConnectTimeoutNamingTheProperty() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -1,14 +1,17 @@
 package dev.elector.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.elector.Candidate;
+import dev.elector.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
@@ -20,11 +23,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.event.EventListener;
 
 /**
- * A granted-event listener still running when the context stops the candidate: the candidate's close completes
- * meanwhile, and the revoked event must still be published before the candidate reports itself stopped (the context
- * then goes on stopping, for example the web server).
+ * The candidate bean's stop and start: a granted-event listener still running when the context stops the candidate
+ * (the candidate's close completes meanwhile, and the revoked event must still be published before the candidate
+ * reports itself stopped, as the context then goes on stopping, for example the web server); a restart detaches the
+ * previous run's bindings.
  */
-class StopEventsTest {
+class CandidateLifecycleTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @Test
@@ -55,12 +59,50 @@ class StopEventsTest {
     }
   }
 
+  @Test
+  void aRestartDetachesThePreviousRunsBindingsAndLeadsAgain() {
+    try (ConfigurableApplicationContext app = new SpringApplicationBuilder(SlowApp.class)
+        .web(WebApplicationType.NONE)
+        .properties("spring.main.banner-mode=off", "elector.connect=mem://restart-" + UUID.randomUUID() + "/app",
+            "elector.election=jobs", "elector.candidate-id=restarted", "slow-granted=false")
+        .run()) {
+      ElectorCandidate bean = app.getBean(ElectorCandidate.class);
+      CountingBinding binding = app.getBean(CountingBinding.class);
+      await().atMost(WAIT).until(bean::isLeader);
+      bean.stop();
+      assertThat(bean.isLeader()).isFalse();
+      bean.start();
+      await().atMost(WAIT).until(bean::isLeader);
+      assertThat(binding.binds.get()).isEqualTo(2);
+      assertThat(binding.cancels.get()).as("the first run's binding detached").isEqualTo(1);
+    }
+  }
+
   @SpringBootConfiguration
   @EnableAutoConfiguration
   static class SlowApp {
     @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "slow-granted",
+        matchIfMissing = true)
     SlowGranted slowGranted() {
       return new SlowGranted();
+    }
+
+    @Bean
+    CountingBinding countingBinding() {
+      return new CountingBinding();
+    }
+  }
+
+  /** Counts how often it is attached to a candidate and detached. */
+  static class CountingBinding implements CandidateBinding {
+    final AtomicInteger binds = new AtomicInteger();
+    final AtomicInteger cancels = new AtomicInteger();
+
+    @Override
+    public Subscription bind(Candidate candidate) {
+      binds.incrementAndGet();
+      return cancels::incrementAndGet;
     }
   }
 
