@@ -58,6 +58,11 @@ public final class HygieneWorkload implements AutoCloseable {
         }
       }
       w.awaitLeaders(wait);
+      // A resigned candidate's next ticket is written after its resign completes: wait until every one is in line,
+      // so that counts taken now see every candidate's ticket.
+      for (Candidate c : w.candidates) {
+        c.joined().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      }
       return w;
     } catch (Exception | Error e) {
       w.close();

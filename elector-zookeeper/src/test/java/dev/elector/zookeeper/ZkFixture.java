@@ -1,85 +1,192 @@
 package dev.elector.zookeeper;
 
 import dev.elector.ClientConfig;
-import dev.elector.spi.Ticket;
-import java.io.IOException;
+import dev.elector.ElectionClient;
+import dev.elector.SessionState;
+import dev.elector.spi.TicketCodec;
+import dev.elector.tck.TckFixture;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZKUtil;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 
-/** Shared helpers for the backend tests: configs, backends and a raw ZooKeeper client for the operator's view. */
-final class ZkFixture implements AutoCloseable {
-  static final Duration SESSION = Duration.ofSeconds(2);
-  static final Duration WAIT = Duration.ofSeconds(10);
+/**
+ * The TCK's view of ZooKeeper: a three-member in-process ensemble, 2 s sessions, server-side expiry, restart of the
+ * whole ensemble and of any one member, and an operator's raw ZooKeeper client for the {@code OPERATOR} hooks.
+ */
+final class ZkTckFixture implements TckFixture {
+  private static final Duration SESSION = Duration.ofSeconds(2);
+  private static final String ROOT = "/tck";
+  private ZkTestEnsemble server;
+  /** The operator's client, made on first use. */
+  private ZooKeeper operator;
 
-  final ZkTestServer server;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  ZkFixture(ZkTestServer server) {
-    this.server = server;
+  @Override
+  public void start() throws Exception {
+    server = ZkTestEnsemble.start(3);
   }
 
-  static ClientConfig config(String endpoint, String root) {
-    return ClientConfig.builder("zookeeper").endpoints(endpoint).root(root).sessionTimeout(SESSION)
+  @Override
+  public List<String> endpoints() {
+    return server.endpoints();
+  }
+
+  @Override
+  public ClientConfig config(List<String> endpoints) {
+    return ClientConfig.builder("zookeeper").endpoints(endpoints).root(ROOT).sessionTimeout(SESSION)
         .connectTimeout(Duration.ofSeconds(5)).operationTimeout(Duration.ofSeconds(5)).build();
   }
 
-  ZkBackend backend(String root, Recorder recorder) {
-    return backend(config(server.endpoint(), root), recorder);
+  @Override
+  public Duration sessionTimeout() {
+    return SESSION;
   }
 
-  ZkBackend backend(ClientConfig config, Recorder recorder) {
-    ZkBackend b = (ZkBackend) new ZooKeeperElectionProvider().connect(config, recorder);
-    closeables.add(b);
-    return b;
+  @Override
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER, Capability.OPERATOR);
   }
 
-  /** A plain ZooKeeper client, as an operator or another process would use. */
-  ZooKeeper raw() throws IOException, InterruptedException {
-    CountDownLatch up = new CountDownLatch(1);
-    ZooKeeper zk = new ZooKeeper(server.endpoint(), 10_000, e -> {
-      if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
-        up.countDown();
+  @Override
+  public int members() {
+    return server.size();
+  }
+
+  /** Stops the member and returns once the other two serve again (after a new leader election if it led). */
+  @Override
+  public void killMember(int i) throws Exception {
+    server.stopMember(i);
+    server.awaitQuorum(server.size() - 1);
+  }
+
+  @Override
+  public void restoreMember(int i) throws Exception {
+    server.startMember(i);
+    server.awaitQuorum(server.size());
+  }
+
+  /**
+   * Expires the session on the server and returns once the client has heard of it. A forced expiry acts on the
+   * server before any client can know (the server closes the connection right after); a session that times out on
+   * its own is past its client's deadline long before the server acts, so this is the same end state.
+   */
+  @Override
+  public void expireSession(ElectionClient client) throws Exception {
+    long id = client.sessionId();
+    server.expire(id);
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (client.sessionState() == SessionState.CONNECTED && client.sessionId() == id) {
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("client still on session 0x" + Long.toHexString(id) + " 10 s after expiry");
       }
-    });
-    if (!up.await(10, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("raw client did not connect");
+      Thread.sleep(5);
     }
-    closeables.add(zk::close);
-    return zk;
   }
 
-  void track(AutoCloseable c) {
-    closeables.add(c);
+  @Override
+  public void restart() throws Exception {
+    server.restart();
   }
 
-  static <T> T await(CompletionStage<T> stage) throws Exception {
-    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  /** Deletes every node of the election whose ticket data names {@code candidateId} (decoded as Elector wrote it). */
+  @Override
+  public void deleteTicket(String election, String candidateId) throws Exception {
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    List<String> children;
+    try {
+      children = zk.getChildren(parent, false);
+    } catch (KeeperException.NoNodeException e) {
+      return;
+    }
+    for (String name : children) {
+      if (!TicketNames.isTicketName(name)) {
+        continue; // not a ticket name (SPEC rule 4.8)
+      }
+      try {
+        byte[] data = zk.getData(parent + "/" + name, false, null);
+        if (candidateId.equals(TicketCodec.candidateId(data))) {
+          zk.delete(parent + "/" + name, -1);
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // Left meanwhile, or not written by Elector.
+      }
+    }
   }
 
-  static Ticket join(ZkBackend b, String election, String id) throws Exception {
-    return await(b.enqueue(election, id, id.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  /** A persistent node {@code name} under the election's node (made, with the root, as containers if missing). */
+  @Override
+  public void putForeignEntry(String election, String name, byte[] value) throws Exception {
+    if (name.isEmpty() || name.contains("/") || TicketNames.isTicketName(name)) {
+      throw new IllegalArgumentException("'" + name + "' is not a foreign node name: it must be one path segment "
+          + "and not a ticket name (<uuid>-n_<sequence>)");
+    }
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    for (String p : List.of(ROOT, parent)) {
+      try {
+        zk.create(p, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER);
+      } catch (KeeperException.NodeExistsException exists) {
+        // Made by Elector or an earlier call.
+      }
+    }
+    zk.create(parent + "/" + name, value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
   }
 
-  static CompletableFuture<Void> head(ZkBackend b, Ticket t) {
-    return b.awaitHead(t).toCompletableFuture();
+  /** Deletes the election's node and everything under it, tickets included (retried if a ticket lands meanwhile). */
+  @Override
+  public void deleteElection(String election) throws Exception {
+    ZooKeeper zk = operator();
+    String parent = ROOT + "/" + election;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        ZKUtil.deleteRecursive(zk, parent);
+        return;
+      } catch (KeeperException.NoNodeException gone) {
+        if (zk.exists(parent, false) == null) {
+          return;
+        }
+      } catch (KeeperException.NotEmptyException raced) {
+        if (attempt == 20) {
+          throw raced;
+        }
+      }
+    }
+  }
+
+  private synchronized ZooKeeper operator() throws Exception {
+    if (operator == null) {
+      CountDownLatch up = new CountDownLatch(1);
+      ZooKeeper zk = new ZooKeeper(String.join(",", server.endpoints()), 10_000, e -> {
+        if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+          up.countDown();
+        }
+      });
+      if (!up.await(10, TimeUnit.SECONDS)) {
+        zk.close();
+        throw new IllegalStateException("the operator's ZooKeeper client did not connect to " + server.endpoints());
+      }
+      operator = zk;
+    }
+    // The operator acts on the ensemble's latest state, whichever member it talks to.
+    operator.sync(ROOT, (rc, path, ctx) -> {}, null);
+    return operator;
   }
 
   @Override
   public void close() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      try {
-        closeables.get(i).close();
-      } catch (Exception e) {
-        // best effort: the server goes away next
-      }
+    if (operator != null) {
+      operator.close();
     }
-    closeables.clear();
+    if (server != null) {
+      server.close();
+    }
   }
 }
