@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** Candidate ids are stored as UTF-8: only ids that survive the round trip are accepted (SPEC rule 4.3). */
 class ChecksTest {
 
-  /** Two ids that differ only in a lone surrogate used to be accepted and stored as the same bytes ('?'). */
+  /** Two ids that differ only in a lone surrogate would be stored as the same bytes ('?'): one is refused. */
   @Test
   void loneSurrogatesInCandidateIdsAreRejectedBeforeAnyIo() {
     String a = "node-\uD800";

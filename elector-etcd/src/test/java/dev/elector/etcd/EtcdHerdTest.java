@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * No herd (issue 15): a handoff wakes the successor's session only. Counted by the server: the watch events it sent
+ * No herd: a handoff wakes the successor's session only. Counted by the server: the watch events it sent
  * ({@code etcd_debugging_mvcc_events_total}) from just before the leader leaves until its successor leads, which
  * covers every event of the delete (etcd sends them all as it applies the delete, before the successor can hear).
  */

@@ -104,8 +104,8 @@ class EngineCloseTest {
   }
 
   /**
-   * closeAsync() while the engine is held past the term's next deadline check: the term ends CLOSED. The check, run
-   * late, used to see the closing flag as a lapsed deadline and end the term DEADLINE_PASSED first.
+   * closeAsync() while the engine is held past the term's next deadline check: the term ends CLOSED, not
+   * DEADLINE_PASSED (a late check must not take the closing flag for a lapsed deadline).
    */
   @Test
   void closeAsyncWhileTheDeadlineCheckIsDueEndsTheTermClosed() throws Exception {
@@ -161,8 +161,8 @@ class EngineCloseTest {
 
   /**
    * The client closes while the engine is held: every term ends on the closing thread (invalid, ended, revoked), and
-   * the candidate reads CLOSED once the engine is released; closing used to drop the engine's queued work, so the
-   * term's ended() never completed and its listener never heard revoked.
+   * the candidate reads CLOSED once the engine is released. Closing must not drop the engine's queued work: the
+   * term's ended() would never complete and its listener never hear revoked.
    */
   @Test
   void clientCloseWhileTheEngineIsHeldEndsEveryTerm() throws Exception {
@@ -182,7 +182,7 @@ class EngineCloseTest {
 
   /**
    * client.close() called by a session listener on a direct executor, that is on the engine thread: it does the
-   * engine's part itself, the term ends, CLOSED is announced last; it used to wait on itself and drop all of it.
+   * engine's part itself (it must not wait on itself), the term ends, CLOSED is announced last.
    */
   @Test
   void clientCloseFromASessionListenerOnTheEngineThread() throws Exception {

@@ -331,8 +331,8 @@ class EngineOverMemTest {
 
   /**
    * A ticket lost, then the session suspended while the rejoin's backoff runs, then recovered (same session): the
-   * candidate rejoins. The backoff timer used to find the client suspended and do nothing, and RECOVERED restarted
-   * only SUSPENDED and JOINING candidates, so it stayed REJOINING for good. The backoff is random (up to 50 ms the
+   * candidate rejoins. Guards against a backoff timer that finds the client suspended and does nothing while
+   * RECOVERED restarts only SUSPENDED and JOINING candidates: the candidate would stay REJOINING for good. The backoff is random (up to 50 ms the
    * first time): the partition lands inside it in most of the 20 rounds.
    */
   @Test

@@ -66,8 +66,8 @@ class EngineThreadsTest {
   /**
    * A listener on a direct executor blocks the engine thread (its callback runs there, as the application asked);
    * another candidate's close() must still return with its term over: invalid, ended, and no later than the
-   * operation timeout. The engine used to end the term only on its own thread, so close() gave up waiting after the
-   * operation timeout and returned with isValid() still true.
+   * operation timeout. Guards against ending the term only on the engine thread: close() would then give up after
+   * the operation timeout and return with isValid() still true.
    */
   @Test
   void closeEndsItsTermOnTheClosingThreadWhileTheEngineThreadIsBusy() throws Exception {
@@ -147,7 +147,7 @@ class EngineThreadsTest {
   /**
    * Fifty terms end at once (the client closes) and every ended() continuation blocks for a while: they queue on
    * the callback pool's few threads instead of spawning a thread each, and none runs on the engine or backend thread
-   * (after the client closed they used to run inline there).
+   * (not even inline after the client has closed).
    */
   @Test
   void aBurstOfEndingTermsUsesABoundedPool() throws Exception {

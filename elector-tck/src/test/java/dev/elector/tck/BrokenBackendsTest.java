@@ -225,7 +225,7 @@ class BrokenBackendsTest {
     }
   }
 
-  // ---------------------------------------------------------------- issue 13: the adversarial scenarios
+  // ---------------------------------------------------------------- the adversarial scenarios
 
   /** Runs one test of the kit against {@code variant} and returns its result. */
   private static TestExecutionResult run(Variant variant, Class<?> area, String test) {
@@ -307,7 +307,7 @@ class BrokenBackendsTest {
         "required_rule1_2_tokensSurviveElectionDeletion", "1.2");
   }
 
-  // ---------------------------------------------------------------- issue 12
+  // ---------------------------------------------------------------- operator actions, engine threads, large lines, foreign entries
 
   /** The kit's {@code required_rule1_1_operatorDeletesTheLeadersTicket} fails a leader that outlives its ticket. */
   @Test
