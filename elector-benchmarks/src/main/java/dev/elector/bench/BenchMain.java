@@ -1,5 +1,6 @@
 package dev.elector.bench;
 
+import dev.elector.testservers.PostgresServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ public final class BenchMain {
     if (latency) {
       try (ZkProcess zk = new ZkProcess(Duration.ofSeconds(60));
            EtcdServer etcd = new EtcdServer(Duration.ofSeconds(30));
-           PgServer pg = new PgServer(Duration.ofSeconds(60))) {
+           PostgresServer pg = PostgresServer.start(true)) {
         zk.warmUp(plan.zkWarmUpRounds(), 2_000);
         machine.server("ZooKeeper", zk.pid());
         machine.server("etcd", etcd.pid());
@@ -135,7 +136,7 @@ public final class BenchMain {
 
   /** Floors, handoffs, failover and herd, on the shared servers (herd on ZooKeeper: a counting server of its own). */
   private static void latencyGroups(Options o, Plan plan, Results res, Machine machine, long seed, ZkProcess zk,
-      EtcdServer etcd, PgServer pg, Lineup l) throws Exception {
+      EtcdServer etcd, PostgresServer pg, Lineup l) throws Exception {
     if (o.runs("floors")) {
       section("round trips and floors");
       try (Machine.Phase p = machine.phase("floors")) {

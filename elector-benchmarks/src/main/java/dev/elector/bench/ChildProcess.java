@@ -1,7 +1,6 @@
 package dev.elector.bench;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,12 +47,6 @@ final class ChildProcess implements AutoCloseable {
       return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
     } catch (IOException e) {
       return "(no log: " + e + ")";
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

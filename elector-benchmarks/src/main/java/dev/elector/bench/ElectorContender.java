@@ -7,6 +7,7 @@ import dev.elector.Elections;
 import dev.elector.EndReason;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
+import dev.elector.testservers.PostgresServer;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,7 +75,7 @@ final class ElectorContender implements Contender {
    */
   static String uri(String scheme, String ep, String root) {
     if (scheme.equals("postgresql")) {
-      return "postgresql://" + ep + "/postgres/" + root.substring(1).replace('-', '_') + "?user=" + PgServer.USER
+      return "postgresql://" + ep + "/postgres/" + root.substring(1).replace('-', '_') + "?user=" + PostgresServer.USER
           + "&";
     }
     return scheme + "://" + ep + root + "?";

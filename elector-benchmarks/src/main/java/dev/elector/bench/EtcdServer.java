@@ -1,5 +1,6 @@
 package dev.elector.bench;
 
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -25,8 +26,8 @@ final class EtcdServer implements AutoCloseable {
     }
     try {
       Path dir = Files.createTempDirectory("elector-bench-etcd");
-      clientPort = ChildProcess.freePort();
-      int peerPort = ChildProcess.freePort();
+      clientPort = FreePorts.pick();
+      int peerPort = FreePorts.pick();
       String client = "http://127.0.0.1:" + clientPort;
       String peer = "http://127.0.0.1:" + peerPort;
       child = new ChildProcess(dir, "etcd.log", List.of(

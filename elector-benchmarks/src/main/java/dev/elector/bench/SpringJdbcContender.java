@@ -2,6 +2,7 @@ package dev.elector.bench;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.elector.testservers.PostgresServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +66,7 @@ final class SpringJdbcContender implements Contender {
   private HikariDataSource dataSource(String ep) {
     HikariConfig cfg = new HikariConfig();
     cfg.setPoolName("bench-spring-jdbc-" + POOLS.incrementAndGet());
-    cfg.setJdbcUrl(PgServer.jdbcUrl(ep) + "&socketTimeout=" + Math.max(1, ttl.toSeconds()) + "&connectTimeout=2");
+    cfg.setJdbcUrl(PostgresServer.jdbcUrl(ep) + "&socketTimeout=" + Math.max(1, ttl.toSeconds()) + "&connectTimeout=2");
     cfg.setMaximumPoolSize(8);
     cfg.setMinimumIdle(1);
     cfg.setConnectionTimeout(Math.max(250, ttl.toMillis()));

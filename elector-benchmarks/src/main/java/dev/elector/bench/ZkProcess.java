@@ -1,5 +1,6 @@
 package dev.elector.bench;
 
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,7 +33,7 @@ final class ZkProcess implements AutoCloseable {
   ZkProcess(Duration startTimeout) {
     try {
       Path dir = Files.createTempDirectory("elector-bench-zkp");
-      port = ChildProcess.freePort();
+      port = FreePorts.pick();
       Path cfg = dir.resolve("zoo.cfg");
       Files.writeString(cfg, String.join("\n",
           "tickTime=" + ZkServer.TICK_MS,

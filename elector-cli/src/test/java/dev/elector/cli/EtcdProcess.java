@@ -1,10 +1,10 @@
 package dev.elector.cli;
 
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +44,8 @@ final class EtcdProcess implements AutoCloseable {
     if (!Files.isExecutable(bin)) {
       throw new IllegalStateException("no etcd binary at " + bin + " (set ELECTOR_ETCD_BIN, or apt-get install etcd-server)");
     }
-    int client = freePort();
-    int peer = freePort();
+    int client = FreePorts.pick();
+    int peer = FreePorts.pick();
     Path shm = Path.of("/dev/shm");
     Path dir = Files.createTempDirectory(Files.isDirectory(shm) && Files.isWritable(shm) ? shm
         : Path.of(System.getProperty("java.io.tmpdir")), "elector-cli-etcd-");
@@ -82,12 +82,6 @@ final class EtcdProcess implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

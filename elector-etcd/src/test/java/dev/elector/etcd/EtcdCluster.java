@@ -1,10 +1,8 @@
 package dev.elector.etcd;
 
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +48,7 @@ final class EtcdCluster implements AutoCloseable {
       this.name = name;
       this.clientPort = clientPort;
       this.peerPort = peerPort;
-      this.metricsPort = freePort();
+      this.metricsPort = FreePorts.pick();
       this.dataDir = dataDir;
       this.log = log;
     }
@@ -119,7 +117,7 @@ final class EtcdCluster implements AutoCloseable {
         c.peerNet = new PeerNet(size);
       }
       for (int i = 0; i < size; i++) {
-        c.members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i), dir.resolve("m" + i + ".log")));
+        c.members.add(new Member("m" + i, FreePorts.pick(), FreePorts.pick(), dir.resolve("m" + i), dir.resolve("m" + i + ".log")));
       }
       for (int i = 0; i < size; i++) {
         c.launch(i);
@@ -147,23 +145,6 @@ final class EtcdCluster implements AutoCloseable {
     return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
-  private static final java.util.Set<Integer> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  /** A port free now and not handed out before in this JVM (the OS may offer a just-closed port again). */
-  private static int freePort() {
-    for (int i = 0; i < 100; i++) {
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        if (USED.add(s.getLocalPort())) {
-          return s.getLocalPort();
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    throw new IllegalStateException("no free loopback port found");
-  }
 
   private void launch(int i) {
     Member m = members.get(i);

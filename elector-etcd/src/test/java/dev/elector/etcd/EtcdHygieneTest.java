@@ -9,9 +9,6 @@ import dev.elector.Elections;
 import dev.elector.tck.HygieneWorkload;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Resource hygiene (issue 8): after clients with candidates, resigns and observers are closed, nothing they used is
+ * Resource hygiene: after clients with candidates, resigns and observers are closed, nothing they used is
  * left behind — no client thread in this JVM, no TCP connection to etcd's client port (counted on the server side
  * in {@code /proc/net/tcp}), no watcher ({@code etcd_debugging_mvcc_watcher_total} from etcd's metrics) and no
  * lease (the server's lease list).
@@ -152,20 +149,8 @@ class EtcdHygieneTest {
     return n;
   }
 
-  /** One HTTP/1.0 request on its own connection, closed before returning, so it is never counted. */
+  /** Through {@link EtcdHttp}: its connection is closed before returning, so it is never counted. */
   private String http(String method, String path, String body) throws IOException {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-      s.setSoTimeout(5000);
-      byte[] b = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
-      String head = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + b.length + "\r\n\r\n";
-      s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-      s.getOutputStream().write(b);
-      s.getOutputStream().flush();
-      String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      int split = reply.indexOf("\r\n\r\n");
-      return split < 0 ? reply : reply.substring(split + 4);
-    }
+    return EtcdHttp.request("127.0.0.1:" + port, method, path, body);
   }
 }

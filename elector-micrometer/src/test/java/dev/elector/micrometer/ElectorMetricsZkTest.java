@@ -6,16 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.elector.Candidate;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
+import dev.elector.testservers.InProcessZooKeeper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.File;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,37 +19,23 @@ import org.junit.jupiter.api.Test;
  */
 class ElectorMetricsZkTest {
   private static final Duration WAIT = Duration.ofSeconds(15);
-  private static Path dir;
-  private static ZooKeeperServer server;
-  private static ServerCnxnFactory factory;
+  private static InProcessZooKeeper server;
 
   @BeforeAll
   static void start() throws Exception {
-    System.setProperty("zookeeper.forceSync", "no");
-    dir = Files.createTempDirectory("elector-micrometer-zk-");
-    File data = dir.toFile();
-    server = new ZooKeeperServer(data, data, 200);
-    server.setMinSessionTimeout(400);
-    factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-    factory.startup(server);
+    server = InProcessZooKeeper.start();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (factory != null) {
-      factory.shutdown();
-    }
     if (server != null) {
-      server.shutdown();
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      server.close();
     }
   }
 
   @Test
   void metersCountTermsHandoffAndExpiryOnZooKeeper() throws Exception {
-    String uri = "zookeeper://127.0.0.1:" + factory.getLocalPort() + "/metrics?sessionTimeout=2s";
+    String uri = "zookeeper://" + server.endpoint() + "/metrics?sessionTimeout=2s";
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     ElectorMetrics metrics = ElectorMetrics.builder(registry).candidateIdTags(true).build();
     try (ElectionClient c1 = Elections.connect(uri); ElectionClient c2 = Elections.connect(uri)) {

@@ -2,6 +2,7 @@ package dev.elector.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.elector.testservers.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,12 +23,12 @@ import org.postgresql.PGNotification;
  */
 class PgSchemaNotifyTest {
   private static final String S = "notify_test";
-  private static PgTestServer server;
+  private static PostgresServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new PgTestServer();
-    try (Connection c = server.admin()) {
+    server = PostgresServer.start(false);
+    try (Connection c = PgAdmin.connect(server)) {
       new PgSchema(S).ensure(c);
     }
   }
@@ -44,9 +45,9 @@ class PgSchemaNotifyTest {
     List<Connection> clients = new ArrayList<>();
     List<Long> tokens = new ArrayList<>();
     List<Long> sessions = new ArrayList<>();
-    try (Connection admin = server.admin()) {
+    try (Connection admin = PgAdmin.connect(server)) {
       for (int i = 0; i < 5; i++) {
-        Connection c = server.admin();
+        Connection c = PgAdmin.connect(server);
         clients.add(c);
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN ch" + i);

@@ -3,6 +3,7 @@ package dev.elector.postgres;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.tck.TckFixture;
+import dev.elector.testservers.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -12,7 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Runs the TCK against a real PostgreSQL 15 ({@link PgTestServer}). Every client's schema is one fresh schema of
+ * Runs the TCK against a real PostgreSQL 15 ({@link PostgresServer}). Every client's schema is one fresh schema of
  * database {@code postgres}; operator actions and session expiry are SQL statements on a superuser connection
  * straight to the server, as {@code psql} would send them: expiring a session deletes its row, which is what the
  * database's reaping of an expired row does. A restart stops and starts the server on the same port and data.
@@ -21,7 +22,7 @@ final class PostgresFixture implements TckFixture {
   /** One schema for every client of this fixture: clients of one test must meet in the same elections. */
   final String schema = "tck_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
   private final Duration sessionTimeout;
-  PgTestServer server;
+  PostgresServer server;
 
   PostgresFixture(Duration sessionTimeout) {
     this.sessionTimeout = sessionTimeout;
@@ -29,7 +30,7 @@ final class PostgresFixture implements TckFixture {
 
   @Override
   public void start() throws Exception {
-    server = new PgTestServer();
+    server = PostgresServer.start(false);
   }
 
   @Override
@@ -41,7 +42,7 @@ final class PostgresFixture implements TckFixture {
   public ClientConfig config(List<String> endpoints) {
     return ClientConfig.builder("postgresql").endpoints(endpoints).root("/postgres/" + schema)
         .sessionTimeout(sessionTimeout).connectTimeout(Duration.ofSeconds(5)).operationTimeout(Duration.ofSeconds(3))
-        .option(PostgresElectionProvider.USER, PgTestServer.USER).build();
+        .option(PostgresElectionProvider.USER, PostgresServer.USER).build();
   }
 
   @Override
@@ -87,7 +88,7 @@ final class PostgresFixture implements TckFixture {
   }
 
   private void execute(String sql, Object... args) throws SQLException {
-    try (Connection c = server.admin(); PreparedStatement p = c.prepareStatement(sql)) {
+    try (Connection c = PgAdmin.connect(server); PreparedStatement p = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         p.setObject(i + 1, args[i]);
       }

@@ -10,6 +10,7 @@ import dev.elector.ElectionClient;
 import dev.elector.Elections;
 import dev.elector.Leadership;
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.PostgresServer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -29,13 +30,13 @@ import org.junit.jupiter.api.Test;
 class PostgresSecurityTest {
   private static final String SCHEMA = "sec";
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
-  private static PgTestServer server;
+  private static PostgresServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new PgTestServer();
-    try (ElectionClient owner = Elections.connect(config(server.endpoint(), PgTestServer.USER, null));
-        Connection admin = server.admin(); Statement s = admin.createStatement()) {
+    server = PostgresServer.start(false);
+    try (ElectionClient owner = Elections.connect(config(server.endpoint(), PostgresServer.USER, null));
+        Connection admin = PgAdmin.connect(server); Statement s = admin.createStatement()) {
       assertThat(owner.sessionId()).isNotZero(); // the owner's first connect created the schema
       for (String role : new String[] {"alice", "bob", "mallory"}) {
         s.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + role + "-secret-pw'");
@@ -101,7 +102,7 @@ class PostgresSecurityTest {
   }
 
   private static boolean sessionExists(long id) throws SQLException {
-    try (Connection c = server.admin();
+    try (Connection c = PgAdmin.connect(server);
         PreparedStatement p = c.prepareStatement("SELECT 1 FROM sec.sessions WHERE id = ?")) {
       p.setLong(1, id);
       return p.executeQuery().next();

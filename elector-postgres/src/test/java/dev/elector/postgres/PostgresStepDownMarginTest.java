@@ -8,6 +8,7 @@ import dev.elector.ElectionClient;
 import dev.elector.Elections;
 import dev.elector.Leadership;
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.PostgresServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,7 +33,7 @@ class PostgresStepDownMarginTest {
   void marginBetweenStepDownAndSuccessor() throws Exception {
     List<Long> margins = new ArrayList<>();
     List<Long> failovers = new ArrayList<>();
-    try (PgTestServer server = new PgTestServer()) {
+    try (PostgresServer server = PostgresServer.start(false)) {
       for (int i = 0; i < ROUNDS; i++) {
         try (FaultProxy proxy = FaultProxy.start(server.endpoint());
             ElectionClient oldClient = Elections.connect(config(proxy.endpoint()));
@@ -71,6 +72,6 @@ class PostgresStepDownMarginTest {
 
   private static ClientConfig config(String endpoint) {
     return ClientConfig.builder("postgresql").endpoints(endpoint).root("/postgres/margin")
-        .sessionTimeout(TIMEOUT).option(PostgresElectionProvider.USER, PgTestServer.USER).build();
+        .sessionTimeout(TIMEOUT).option(PostgresElectionProvider.USER, PostgresServer.USER).build();
   }
 }

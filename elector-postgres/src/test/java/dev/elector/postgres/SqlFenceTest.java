@@ -8,6 +8,7 @@ import dev.elector.ElectionClient;
 import dev.elector.Elections;
 import dev.elector.Leadership;
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,11 +24,11 @@ import org.junit.jupiter.api.Test;
  */
 class SqlFenceTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
-  private static PgTestServer server;
+  private static PostgresServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new PgTestServer();
+    server = PostgresServer.start(false);
   }
 
   @AfterAll
@@ -39,7 +40,7 @@ class SqlFenceTest {
 
   private static ClientConfig config(String endpoint) {
     return ClientConfig.builder("postgresql").endpoints(endpoint).root("/postgres/fence_elector")
-        .sessionTimeout(TIMEOUT).option(PostgresElectionProvider.USER, PgTestServer.USER).build();
+        .sessionTimeout(TIMEOUT).option(PostgresElectionProvider.USER, PostgresServer.USER).build();
   }
 
   private static void write(Connection c, String value) throws java.sql.SQLException {
@@ -52,7 +53,7 @@ class SqlFenceTest {
   @Test
   void aCutOffLeadersWriteIsRejectedAfterItsSuccessorWrote() throws Exception {
     SqlFence fence = new SqlFence("app", "fences");
-    try (Connection db = server.admin(); Statement s = db.createStatement()) {
+    try (Connection db = PgAdmin.connect(server); Statement s = db.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS app");
       s.execute("CREATE TABLE app.config (id int PRIMARY KEY, value text)");
       s.execute("INSERT INTO app.config VALUES (1, 'initial')");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.elector.ElectionClient;
 import dev.elector.EndReason;
 import dev.elector.micrometer.ElectorMetrics;
+import dev.elector.testservers.InProcessZooKeeper;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ class SpringZooKeeperTest {
 
   @BeforeAll
   static void startZooKeeper() throws Exception {
-    zk = new InProcessZooKeeper();
+    zk = InProcessZooKeeper.start();
   }
 
   @AfterAll
@@ -38,7 +39,7 @@ class SpringZooKeeperTest {
   }
 
   private ConfigurableApplicationContext start(String id, boolean web) {
-    ConfigurableApplicationContext c = TestApp.start(web, "elector.connect=" + zk.uri("/spring-it"),
+    ConfigurableApplicationContext c = TestApp.start(web, "elector.connect=zookeeper://" + zk.endpoint() + "/spring-it?sessionTimeout=4s",
         "elector.election=jobs", "elector.candidate-id=" + id, "elector.data=" + id + "-data");
     contexts.add(c);
     return c;

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.elector.Candidate;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
-import dev.elector.Elections;
 import dev.elector.Leadership;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Member faults on a real three-member cluster, every term recorded by {@link History}: kill the member that leads the
@@ -21,62 +20,16 @@ import java.util.OptionalInt;
  * stays leader past its session deadline); afterwards the election must recover by itself within the session timeout
  * plus 15 s. The history check (no overlap, tokens increasing, callbacks alternating) must pass at the end.
  *
- * <p>A backend's test starts the cluster, calls {@link #run(Cluster)} with its {@link Cluster} hooks and stops the
+ * <p>A backend's test starts its {@link TckFixture}, calls {@link #run(TckFixture)} with it and closes the
  * cluster afterwards. Failures are {@link AssertionError}s naming the rule.
  */
 public final class ClusterFaults {
   /** The size of the cluster the scenario needs. */
   public static final int MEMBERS = 3;
 
-  /** What the scenario needs from a backend's three-member cluster. Members are numbered 0 to 2. */
-  public interface Cluster {
-    /** The cluster's name in the printed line, e.g. {@code "etcd cluster"}. */
-    String name();
-
-    /** The configuration of the scenario's three clients: every member's endpoint, a short session timeout. */
-    ClientConfig config();
-
-    /** The session timeout of {@link #config()}; the scenario derives its bounds from it. */
-    Duration sessionTimeout();
-
-    /** The member that leads the cluster (by the service's own report), if one does now. */
-    OptionalInt leaderMember();
-
-    /** Stops member {@code i} abruptly. */
-    void killMember(int i) throws Exception;
-
-    /**
-     * Starts member {@code i} again with its data; returns once the members now running serve clients (with a quorum
-     * and a cluster leader whenever they form a majority).
-     */
-    void restoreMember(int i) throws Exception;
-
-    /**
-     * True if {@link #isolateMember(int)} works; the member-isolation scenario skips the cluster otherwise, naming
-     * the missing hook.
-     */
-    default boolean canIsolate() {
-      return false;
-    }
-
-    /**
-     * Cuts member {@code i} off from the other members (all peer traffic, both ways, connections kept open) while
-     * its clients stay connected to it: the member keeps accepting client connections and may answer reads until
-     * it notices it lost the cluster. Returns once the cut is in place.
-     */
-    default void isolateMember(int i) throws Exception {
-      throw new UnsupportedOperationException("isolateMember: " + name() + " cannot isolate a member");
-    }
-
-    /** Ends {@link #isolateMember(int)}; returns once the members now running serve clients with a quorum. */
-    default void rejoinMember(int i) throws Exception {
-      throw new UnsupportedOperationException("rejoinMember: " + name() + " cannot isolate a member");
-    }
-  }
-
   private static final String ELECTION = "cluster";
 
-  private final Cluster cluster;
+  private final TckFixture cluster;
   private final Duration session;
   /** Liveness bound for "a leader again": a session timeout for expiries plus room for a loaded machine. */
   private final Duration recovery;
@@ -85,14 +38,21 @@ public final class ClusterFaults {
   private final Map<String, Candidate> candidates = new LinkedHashMap<>();
   private HandoffLoop loop;
 
-  private ClusterFaults(Cluster cluster) {
+  private ClusterFaults(TckFixture cluster) {
     this.cluster = cluster;
     this.session = cluster.sessionTimeout();
     this.recovery = TimeScale.apply(session.plusSeconds(15));
   }
 
-  /** Runs the scenario and closes every candidate and client it made. */
-  public static void run(Cluster cluster) throws Exception {
+  /**
+   * Runs the scenario on a started fixture and closes every candidate and client it made; skipped (JUnit
+   * assumption, naming what is missing) unless the fixture declares {@link TckFixture.Capability#KILL_MEMBER} on
+   * {@value #MEMBERS} members.
+   */
+  public static void run(TckFixture cluster) throws Exception {
+    Assumptions.assumeTrue(cluster.capabilities().contains(TckFixture.Capability.KILL_MEMBER)
+        && cluster.members() == MEMBERS, () -> cluster.name() + " does not declare KILL_MEMBER on " + MEMBERS
+        + " members (members() is " + cluster.members() + "): the cluster-fault scenario cannot run");
     ClusterFaults scenario = new ClusterFaults(cluster);
     try {
       scenario.run();
@@ -107,9 +67,9 @@ public final class ClusterFaults {
   }
 
   private void run() throws Exception {
-    ClientConfig config = cluster.config();
+    ClientConfig config = cluster.config(cluster.endpoints());
     for (int i = 0; i < MEMBERS; i++) {
-      clients.add(Elections.connect(config));
+      clients.add(cluster.connect(config));
     }
     for (int i = 0; i < 4; i++) {
       String label = "c" + i;

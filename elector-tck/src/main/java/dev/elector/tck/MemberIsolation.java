@@ -6,7 +6,6 @@ import dev.elector.Candidate;
 import dev.elector.CandidateState;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
-import dev.elector.Elections;
 import dev.elector.Leadership;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +18,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * One member cut off from the rest of a three-member cluster while its clients stay connected to it (issue 12): the
+ * One member cut off from the rest of a three-member cluster while its clients stay connected to it: the
  * member may keep answering its clients until it notices, while the other members, which still form a quorum, expire
  * the sessions they stop hearing from and elect a successor. A leader whose client talks only to the cut-off member
  * must stop being valid before that successor's term begins (rule 1.1).
@@ -33,14 +32,14 @@ import org.junit.jupiter.api.Assumptions;
  * a term's last valid instant and its successor's start.
  *
  * <p>Rounds: {@value #DEFAULT_ROUNDS} by default (one of each kind), {@code -Delector.isolation.rounds=N} for more. A
- * cluster whose {@link ClusterFaults.Cluster#canIsolate()} is false is skipped (JUnit assumption) naming the hook.
+ * fixture without {@link TckFixture.Capability#ISOLATE_MEMBER} is skipped (JUnit assumption) naming it.
  */
 public final class MemberIsolation {
   /** Rounds by default: the cluster's leader member isolated once, a follower once. */
   public static final int DEFAULT_ROUNDS = 2;
   private static final String ELECTION = "isolation";
 
-  private final ClusterFaults.Cluster cluster;
+  private final TckFixture cluster;
   private final Duration session;
   /** Liveness bound: a session timeout, a member's own detection of the cut (its failure detector), and slack. */
   private final Duration recovery;
@@ -52,16 +51,21 @@ public final class MemberIsolation {
   private final List<Long> isolatedTerms = new ArrayList<>();
   private HandoffLoop loop;
 
-  private MemberIsolation(ClusterFaults.Cluster cluster) {
+  private MemberIsolation(TckFixture cluster) {
     this.cluster = cluster;
     this.session = cluster.sessionTimeout();
     this.recovery = TimeScale.apply(session.multipliedBy(2).plusSeconds(30));
   }
 
-  /** Runs the scenario and closes every candidate and client it made; skipped if the cluster cannot isolate. */
-  public static void run(ClusterFaults.Cluster cluster) throws Exception {
-    Assumptions.assumeTrue(cluster.canIsolate(), "ClusterFaults.Cluster.canIsolate() is false: " + cluster.name()
-        + " cannot isolate a member (isolateMember/rejoinMember), so the member-isolation scenario cannot run");
+  /**
+   * Runs the scenario on a started fixture and closes every candidate and client it made; skipped (JUnit
+   * assumption, naming the capability) unless the fixture declares {@link TckFixture.Capability#ISOLATE_MEMBER} on
+   * {@value ClusterFaults#MEMBERS} members.
+   */
+  public static void run(TckFixture cluster) throws Exception {
+    Assumptions.assumeTrue(cluster.capabilities().contains(TckFixture.Capability.ISOLATE_MEMBER)
+        && cluster.members() == ClusterFaults.MEMBERS, () -> cluster.name() + " does not declare ISOLATE_MEMBER on "
+        + ClusterFaults.MEMBERS + " members: the member-isolation scenario cannot run");
     MemberIsolation scenario = new MemberIsolation(cluster);
     try {
       scenario.run();
@@ -92,7 +96,7 @@ public final class MemberIsolation {
   }
 
   private void round(int r, int x, boolean leaderMember) throws Exception {
-    ClientConfig all = cluster.config();
+    ClientConfig all = cluster.config(cluster.endpoints());
     List<String> endpoints = all.endpoints();
     String labelX = "r" + r + "-x" + x;
     ElectionClient onX = connect(all.toBuilder().endpoints(List.of(endpoints.get(x))).build());
@@ -127,7 +131,7 @@ public final class MemberIsolation {
   }
 
   private ElectionClient connect(ClientConfig config) {
-    ElectionClient c = Elections.connect(config);
+    ElectionClient c = cluster.connect(config);
     clients.add(c);
     return c;
   }

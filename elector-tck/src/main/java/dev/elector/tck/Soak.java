@@ -8,13 +8,16 @@ import dev.elector.Leadership;
 import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A bounded soak for any TCP backend: several clients, each behind its own {@link FaultProxy}, hundreds of candidates
@@ -26,8 +29,10 @@ import java.util.concurrent.TimeUnit;
  * {@link #THREAD_BOUND}; once the clients are closed none of their threads may be left.
  *
  * <p>Short form by default ({@link #SHORT}, about 30 s of faults); the full form on demand with the system property
- * {@code -Delector.soak.duration=5m}, and {@code -Delector.soak.seed=N} to replay a run. A backend's test calls
- * {@link #run(Backend)} with its {@link Backend} hooks and stops its server afterwards.
+ * {@code -Delector.soak.duration=5m}, and {@code -Delector.soak.seed=N} to replay a run. A backend's test starts its
+ * {@link TckFixture} (a TCP fixture with {@link TckFixture.Capability#EXPIRE_SESSION}; the soak's clients go to its
+ * first endpoint, each through its own proxy, and {@link TckFixture#isClientThread} names the client library's
+ * threads for the leak checks), calls {@link #run(TckFixture)} and closes the fixture afterwards.
  */
 public final class Soak {
   /** System property: how long faults are injected ({@code 30s}, {@code 5m}, or ISO-8601 like {@code PT5M}). */
@@ -49,42 +54,7 @@ public final class Soak {
   /** Live threads allowed to be added between the two samples, cached-pool workers not counted. */
   public static final int THREAD_BOUND = 10;
 
-  /** What the soak needs from a backend. Every method is called from the soak's own thread. */
-  public interface Backend {
-    /** The backend's name in the printed lines, e.g. {@code "etcd"}. */
-    String name();
-
-    /** The service's client endpoint ({@code host:port}) that each client's {@link FaultProxy} forwards to. */
-    String endpoint();
-
-    /** The session timeout of the clients {@link #connect(String)} creates; the soak derives its bounds from it. */
-    Duration sessionTimeout();
-
-    /** Connects a client, rooted at a path of the backend's choice, to a single (proxy) endpoint. */
-    ElectionClient connect(String endpoint);
-
-    /**
-     * Expires a session on the server, as if it had timed out. Called only on a client that is cut off and whose
-     * terms are all invalid. Returns false if the server no longer had the session (it may expire on its own while
-     * the client is cut off).
-     */
-    boolean expireSession(long sessionId) throws Exception;
-
-    /**
-     * True for threads of a cached pool that the steady-phase thread count leaves out: such a pool starts a worker
-     * per concurrent task and lets it go when idle, so its size follows the recent burst of work, not a leak (the
-     * pool must still be gone after close, see {@link #isClientThread(String)}). The engine's
-     * {@code elector-callback-} workers are always left out.
-     */
-    default boolean isCachedPoolThread(String threadName) {
-      return false;
-    }
-
-    /** True for threads the client library owns; none may be left after every client is closed. */
-    boolean isClientThread(String threadName);
-  }
-
-  private final Backend backend;
+  private final TckFixture backend;
   private final Duration session;
   private final Duration recovery;
   private final History history = new History();
@@ -95,9 +65,11 @@ public final class Soak {
   private final Map<String, Integer> clientOf = new LinkedHashMap<>();
   private final Map<String, Integer> faults = new TreeMap<>();
   private final long[] healAt = new long[CLIENTS];
+  /** Threads alive before the soak made its clients (the fixture's own, an earlier test's). */
+  private final Set<Thread> preexisting = new HashSet<>();
   private int generation;
 
-  private Soak(Backend backend) {
+  private Soak(TckFixture backend) {
     this.backend = backend;
     this.session = backend.sessionTimeout();
     this.recovery = TimeScale.apply(session.plusSeconds(15));
@@ -107,7 +79,9 @@ public final class Soak {
    * Runs the soak against a running service with the duration and seed of {@link #duration()} and {@link #seed()},
    * and closes every candidate, client and proxy it made. Throws {@link AssertionError} on a broken rule or bound.
    */
-  public static void run(Backend backend) throws Exception {
+  public static void run(TckFixture backend) throws Exception {
+    Assumptions.assumeTrue(backend.tcp() && backend.capabilities().contains(TckFixture.Capability.EXPIRE_SESSION),
+        () -> backend.name() + " is not a TCP fixture with EXPIRE_SESSION: the soak cannot run");
     Soak soak = new Soak(backend);
     long seed = seed();
     try {
@@ -167,10 +141,11 @@ public final class Soak {
     String name = backend.name();
     System.out.printf("%s soak: seed=%d (replay with -D%s=%d), %s of faults%n", name, seed, SEED, seed, duration);
     Random random = new Random(seed);
+    preexisting.addAll(Thread.getAllStackTraces().keySet());
     for (int i = 0; i < CLIENTS; i++) {
-      FaultProxy p = FaultProxy.start(backend.endpoint());
+      FaultProxy p = FaultProxy.start(backend.endpoints().get(0));
       proxies.add(p);
-      clients.add(backend.connect(p.endpoint()));
+      clients.add(backend.connect(backend.config(List.of(p.endpoint()))));
     }
     for (int e = 0; e < ELECTIONS; e++) {
       for (int k = 0; k < PER_ELECTION; k++) {
@@ -333,9 +308,10 @@ public final class Soak {
       }
       Thread.sleep(5);
     }
-    boolean expired = backend.expireSession(sessionId);
+    // A no-op if the server expired the session on its own meanwhile (TckFixture.expireSession).
+    backend.expireSession(clients.get(client));
     proxies.get(client).heal();
-    return expired;
+    return true;
   }
 
   private void awaitEveryElectionLed(String when) throws InterruptedException {
@@ -370,8 +346,9 @@ public final class Soak {
         .filter(n -> !n.startsWith("elector-callback-") && !backend.isCachedPoolThread(n)).count();
   }
 
+  /** Client threads the soak's own clients started: threads alive before it made them are not theirs. */
   private long clientThreads() {
-    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> !preexisting.contains(t)).map(Thread::getName)
         .filter(n -> n.startsWith("elector-") || backend.isClientThread(n)).count();
   }
 

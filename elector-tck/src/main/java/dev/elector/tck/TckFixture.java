@@ -7,6 +7,7 @@ import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -41,7 +42,18 @@ public interface TckFixture extends AutoCloseable {
      * Act on the service's data as an operator with the service's own tool would: {@link #deleteTicket},
      * {@link #putForeignEntry} and {@link #deleteElection}, all under the root of {@link #config(List)}.
      */
-    OPERATOR
+    OPERATOR,
+    /**
+     * {@link #isolateMember(int)} and {@link #rejoinMember(int)}: cut one member of the cluster off from the other
+     * members while its clients stay connected to it ({@link MemberIsolation}); implies {@link #KILL_MEMBER}'s
+     * {@link #leaderMember()}.
+     */
+    ISOLATE_MEMBER
+  }
+
+  /** The fixture's name in the scenarios' printed lines, for example {@code "etcd (3 members)"}. */
+  default String name() {
+    return getClass().getSimpleName();
   }
 
   /** Starts the service. Called once, before the first test of the class. */
@@ -80,7 +92,8 @@ public interface TckFixture extends AutoCloseable {
 
   /**
    * Expires the client's session on the server, using {@link ElectionClient#sessionId()}, as if it had timed out.
-   * Returns once the server has expired it; must not wait for the client to hear of it. Needed for
+   * Returns once the server has expired it; must not wait for the client to hear of it. Does nothing if the server
+   * no longer has the session (it may have expired on its own while the client was cut off). Needed for
    * {@link Capability#EXPIRE_SESSION}.
    *
    * <p>When the kit can partition, it calls this only on a client it has cut off and whose candidates have stepped
@@ -102,14 +115,64 @@ public interface TckFixture extends AutoCloseable {
     return 1;
   }
 
-  /** Stops member {@code i} (0-based) of the cluster. Needed for {@link Capability#KILL_MEMBER}. */
+  /**
+   * Stops member {@code i} (0-based) of the cluster abruptly; returns once it is down (the others may still be
+   * electing a new cluster leader). Needed for {@link Capability#KILL_MEMBER}.
+   */
   default void killMember(int i) throws Exception {
     throw new UnsupportedOperationException("killMember: capability KILL_MEMBER not declared");
   }
 
-  /** Starts member {@code i} again. Needed for {@link Capability#KILL_MEMBER}. */
+  /**
+   * Starts member {@code i} again with its data; returns once the members now running serve clients (with a quorum
+   * and a cluster leader whenever they form a majority). Needed for {@link Capability#KILL_MEMBER}.
+   */
   default void restoreMember(int i) throws Exception {
     throw new UnsupportedOperationException("restoreMember: capability KILL_MEMBER not declared");
+  }
+
+  /**
+   * The member that leads the cluster now, by the service's own report (ZooKeeper's {@code srvr}, etcd's status),
+   * if one does. {@link ClusterFaults} and {@link MemberIsolation} kill or isolate it. Needed for
+   * {@link Capability#KILL_MEMBER} on a cluster of more than one member.
+   */
+  default OptionalInt leaderMember() {
+    return OptionalInt.empty();
+  }
+
+  /**
+   * Cuts member {@code i} off from the other members (all peer traffic, both ways, connections kept open) while its
+   * clients stay connected to it: the member keeps accepting client connections and may answer reads until it
+   * notices it lost the cluster. Returns once the cut is in place. Needed for {@link Capability#ISOLATE_MEMBER}.
+   */
+  default void isolateMember(int i) throws Exception {
+    throw new UnsupportedOperationException("isolateMember: capability ISOLATE_MEMBER not declared");
+  }
+
+  /**
+   * Ends {@link #isolateMember(int)}; returns once the members now running serve clients with a quorum. Needed for
+   * {@link Capability#ISOLATE_MEMBER}.
+   */
+  default void rejoinMember(int i) throws Exception {
+    throw new UnsupportedOperationException("rejoinMember: capability ISOLATE_MEMBER not declared");
+  }
+
+  /**
+   * True for threads the client library owns. {@link Soak} checks that none is left once every client is closed;
+   * a fixture that names none gets only Elector's own threads checked.
+   */
+  default boolean isClientThread(String threadName) {
+    return false;
+  }
+
+  /**
+   * True for threads of a cached pool that {@link Soak}'s steady-phase thread count leaves out: such a pool starts a
+   * worker per concurrent task and lets it go when idle, so its size follows the recent burst of work, not a leak
+   * (the pool must still be gone after close, see {@link #isClientThread(String)}). The engine's
+   * {@code elector-callback-} workers are always left out.
+   */
+  default boolean isCachedPoolThread(String threadName) {
+    return false;
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.elector.zookeeper;
+package dev.elector.testservers;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,25 +13,29 @@ import org.apache.zookeeper.server.ZooKeeperServer;
 
 /**
  * A real standalone ZooKeeper server in this JVM, on a free loopback port, with its data in a temporary directory
- * that {@link #close()} deletes. A short tick lets sessions of a couple of seconds exist and expire on time.
+ * that {@link #close()} deletes. A short tick lets sessions of a couple of seconds exist and expire on time. Needs
+ * {@code org.apache.zookeeper:zookeeper} on the class path (an optional dependency of this module) and, at run time,
+ * the two libraries ZooKeeper's server declares {@code provided} ({@code metrics-core}, {@code snappy-java}).
  */
-final class ZkTestServer implements AutoCloseable {
-  static final int TICK_MILLIS = 200;
+public final class InProcessZooKeeper implements AutoCloseable {
+  /** The server's tick: sessions from twice this up to a minute are granted as asked. */
+  public static final int TICK_MILLIS = 200;
 
   private final Path dir;
   private ZooKeeperServer server;
   private ServerCnxnFactory factory;
   private int port;
 
-  private ZkTestServer(Path dir) {
+  private InProcessZooKeeper(Path dir) {
     this.dir = dir;
   }
 
-  static ZkTestServer start() throws IOException, InterruptedException {
+  /** Starts a server on a free port of 127.0.0.1. */
+  public static InProcessZooKeeper start() throws IOException, InterruptedException {
     // No fsync per write: on a shared test machine it costs ~100 ms per transaction and would hide what the client
     // does. Production servers keep it on; the handoff numbers in the report say which setting they used.
     System.setProperty("zookeeper.forceSync", "no");
-    ZkTestServer s = new ZkTestServer(Files.createTempDirectory("elector-zk-"));
+    InProcessZooKeeper s = new InProcessZooKeeper(Files.createTempDirectory("elector-zk-"));
     s.startServer(0);
     return s;
   }
@@ -46,16 +50,17 @@ final class ZkTestServer implements AutoCloseable {
     port = factory.getLocalPort();
   }
 
-  String endpoint() {
+  /** {@code 127.0.0.1:port}. */
+  public String endpoint() {
     return "127.0.0.1:" + port;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** Expires the session from the server side, as if it timed out, and waits until it is gone. */
-  void expire(long sessionId) throws InterruptedException {
+  public void expire(long sessionId) throws InterruptedException {
     server.expire(sessionId);
     long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (server.getSessionTracker().isTrackingSession(sessionId)) {
@@ -71,17 +76,17 @@ final class ZkTestServer implements AutoCloseable {
    * many child creates and deletes would hold it: the next sequential child is numbered {@code cversion}. Reaching
    * 2^31 by creating children would take days; the server's own code does the rest.
    */
-  void setChildVersion(String path, int cversion) {
+  public void setChildVersion(String path, int cversion) {
     server.getZKDatabase().getDataTree().getNode(path).stat.setCversion(cversion);
   }
 
   /** True while the server holds the session. */
-  boolean hasSession(long sessionId) {
+  public boolean hasSession(long sessionId) {
     return server.getSessionTracker().isTrackingSession(sessionId);
   }
 
   /** Stops the server and starts it again on the same port with the same data. */
-  void restart() throws IOException, InterruptedException {
+  public void restart() throws IOException, InterruptedException {
     stopServer();
     startServer(port);
   }

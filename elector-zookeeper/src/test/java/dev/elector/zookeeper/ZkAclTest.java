@@ -12,6 +12,7 @@ import dev.elector.Elections;
 import dev.elector.InvalidInputException;
 import dev.elector.Participant;
 import dev.elector.spi.Ticket;
+import dev.elector.testservers.InProcessZooKeeper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -46,13 +47,13 @@ class ZkAclTest {
   private static final String WRONG_PW = "wrong-Pw-4410";
   private static final String ROOT = "/secured";
 
-  private ZkTestServer server;
-  private ZkFixture fx;
+  private InProcessZooKeeper server;
+  private ZkBackends fx;
 
   @BeforeEach
   void start() throws Exception {
-    server = ZkTestServer.start();
-    fx = new ZkFixture(server);
+    server = InProcessZooKeeper.start();
+    fx = new ZkBackends(server);
   }
 
   @AfterEach
@@ -62,7 +63,7 @@ class ZkAclTest {
   }
 
   private ClientConfig member(String user, String password, String groupPassword) {
-    return ZkFixture.config(server.endpoint(), ROOT).toBuilder().option("username", user).option("password", password)
+    return ZkBackends.config(server.endpoint(), ROOT).toBuilder().option("username", user).option("password", password)
         .option("group", "app").option("groupPassword", groupPassword).build();
   }
 
@@ -85,7 +86,7 @@ class ZkAclTest {
       a.awaitLeadership(Duration.ofSeconds(10));
       Candidate b = bob.election("e").join("b");
       // Every member reads the line and the leader.
-      await().atMost(ZkFixture.WAIT).until(() -> bob.election("e").participants().toCompletableFuture()
+      await().atMost(ZkBackends.WAIT).until(() -> bob.election("e").participants().toCompletableFuture()
           .get(5, TimeUnit.SECONDS).size() == 2);
       assertThat(bob.election("e").leader().toCompletableFuture().get(5, TimeUnit.SECONDS))
           .map(Participant::candidateId).contains("a");
@@ -128,7 +129,7 @@ class ZkAclTest {
       Candidate b = bob.election("h").join("b");
       b.awaitLeadership(Duration.ofSeconds(10));
       Candidate a = alice.election("h").join("a");
-      await().atMost(ZkFixture.WAIT).until(() -> alice.election("h").participants().toCompletableFuture()
+      await().atMost(ZkBackends.WAIT).until(() -> alice.election("h").participants().toCompletableFuture()
           .get(5, TimeUnit.SECONDS).size() == 2);
       b.resign().toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertThat(a.awaitLeadership(Duration.ofSeconds(10)).isValid()).isTrue();
@@ -142,14 +143,14 @@ class ZkAclTest {
     Capture capture = Capture.start();
     try {
       ZkBackend alice = fx.backend(member("alice", ALICE_PW, GROUP_PW), new Recorder());
-      Ticket ta = ZkFixture.join(alice, "e", "a");
-      ZkFixture.await(ZkFixture.head(alice, ta));
+      Ticket ta = ZkBackends.join(alice, "e", "a");
+      ZkBackends.await(ZkBackends.head(alice, ta));
       String ticket = ta.key().startsWith("/") ? ta.key() : ROOT + "/e/" + ta.key();
 
       // A client with no credentials, one with its own identity but not the group's, one with a wrong group
       // password: none may join, and the error says access was denied.
       ZkBackend anonymous = fx.backend(ROOT, new Recorder());
-      ZkBackend stranger = fx.backend(ZkFixture.config(server.endpoint(), ROOT).toBuilder()
+      ZkBackend stranger = fx.backend(ZkBackends.config(server.endpoint(), ROOT).toBuilder()
           .option("username", "mallory").option("password", WRONG_PW).build(), new Recorder());
       ZkBackend wrongGroup = fx.backend(member("eve", WRONG_PW + "e", WRONG_PW), new Recorder());
       for (ZkBackend outsider : List.of(anonymous, stranger, wrongGroup)) {
@@ -194,11 +195,11 @@ class ZkAclTest {
 
   @Test
   void groupOptionsAreValidatedWithoutShowingSecrets() {
-    ClientConfig noUser = ZkFixture.config(server.endpoint(), ROOT).toBuilder().option("group", "app")
+    ClientConfig noUser = ZkBackends.config(server.endpoint(), ROOT).toBuilder().option("group", "app")
         .option("groupPassword", GROUP_PW).build();
     assertThatThrownBy(() -> Elections.connect(noUser)).isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("username").hasMessageNotContaining(GROUP_PW);
-    ClientConfig noGroupPassword = ZkFixture.config(server.endpoint(), ROOT).toBuilder().option("username", "a")
+    ClientConfig noGroupPassword = ZkBackends.config(server.endpoint(), ROOT).toBuilder().option("username", "a")
         .option("password", ALICE_PW).option("group", "app").build();
     assertThatThrownBy(() -> Elections.connect(noGroupPassword)).isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("groupPassword").hasMessageNotContaining(ALICE_PW);
@@ -207,7 +208,7 @@ class ZkAclTest {
 
   private static Throwable failure(CompletableFuture<?> f) {
     try {
-      f.get(ZkFixture.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      f.get(ZkBackends.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       return e.getCause();
     } catch (Exception e) {

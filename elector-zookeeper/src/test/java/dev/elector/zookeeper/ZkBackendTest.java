@@ -1,8 +1,8 @@
 package dev.elector.zookeeper;
 
-import static dev.elector.zookeeper.ZkFixture.await;
-import static dev.elector.zookeeper.ZkFixture.head;
-import static dev.elector.zookeeper.ZkFixture.join;
+import static dev.elector.zookeeper.ZkBackends.await;
+import static dev.elector.zookeeper.ZkBackends.head;
+import static dev.elector.zookeeper.ZkBackends.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,12 +36,12 @@ class ZkBackendTest {
   @RegisterExtension static final SingleZk zk = new SingleZk();
   private static final AtomicInteger ROOTS = new AtomicInteger();
 
-  private ZkFixture fx;
+  private ZkBackends fx;
   private String root;
 
   @BeforeEach
   void setUp() {
-    fx = new ZkFixture(zk.server());
+    fx = new ZkBackends(zk.server());
     root = "/backend-test-" + ROOTS.incrementAndGet();
   }
 
@@ -52,7 +52,7 @@ class ZkBackendTest {
 
   private static Throwable failure(CompletableFuture<?> f) {
     try {
-      f.get(ZkFixture.WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      f.get(ZkBackends.WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       return e.getCause();
     } catch (Exception e) {
@@ -98,7 +98,7 @@ class ZkBackendTest {
   void closingTheLeadersBackendHandsOffAtOnce() throws Exception {
     // Long sessions make "at once" unmistakable: without the close, the successor would wait 8 s for the expiry.
     Duration session = Duration.ofSeconds(8);
-    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder().sessionTimeout(session).build();
+    ClientConfig config = ZkBackends.config(zk.server().endpoint(), root).toBuilder().sessionTimeout(session).build();
     ZkBackend a = fx.backend(config, new Recorder());
     ZkBackend b = fx.backend(config, new Recorder());
     Ticket ta = join(a, "e", "a");
@@ -140,7 +140,7 @@ class ZkBackendTest {
     Ticket t2 = join(a, "e", "b");
     head(a, t2);
     CompletableFuture<Void> second = head(a, t2);
-    await().atMost(ZkFixture.WAIT).until(() -> a.predecessorWatches.get() == 1);
+    await().atMost(ZkBackends.WAIT).until(() -> a.predecessorWatches.get() == 1);
     long before = a.predecessorWakeups.get();
     await(a.remove(t1));
     await(second);
@@ -164,10 +164,10 @@ class ZkBackendTest {
     // A follower's node deleted by an operator: it is told, and its wait fails.
     op.delete(tb.key(), -1);
     assertThat(failure(hb)).isInstanceOf(TicketLostException.class).hasMessageContaining(tb.key());
-    await().atMost(ZkFixture.WAIT).until(() -> rb.lost().contains(tb));
+    await().atMost(ZkBackends.WAIT).until(() -> rb.lost().contains(tb));
     // The leader's node deleted: it is told, and the next in line leads.
     op.delete(ta.key(), -1);
-    await().atMost(ZkFixture.WAIT).until(() -> ra.lost().contains(ta));
+    await().atMost(ZkBackends.WAIT).until(() -> ra.lost().contains(ta));
     await(hc);
     assertThat(failure(head(a, ta))).isInstanceOf(TicketLostException.class);
   }
@@ -205,7 +205,7 @@ class ZkBackendTest {
     await(hb);
     assertThat(failure(ha2)).isInstanceOf(SessionLostException.class)
         .matches(e -> ((SessionLostException) e).expired());
-    await().atMost(ZkFixture.WAIT).until(() -> a.sessionId() != 0 && a.sessionId() != old);
+    await().atMost(ZkBackends.WAIT).until(() -> a.sessionId() != 0 && a.sessionId() != old);
     assertThat(ra.kinds()).containsSubsequence(Kind.CONNECTED, Kind.EXPIRED, Kind.CONNECTED);
     assertThat(ra.events().get(ra.events().size() - 1).sessionId()).isEqualTo(a.sessionId());
     assertThat(a.sessionDeadline() - System.nanoTime()).isPositive();
@@ -228,7 +228,7 @@ class ZkBackendTest {
     a.close();
     assertThat(failure(ha)).isInstanceOf(ClosedException.class);
     assertThat(failure(a.enqueue("e", "x", new byte[0]).toCompletableFuture())).isInstanceOf(ClosedException.class);
-    await().atMost(ZkFixture.WAIT).until(() -> ra.kinds().contains(Kind.CLOSED));
+    await().atMost(ZkBackends.WAIT).until(() -> ra.kinds().contains(Kind.CLOSED));
     assertThat(ra.kinds()).containsExactly(Kind.CONNECTED, Kind.CLOSED);
     assertThat(a.sessionDeadline() - System.nanoTime()).isNegative();
     assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
@@ -252,24 +252,24 @@ class ZkBackendTest {
       }
     });
     // The election node does not exist yet.
-    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 1);
+    await().atMost(ZkBackends.WAIT).until(() -> seen.size() == 1);
     assertThat(seen.get(0)).isEmpty();
     Ticket t1 = join(a, "e", "a");
     Ticket t2 = join(a, "e", "b");
-    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 2);
+    await().atMost(ZkBackends.WAIT).until(() -> seen.size() == 2);
     assertThat(seen.get(1)).hasValueSatisfying(p -> {
       assertThat(p.candidateId()).isEqualTo("a");
       assertThat(p.token()).isEqualTo(t1.token());
     });
     await(a.update(t1, "new".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 3);
+    await().atMost(ZkBackends.WAIT).until(() -> seen.size() == 3);
     assertThat(seen.get(2)).hasValueSatisfying(p -> assertThat(p.dataAsString()).isEqualTo("new"));
     assertThat(await(a.line("e")).get(0).dataAsString()).isEqualTo("new");
     await(a.remove(t1));
-    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 4);
+    await().atMost(ZkBackends.WAIT).until(() -> seen.size() == 4);
     assertThat(seen.get(3)).hasValueSatisfying(p -> assertThat(p.token()).isEqualTo(t2.token()));
     await(a.remove(t2));
-    await().atMost(ZkFixture.WAIT).until(() -> seen.size() == 5);
+    await().atMost(ZkBackends.WAIT).until(() -> seen.size() == 5);
     assertThat(seen.get(4)).isEmpty();
     w.cancel();
     join(a, "e", "c");
@@ -291,7 +291,7 @@ class ZkBackendTest {
     List<ZkBackend> backends = new ArrayList<>();
     // Long sessions: listing a 1000-long line 1000 times keeps a loaded machine busy for a while, and a
     // 2 s session's read timeout would turn that into disconnects.
-    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder()
+    ClientConfig config = ZkBackends.config(zk.server().endpoint(), root).toBuilder()
         .sessionTimeout(Duration.ofSeconds(20))
         .build();
     for (int i = 0; i < 4; i++) {
@@ -331,7 +331,7 @@ class ZkBackendTest {
   void twoThousandJoiningCandidatesShareLineListings() throws Exception {
     List<ZkBackend> backends = new ArrayList<>();
     List<Recorder> recorders = new ArrayList<>();
-    ClientConfig config = ZkFixture.config(zk.server().endpoint(), root).toBuilder()
+    ClientConfig config = ZkBackends.config(zk.server().endpoint(), root).toBuilder()
         .sessionTimeout(Duration.ofSeconds(20))
         .build();
     int sessions = 4;
@@ -401,7 +401,7 @@ class ZkBackendTest {
     Ticket tb = join(b, "e", "b");
     await(head(a, ta));
     CompletableFuture<Void> hb = head(b, tb);
-    await().atMost(ZkFixture.WAIT).until(() -> b.predecessorWatches.get() == 1);
+    await().atMost(ZkBackends.WAIT).until(() -> b.predecessorWatches.get() == 1);
     assertThat(hb).isNotDone();
     assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("a", "b");
     await(a.remove(ta));
@@ -482,7 +482,7 @@ class ZkBackendTest {
     assertThat(failure(b.enqueue("e", "b", new byte[0]).toCompletableFuture()))
         .isInstanceOf(dev.elector.ElectorException.class).hasMessageContaining("sequence counter")
         .hasMessageContaining(root + "/e");
-    await().atMost(ZkFixture.WAIT).until(() -> op.getChildren(root + "/e", false).size() == 1);
+    await().atMost(ZkBackends.WAIT).until(() -> op.getChildren(root + "/e", false).size() == 1);
     assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("a");
     assertThat(events.kinds()).containsExactly(SessionEvent.Kind.CONNECTED);
   }
@@ -520,7 +520,7 @@ class ZkBackendTest {
     assertThat(line.get(1).data()).isEmpty();
     await(a.remove(ta));
     // The undecodable ticket now stands first: b waits behind it, not behind the foreign nodes.
-    await().during(Duration.ofMillis(300)).atMost(ZkFixture.WAIT).until(() -> !hb.isDone());
+    await().during(Duration.ofMillis(300)).atMost(ZkBackends.WAIT).until(() -> !hb.isDone());
     op.delete(garbage, -1);
     await(hb);
     assertThat(await(b.line("e"))).extracting(Participant::candidateId).containsExactly("b");
@@ -528,7 +528,7 @@ class ZkBackendTest {
 
   @Test
   void theHeartbeatKeepsTheDeadlineAheadWhileConnected() throws Exception {
-    Duration session = ZkFixture.SESSION;
+    Duration session = ZkBackends.SESSION;
     ZkBackend a = fx.backend(root, new Recorder());
     long end = System.nanoTime() + session.multipliedBy(2).toNanos();
     long minAhead = Long.MAX_VALUE;
@@ -547,7 +547,7 @@ class ZkBackendTest {
 
   @Test
   void digestCredentialsGuardTheLineAndAnyoneMayReadIt() throws Exception {
-    ClientConfig app = ZkFixture.config(zk.server().endpoint(), root).toBuilder().option("username", "app")
+    ClientConfig app = ZkBackends.config(zk.server().endpoint(), root).toBuilder().option("username", "app")
         .option("password", "s3cret-pw").build();
     ZkBackend a = fx.backend(app, new Recorder());
     ZkBackend sameUser = fx.backend(app, new Recorder());
@@ -584,7 +584,7 @@ class ZkBackendTest {
       });
       b.close();
     }
-    await().atMost(ZkFixture.WAIT).untilAsserted(() -> assertThat(clientThreads()).isEqualTo(before));
+    await().atMost(ZkBackends.WAIT).untilAsserted(() -> assertThat(clientThreads()).isEqualTo(before));
     assertThat(await(fx.backend(root, new Recorder()).line("e"))).isEmpty();
   }
 

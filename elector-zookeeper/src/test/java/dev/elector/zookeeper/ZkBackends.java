@@ -2,6 +2,7 @@ package dev.elector.zookeeper;
 
 import dev.elector.ClientConfig;
 import dev.elector.spi.Ticket;
+import dev.elector.testservers.InProcessZooKeeper;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,15 +14,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 
-/** Shared helpers for the backend tests: configs, backends and a raw ZooKeeper client for the operator's view. */
-final class ZkFixture implements AutoCloseable {
+/**
+ * For the tests of the SPI backend itself (not the kit: that is {@link ZkFixture}): configs, {@link ZkBackend}s that
+ * it closes, and a raw ZooKeeper client for the operator's view.
+ */
+final class ZkBackends implements AutoCloseable {
   static final Duration SESSION = Duration.ofSeconds(2);
   static final Duration WAIT = Duration.ofSeconds(10);
 
-  final ZkTestServer server;
+  final InProcessZooKeeper server;
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  ZkFixture(ZkTestServer server) {
+  ZkBackends(InProcessZooKeeper server) {
     this.server = server;
   }
 

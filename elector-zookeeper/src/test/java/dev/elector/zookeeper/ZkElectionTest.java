@@ -193,7 +193,7 @@ class ZkElectionTest {
     Candidate y = b.election("ops").join("y");
     await().atMost(Duration.ofSeconds(10)).until(() -> y.state() == CandidateState.WAITING);
     String root = uri.substring(uri.indexOf('/', "zookeeper://".length()), uri.indexOf('?'));
-    try (ZkFixture fx = new ZkFixture(zk.server())) {
+    try (ZkBackends fx = new ZkBackends(zk.server())) {
       org.apache.zookeeper.ZooKeeper op = fx.raw();
       String first = Listing.inLine(op.getChildren(root + "/ops", false)).get(0);
       op.delete(root + "/ops/" + first, -1);

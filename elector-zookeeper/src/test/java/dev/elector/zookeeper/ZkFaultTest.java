@@ -1,8 +1,8 @@
 package dev.elector.zookeeper;
 
-import static dev.elector.zookeeper.ZkFixture.await;
-import static dev.elector.zookeeper.ZkFixture.head;
-import static dev.elector.zookeeper.ZkFixture.join;
+import static dev.elector.zookeeper.ZkBackends.await;
+import static dev.elector.zookeeper.ZkBackends.head;
+import static dev.elector.zookeeper.ZkBackends.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,13 +26,13 @@ class ZkFaultTest {
   @RegisterExtension static final SingleZk zk = new SingleZk();
   private static final AtomicInteger ROOTS = new AtomicInteger();
 
-  private ZkFixture fx;
+  private ZkBackends fx;
   private FaultProxy proxy;
   private String root;
 
   @BeforeEach
   void setUp() {
-    fx = new ZkFixture(zk.server());
+    fx = new ZkBackends(zk.server());
     proxy = FaultProxy.start("127.0.0.1", zk.server().port());
     root = "/fault-test-" + ROOTS.incrementAndGet();
   }
@@ -44,13 +44,13 @@ class ZkFaultTest {
   }
 
   private ZkBackend viaProxy(Recorder r, Duration session) {
-    ClientConfig c = ZkFixture.config(proxy.endpoint(), root).toBuilder().sessionTimeout(session).build();
+    ClientConfig c = ZkBackends.config(proxy.endpoint(), root).toBuilder().sessionTimeout(session).build();
     return fx.backend(c, r);
   }
 
   @Test
   void aCrashedLeaderIsReplacedWithinTheSessionTimeoutAndStopsFirst() throws Exception {
-    Duration session = ZkFixture.SESSION;
+    Duration session = ZkBackends.SESSION;
     ZkBackend a = viaProxy(new Recorder(), session);
     ZkBackend b = fx.backend(root, new Recorder());
     Ticket ta = join(a, "e", "a");
@@ -72,12 +72,12 @@ class ZkFaultTest {
 
   @Test
   void theSessionDeadlinePassesBeforeTheServerExpiresTheSession() throws Exception {
-    ZkBackend a = viaProxy(new Recorder(), ZkFixture.SESSION);
+    ZkBackend a = viaProxy(new Recorder(), ZkBackends.SESSION);
     long id = a.sessionId();
     proxy.partition();
     // The deadline only moves forward while answers arrive; keep the latest value it took.
     long deadline = a.sessionDeadline();
-    long end = System.nanoTime() + ZkFixture.WAIT.toNanos();
+    long end = System.nanoTime() + ZkBackends.WAIT.toNanos();
     long expiredAt;
     while (true) {
       long d = a.sessionDeadline();
@@ -105,7 +105,7 @@ class ZkFaultTest {
     // (the server created the node but its answer is lost). Both must end with exactly one node for the call.
     long[] dropAfterMillis = {30, 230, 30, 230, 260};
     for (int i = 0; i < dropAfterMillis.length; i++) {
-      await().atMost(ZkFixture.WAIT).until(() -> a.sessionDeadline() - System.nanoTime() > 0);
+      await().atMost(ZkBackends.WAIT).until(() -> a.sessionDeadline() - System.nanoTime() > 0);
       proxy.latency(Duration.ofMillis(150));
       CompletableFuture<Ticket> joined = a.enqueue("e", "c" + i, new byte[0]).toCompletableFuture();
       Thread.sleep(dropAfterMillis[i]);
@@ -136,13 +136,13 @@ class ZkFaultTest {
     long session = a.sessionId();
     proxy.partition();
     proxy.dropConnections();
-    await().atMost(ZkFixture.WAIT).until(() -> ra.kinds().contains(Kind.SUSPENDED));
+    await().atMost(ZkBackends.WAIT).until(() -> ra.kinds().contains(Kind.SUSPENDED));
     // Rule 1.4: the deadline was in the past before SUSPENDED was reported.
     assertThat(a.sessionDeadline() - System.nanoTime()).isNegative();
     CompletableFuture<Void> again = head(a, ta);
     assertThat(again).isNotDone();
     proxy.heal();
-    await().atMost(ZkFixture.WAIT).until(() -> ra.kinds().contains(Kind.RECOVERED));
+    await().atMost(ZkBackends.WAIT).until(() -> ra.kinds().contains(Kind.RECOVERED));
     assertThat(a.sessionId()).isEqualTo(session);
     assertThat(ra.kinds()).containsExactly(Kind.CONNECTED, Kind.SUSPENDED, Kind.RECOVERED);
     // Still first in line with the same ticket, hence the same token.

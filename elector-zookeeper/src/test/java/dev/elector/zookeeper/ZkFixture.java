@@ -18,19 +18,36 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
- * The TCK's view of ZooKeeper: a three-member in-process ensemble, 2 s sessions, server-side expiry, restart of the
- * whole ensemble and of any one member, and an operator's raw ZooKeeper client for the {@code OPERATOR} hooks.
+ * The TCK's view of ZooKeeper: an in-process ensemble (three members for the TCK, one for the soak), 2 s sessions,
+ * server-side expiry, restart of the whole ensemble and of any one member, and an operator's raw ZooKeeper client
+ * for the {@code OPERATOR} hooks. {@link ZkProcessFixture} is the one with members in child JVMs, for SIGKILL and
+ * member isolation.
  */
-final class ZkTckFixture implements TckFixture {
+final class ZkFixture implements TckFixture {
   private static final Duration SESSION = Duration.ofSeconds(2);
   private static final String ROOT = "/tck";
+  private final int size;
   private ZkTestEnsemble server;
   /** The operator's client, made on first use. */
   private ZooKeeper operator;
 
+  /** Three members, so that the kit's member-loss rule runs too. */
+  ZkFixture() {
+    this(3);
+  }
+
+  ZkFixture(int size) {
+    this.size = size;
+  }
+
+  @Override
+  public String name() {
+    return "ZooKeeper (" + size + (size == 1 ? " member)" : " members, in-process)");
+  }
+
   @Override
   public void start() throws Exception {
-    server = ZkTestEnsemble.start(3);
+    server = ZkTestEnsemble.start(size);
   }
 
   @Override
@@ -51,7 +68,15 @@ final class ZkTckFixture implements TckFixture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER, Capability.OPERATOR);
+    return size > 1
+        ? Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.KILL_MEMBER, Capability.OPERATOR)
+        : Set.of(Capability.EXPIRE_SESSION, Capability.RESTART, Capability.OPERATOR);
+  }
+
+  /** The ZooKeeper client's own two threads per session. */
+  @Override
+  public boolean isClientThread(String name) {
+    return name.contains("-SendThread(") || name.endsWith("-EventThread");
   }
 
   @Override

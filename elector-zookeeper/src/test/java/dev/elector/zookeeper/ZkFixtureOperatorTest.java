@@ -16,8 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The fixture's OPERATOR hooks do what they say on the real ensemble (the kit's tests rely on them). */
-class ZkTckFixtureOperatorTest {
-  private static final ZkTckFixture FIXTURE = new ZkTckFixture();
+class ZkFixtureOperatorTest {
+  private static final ZkFixture FIXTURE = new ZkFixture();
 
   @BeforeAll
   static void start() throws Exception {

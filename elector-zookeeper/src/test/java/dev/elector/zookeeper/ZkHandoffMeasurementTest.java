@@ -1,8 +1,8 @@
 package dev.elector.zookeeper;
 
-import static dev.elector.zookeeper.ZkFixture.await;
-import static dev.elector.zookeeper.ZkFixture.head;
-import static dev.elector.zookeeper.ZkFixture.join;
+import static dev.elector.zookeeper.ZkBackends.await;
+import static dev.elector.zookeeper.ZkBackends.head;
+import static dev.elector.zookeeper.ZkBackends.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,6 +16,7 @@ import dev.elector.LeadershipListener;
 import dev.elector.EndReason;
 import dev.elector.spi.Ticket;
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.InProcessZooKeeper;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Measures handoff latency (close → successor elected) and crash failover time, and prints them. Timings are
  * reported, never asserted; the tests assert that every measured handoff really elected the successor with a larger
- * token. The server runs without fsync (see {@link ZkTestServer}), so the numbers show the client's round trips, not
+ * token. The server runs without fsync (see {@link InProcessZooKeeper}), so the numbers show the client's round trips, not
  * this machine's disk. Run it with {@code ./mvnw -o -pl elector-zookeeper verify -Dtest=ZkHandoffMeasurementTest
  * -Pmeasure}.
  */
@@ -86,7 +87,7 @@ class ZkHandoffMeasurementTest {
 
   @Test
   void handoffOnRemoveAtTheSpi() throws Exception {
-    try (ZkFixture fx = new ZkFixture(zk.server())) {
+    try (ZkBackends fx = new ZkBackends(zk.server())) {
       ZkBackend a = fx.backend("/measure-spi", new Recorder());
       ZkBackend b = fx.backend("/measure-spi", new Recorder());
       ZkBackend[] on = {a, b};
@@ -118,9 +119,9 @@ class ZkHandoffMeasurementTest {
   private void crashFailover(Duration session) throws Exception {
     long[] nanos = new long[3];
     for (int i = 0; i < nanos.length; i++) {
-      try (ZkFixture fx = new ZkFixture(zk.server());
+      try (ZkBackends fx = new ZkBackends(zk.server());
           FaultProxy proxy = FaultProxy.start("127.0.0.1", zk.server().port())) {
-        ClientConfig viaProxy = ZkFixture.config(proxy.endpoint(), "/measure-crash").toBuilder()
+        ClientConfig viaProxy = ZkBackends.config(proxy.endpoint(), "/measure-crash").toBuilder()
             .sessionTimeout(session).build();
         ZkBackend dying = fx.backend(viaProxy, new Recorder());
         ZkBackend survivor = fx.backend("/measure-crash", new Recorder());
@@ -137,7 +138,7 @@ class ZkHandoffMeasurementTest {
       }
     }
     System.out.printf("MEASURE crash failover with sessionTimeout=%d ms (server tick %d ms): %s ms%n",
-        session.toMillis(), ZkTestServer.TICK_MILLIS,
+        session.toMillis(), InProcessZooKeeper.TICK_MILLIS,
         Arrays.toString(Arrays.stream(nanos).map(n -> n / 1_000_000).toArray()));
   }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.elector.ClientConfig;
 import dev.elector.tck.HygieneWorkload;
+import dev.elector.testservers.InProcessZooKeeper;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,21 +18,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Resource hygiene (issue 8): after clients with candidates, resigns and observers are closed, nothing they used is
+ * Resource hygiene: after clients with candidates, resigns and observers are closed, nothing they used is
  * left behind — no client or engine thread in this JVM, and, counted by the server itself ({@code mntr}), no
  * connection, watch or ephemeral node.
  */
 class ZkHygieneTest {
   private static final Pattern MNTR = Pattern.compile("^(zk_\\w+)\\s+(\\S+)$", Pattern.MULTILINE);
 
-  private ZkTestServer server;
+  private InProcessZooKeeper server;
 
   @BeforeEach
   void start() throws Exception {
     // mntr is off by default; the whitelist is read once per JVM, so read it again after setting it.
     System.setProperty("zookeeper.4lw.commands.whitelist", "srvr,mntr");
     FourLetterCommands.resetWhiteList();
-    server = ZkTestServer.start();
+    server = InProcessZooKeeper.start();
   }
 
   @AfterEach
@@ -42,9 +43,9 @@ class ZkHygieneTest {
   @Test
   void closedClientsLeaveNoThreadConnectionWatchOrNodeBehind() throws Exception {
     Map<String, Long> before = counts();
-    ClientConfig config = ZkFixture.config(server.endpoint(), "/hygiene");
+    ClientConfig config = ZkBackends.config(server.endpoint(), "/hygiene");
     // Lines settle and hand over a few times, so watches are set, fired and set again.
-    HygieneWorkload workload = HygieneWorkload.start(config, ZkFixture.WAIT);
+    HygieneWorkload workload = HygieneWorkload.start(config, ZkBackends.WAIT);
     Map<String, Long> during = counts();
     assertThat(during.get("threads")).as("threads while clients are open").isGreaterThan(before.get("threads"));
     assertThat(during.get("zk_num_alive_connections")).isGreaterThanOrEqualTo(before.get("zk_num_alive_connections") + 3);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, finding 4: members with different session limits (a rolling change of {@code maxSessionTimeout}). The
+ * Members with different session limits (a rolling change of {@code maxSessionTimeout}). The
  * member a session reconnects to grants the timeout anew, and the ensemble's leader expires the session by the
  * timeout its current member reports in its touches, so the client's deadline must follow the smaller grant.
  */
@@ -37,9 +37,13 @@ class ZkNegotiatedTimeoutTest {
 
   @Test
   void theDeadlineFollowsASmallerGrantAfterMovingToAnotherMember() throws Exception {
+    ensemble.withMemberLogs(this::moveToTheSmallerGrant);
+  }
+
+  private void moveToTheSmallerGrant() throws Exception {
     FaultProxy toLarge = FaultProxy.start(ensemble.endpoint(0));
     FaultProxy toSmall = FaultProxy.start(ensemble.endpoint(1));
-    try (ZkFixture fx = new ZkFixture(null)) {
+    try (ZkBackends fx = new ZkBackends(null)) {
       toSmall.partition(); // the session begins on the member that grants 4 s
       ClientConfig config = ClientConfig.builder("zookeeper").endpoints(List.of(toLarge.endpoint(),
               toSmall.endpoint())).root("/timeouts").sessionTimeout(ASKED).connectTimeout(Duration.ofSeconds(20))

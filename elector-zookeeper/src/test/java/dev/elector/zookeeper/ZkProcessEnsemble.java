@@ -1,12 +1,11 @@
 package dev.elector.zookeeper;
 
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,7 +61,7 @@ final class ZkProcessEnsemble implements AutoCloseable {
     processes = new Process[n];
     proxies = new FaultProxy[n][n][];
     relays = new ElectionAddressRelay[n][n];
-    int[] ports = freePorts(3 * n);
+    int[] ports = FreePorts.pick(3 * n);
     for (int i = 0; i < n; i++) {
       clientPorts[i] = ports[3 * i];
     }
@@ -252,6 +251,24 @@ final class ZkProcessEnsemble implements AutoCloseable {
     }
   }
 
+  /** Code run by {@link #withMemberLogs}. */
+  interface Scenario {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code scenario}; if it fails, the failure carries the end of every member's log, taken before the
+   * ensemble is stopped and deleted.
+   */
+  void withMemberLogs(Scenario scenario) throws Exception {
+    try {
+      scenario.run();
+    } catch (AssertionError | Exception e) {
+      e.addSuppressed(new AssertionError("ZooKeeper members' logs:" + logTails()));
+      throw e;
+    }
+  }
+
   /** The end of every member's log, each under a "--- member N (mode)" line: what a failed scenario reports. */
   String logTails() {
     StringBuilder logs = new StringBuilder();
@@ -285,24 +302,6 @@ final class ZkProcessEnsemble implements AutoCloseable {
       return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  /** {@code n} distinct free loopback ports (held together while chosen, so no two are the same). */
-  static int[] freePorts(int n) throws IOException {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      int[] out = new int[n];
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        held.add(s);
-        out[i] = s.getLocalPort();
-      }
-      return out;
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
     }
   }
 

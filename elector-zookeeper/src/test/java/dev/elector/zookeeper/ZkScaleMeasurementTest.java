@@ -9,6 +9,7 @@ import dev.elector.Elections;
 import dev.elector.EndReason;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
+import dev.elector.testservers.InProcessZooKeeper;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.Test;
  * Issue 7's scale shapes through the public API, measured and printed, never asserted as timings: many candidates
  * in one election over ten sessions (join, first leader, a rolling handoff through many leaders, client heap per
  * candidate), and many elections with one candidate each on one session. The server runs in this JVM (see
- * {@link ZkTestServer}); its own heap per znode is measured with a raw client and subtracted. Run with
+ * {@link InProcessZooKeeper}); its own heap per znode is measured with a raw client and subtracted. Run with
  * {@code ./mvnw -o -pl elector-zookeeper verify -Dtest=ZkScaleMeasurementTest -Pmeasure}; sizes with
  * {@code -Delector.measure.candidates=}, {@code .handoffs=}, {@code .elections=}, and the cap per phase with
  * {@code .capSeconds=}. {@code -Delector.measure.histogram=true} prints the heap's class histogram after joining.
@@ -56,7 +57,7 @@ class ZkScaleMeasurementTest {
   private static final java.util.concurrent.atomic.AtomicInteger BASELINES =
       new java.util.concurrent.atomic.AtomicInteger();
   private static final boolean SERVER_PROCESS = Boolean.getBoolean("elector.measure.serverProcess");
-  private static ZkTestServer server;
+  private static InProcessZooKeeper server;
   private static Process serverProcess;
   private static Path serverDir;
   private static String endpoint;
@@ -66,7 +67,7 @@ class ZkScaleMeasurementTest {
     if (SERVER_PROCESS) {
       startServerProcess();
     } else {
-      server = ZkTestServer.start();
+      server = InProcessZooKeeper.start();
       endpoint = server.endpoint();
     }
   }
@@ -218,7 +219,7 @@ class ZkScaleMeasurementTest {
   @Test
   void backendHeapPerWaitingTicketAtTheSpi() throws Exception {
     long serverPerNode = SERVER_PROCESS ? 0 : serverBytesPerZnode(CANDIDATES);
-    dev.elector.ClientConfig config = ZkFixture.config(endpoint, "/scale-spi").toBuilder()
+    dev.elector.ClientConfig config = ZkBackends.config(endpoint, "/scale-spi").toBuilder()
         .sessionTimeout(Duration.ofSeconds(10)).build();
     List<ZkBackend> backends = new ArrayList<>();
     try {

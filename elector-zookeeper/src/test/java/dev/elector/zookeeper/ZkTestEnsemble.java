@@ -1,5 +1,6 @@
 package dev.elector.zookeeper;
 
+import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ final class ZkTestEnsemble implements AutoCloseable {
     clientPorts = new int[size];
     configs = new Properties[size];
     members = new Member[size];
-    int[] ports = ZkProcessEnsemble.freePorts(3 * size);
+    int[] ports = FreePorts.pick(3 * size);
     StringBuilder servers = new StringBuilder();
     for (int i = 0; i < size; i++) {
       clientPorts[i] = ports[3 * i];
@@ -69,7 +70,7 @@ final class ZkTestEnsemble implements AutoCloseable {
   }
 
   static ZkTestEnsemble start(int size) throws Exception {
-    // See ZkTestServer: no fsync per write on a shared test machine.
+    // See InProcessZooKeeper: no fsync per write on a shared test machine.
     System.setProperty("zookeeper.forceSync", "no");
     System.setProperty("zookeeper.admin.enableServer", "false");
     ZkTestEnsemble e = new ZkTestEnsemble(Files.createTempDirectory("elector-zk-ensemble-"), size);

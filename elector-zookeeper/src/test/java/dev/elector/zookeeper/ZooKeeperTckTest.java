@@ -7,6 +7,6 @@ import dev.elector.tck.TckFixture;
 class ZooKeeperTckTest extends ElectionTck {
   @Override
   protected TckFixture fixture() {
-    return new ZkTckFixture();
+    return new ZkFixture();
   }
 }
