@@ -2,21 +2,16 @@ package dev.elector.spring;
 
 import dev.elector.Candidate;
 import dev.elector.ElectionClient;
-import dev.elector.EndReason;
 import dev.elector.LeaderTask;
 import dev.elector.LeaderWork;
 import dev.elector.Leadership;
-import dev.elector.LeadershipListener;
-import dev.elector.Subscription;
-import java.util.ArrayList;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
@@ -44,7 +39,8 @@ import org.springframework.context.SmartLifecycle;
  * <p>Events are published, in the order the candidate reported them, on one thread of this bean, never on the
  * client's own threads: a slow event listener delays later events but never the election. Every
  * {@link LeadershipGrantedEvent} is followed by its {@link LeadershipRevokedEvent} before {@link #stop(Runnable)}
- * reports the candidate stopped, however slow the listeners are.
+ * reports the candidate stopped, however slow the listeners are. A stop requested while one is under way completes
+ * with it. The event thread ends by itself when idle, so no event is ever refused.
  */
 public class ElectorCandidate implements SmartLifecycle, DisposableBean {
   /** Joins after the web server starts; leaves before its graceful shutdown begins. */
@@ -58,12 +54,17 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
   private final ObjectProvider<CandidateBinding> bindings;
   private final Supplier<Map<String, LeaderTask>> tasks;
   private final Duration jobStopTimeout;
-  private LeaderWork work;
-  private final List<Subscription> bound = new ArrayList<>();
-  /** Publishes the events; one for the bean's life (restarts included), shut down by {@link #destroy()}. */
-  private final ExecutorService events;
-  /** The listener of the current candidate; null while stopped. */
-  private Relay relay;
+  /**
+   * Publishes the events, one at a time in order. Never shut down: its one thread ends after a second idle and
+   * comes back for the next event, so an event that arrives late (a stop Spring stopped waiting for) is still
+   * published rather than refused.
+   */
+  private final ThreadPoolExecutor events;
+  /** The run started and not yet asked to stop; guarded by this. */
+  private CandidateRun run;
+  /** The run being stopped, until its stop completes; guarded by this. */
+  private CandidateRun stopping;
+  /** {@code run}'s candidate, for readers on any thread. */
   private volatile Candidate candidate;
 
   public ElectorCandidate(ElectionClient client, String election, String candidateId, String data,
@@ -77,11 +78,12 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     this.bindings = bindings;
     this.tasks = tasks;
     this.jobStopTimeout = jobStopTimeout;
-    this.events = Executors.newSingleThreadExecutor(r -> {
+    this.events = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "elector-events-" + election + "-" + candidateId);
       t.setDaemon(true);
       return t;
     });
+    events.allowCoreThreadTimeOut(true);
   }
 
   /** The election's name. */
@@ -110,129 +112,121 @@ public class ElectorCandidate implements SmartLifecycle, DisposableBean {
     return validTerm().isPresent();
   }
 
+  /** Joins; a start that fails after joining leaves the election again and detaches what it attached. */
   @Override
   public synchronized void start() {
-    if (candidate != null) {
+    if (run != null) {
       return;
     }
-    // The previous run's candidate has left and its last events are out (stop waited for them): detach its
-    // bindings before attaching the new ones, so restarts do not pile them up.
-    unbind();
-    relay = new Relay();
-    Candidate c = client.election(election).candidate(candidateId).data(data).listener(events, relay).join();
+    CandidateRun r = new CandidateRun(this, publisher::publishEvent);
+    Candidate c = client.election(election).candidate(candidateId).data(data).listener(events, r).join();
     try {
-      bindings.orderedStream().forEach(b -> bound.add(b.bind(c)));
       Map<String, LeaderTask> all = tasks.get();
+      LeaderWork.Builder work = null;
       if (!all.isEmpty()) {
-        LeaderWork.Builder b = LeaderWork.on(c).stopTimeout(jobStopTimeout);
-        all.forEach(b::task);
-        work = b.start();
+        work = LeaderWork.on(c).stopTimeout(jobStopTimeout);
+        all.forEach(work::task);
       }
+      r.attach(c, bindings.orderedStream().toList(), work);
     } catch (RuntimeException | Error e) {
-      // Nothing joined stays behind a failed start: leave, and detach what was attached.
-      c.close();
-      unbind();
-      relay = null;
+      try {
+        c.close();
+      } catch (RuntimeException closing) {
+        e.addSuppressed(closing);
+      } finally {
+        r.unbind();
+      }
       throw e;
     }
+    CandidateRun previous = stopping;
+    if (previous != null) {
+      // Its bindings go once its last events are out, so they see them.
+      previous.stopped().whenComplete((v, x) -> previous.unbind());
+    }
+    run = r;
     candidate = c;
-  }
-
-  private void unbind() {
-    bound.forEach(Subscription::cancel);
-    bound.clear();
   }
 
   /** The {@link LeaderWork} running the {@link LeaderTask} beans while the context runs; empty without such beans. */
   public Optional<LeaderWork> leaderWork() {
-    return Optional.ofNullable(work);
+    CandidateRun r;
+    synchronized (this) {
+      r = run;
+    }
+    return r == null ? Optional.empty() : Optional.ofNullable(r.work());
   }
 
-  /** Leaves and waits until left; Spring itself calls {@link #stop(Runnable)}. */
+  /**
+   * Leaves, and waits until left (see {@link #stop(Runnable)}) for at most the client's operation timeout plus
+   * {@code elector.job-stop-timeout}; Spring itself calls {@link #stop(Runnable)}.
+   *
+   * @throws IllegalStateException if the candidate has not stopped by then (a whole-term task or an event listener
+   *     that does not return)
+   */
   @Override
   public void stop() {
     CountDownLatch left = new CountDownLatch(1);
     stop(left::countDown);
+    Duration bound = client.config().operationTimeout().plus(jobStopTimeout);
     try {
-      left.await();
+      if (!left.await(bound.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("candidate '" + candidateId + "' in election '" + election
+            + "' did not stop within " + bound + " (operation timeout + elector.job-stop-timeout)");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
+  /**
+   * Leaves: {@code callback} runs once the candidate has left, every whole-term task has stopped (or been reported
+   * as an overrun) and the last term's revoked event has been published. A stop asked for while one is under way
+   * runs its callback when that one completes.
+   */
   @Override
-  public synchronized void stop(Runnable callback) {
-    Candidate c = candidate;
-    if (c == null) {
-      callback.run();
-      return;
+  public void stop(Runnable callback) {
+    CandidateRun r;
+    CandidateRun pending;
+    synchronized (this) {
+      r = run;
+      pending = stopping;
+      if (r != null) {
+        run = null;
+        candidate = null;
+        stopping = r;
+        pending = r;
+      }
     }
-    candidate = null;
-    Relay r = relay;
-    relay = null;
-    // Through LeaderWork, if any: its close waits for the whole-term tasks to stop.
-    CompletionStage<Void> closed = work == null ? c.closeAsync() : work.closeAsync();
-    work = null;
-    // The context goes on stopping only once the last term's revoked event is published (see Relay).
-    closed.whenComplete((v, x) -> events.execute(() -> r.afterLastRevoked(callback)));
+    if (r != null) {
+      r.stop(events);
+    }
+    if (pending == null) {
+      callback.run();
+    } else {
+      pending.stopped().whenComplete((v, x) -> callback.run());
+    }
   }
 
   /**
-   * Detaches the bindings and stops the event thread, once the whole context has stopped: a candidate's last
-   * callbacks may still be on their way when {@link Candidate#closeAsync()} completes, and the bindings must see
-   * them.
+   * Detaches the bindings once the whole context has stopped: a candidate's last callbacks may still be on their
+   * way when {@link Candidate#closeAsync()} completes, and the bindings must see them. A stop still under way (one
+   * Spring stopped waiting for) detaches them when it completes.
    */
   @Override
   public synchronized void destroy() {
-    unbind();
-    events.shutdown();
-  }
-
-  /**
-   * Publishes one candidate's events, and runs the stop callback once that candidate's last term is revoked.
-   *
-   * <p>Confined to the {@link #events} thread. When the candidate's close completes, its last {@code revoked} is
-   * queued (SPEC rule 1.6), behind that term's {@code elected}, and the listener's queue has been handed to
-   * {@link #events} already (a queued {@code revoked} starts it); so the task {@link #stop(Runnable)} submits then
-   * runs after that {@code elected} has been published. If a term is open at that point, its {@code revoked} is still
-   * to come, and the callback waits for it.
-   */
-  private final class Relay implements LeadershipListener {
-    private boolean inTerm;
-    private Runnable onLastRevoked;
-
-    @Override
-    public void elected(Leadership term) {
-      inTerm = true;
-      publisher.publishEvent(new LeadershipGrantedEvent(ElectorCandidate.this, term));
+    if (run != null) {
+      run.unbind(); // never stopped (a failed refresh): nothing more will come that a binding must see
     }
-
-    @Override
-    public void revoked(Leadership term, EndReason reason) {
-      inTerm = false;
-      try {
-        publisher.publishEvent(new LeadershipRevokedEvent(ElectorCandidate.this, term, reason));
-      } finally {
-        Runnable r = onLastRevoked;
-        onLastRevoked = null;
-        if (r != null) {
-          r.run();
-        }
-      }
-    }
-
-    void afterLastRevoked(Runnable callback) {
-      if (inTerm) {
-        onLastRevoked = callback;
-      } else {
-        callback.run();
-      }
+    CandidateRun s = stopping;
+    if (s != null) {
+      s.stopped().whenComplete((v, x) -> s.unbind());
     }
   }
 
+  /** Running from a start until the stop that follows has completed. */
   @Override
-  public boolean isRunning() {
-    return candidate != null;
+  public synchronized boolean isRunning() {
+    return run != null || (stopping != null && !stopping.stopped().isDone());
   }
 
   @Override

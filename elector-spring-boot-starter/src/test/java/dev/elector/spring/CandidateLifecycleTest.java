@@ -41,18 +41,24 @@ class CandidateLifecycleTest {
       SlowGranted listener = app.getBean(SlowGranted.class);
       assertThat(listener.inGranted.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("granted event published").isTrue();
 
-      // What the context's lifecycle processor does on close: stop, then go on once the callback has run.
+      // What the context's lifecycle processor does on close: stop, then go on once the callback has run. The
+      // second stop, asked for while the first is under way, must not report stopped any earlier.
+      ElectorCandidate bean = app.getBean(ElectorCandidate.class);
       List<Integer> eventsAtCallback = new CopyOnWriteArrayList<>();
-      CountDownLatch stopped = new CountDownLatch(1);
-      app.getBean(ElectorCandidate.class).stop(() -> {
+      CountDownLatch stopped = new CountDownLatch(2);
+      Runnable callback = () -> {
         eventsAtCallback.add(listener.seen.size());
         stopped.countDown();
-      });
-      assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("stop callback run").isTrue();
+      };
+      bean.stop(callback);
+      assertThat(bean.isRunning()).as("running until the stop under way completes").isTrue();
+      bean.stop(callback);
+      assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("stop callbacks run").isTrue();
 
       assertThat(listener.failure).isEmpty();
       assertThat(eventsAtCallback).as("events published when the candidate reported itself stopped")
-          .containsExactly(2);
+          .containsExactly(2, 2);
+      assertThat(bean.isRunning()).isFalse();
       assertThat(listener.seen.get(0)).isInstanceOf(LeadershipGrantedEvent.class);
       assertThat(listener.seen.get(1)).isInstanceOfSatisfying(LeadershipRevokedEvent.class, revoked ->
           assertThat(revoked.token()).isEqualTo(((LeadershipGrantedEvent) listener.seen.get(0)).token()));
@@ -127,7 +133,7 @@ class CandidateLifecycleTest {
           Thread.sleep(1);
         }
         inGranted.countDown();
-        while (bean.isRunning() && System.nanoTime() < end) {
+        while (bean.candidate().isPresent() && System.nanoTime() < end) { // until a stop has begun
           Thread.sleep(1);
         }
         // The context's stop has begun the close; this call only waits for it (close is idempotent).
