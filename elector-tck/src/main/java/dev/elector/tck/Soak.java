@@ -339,7 +339,7 @@ public final class Soak {
 
   /**
    * Live threads except cached pools: the engine's callback workers (a worker per concurrent dispatch, let go after
-   * 30 s idle) and the backend's {@link Backend#isCachedPoolThread(String)}; both are checked to be gone at close.
+   * 30 s idle) and the fixture's {@link TckFixture#isCachedPoolThread(String)}; both are checked to be gone at close.
    */
   private int steadyThreads() {
     return (int) Thread.getAllStackTraces().keySet().stream().map(Thread::getName)

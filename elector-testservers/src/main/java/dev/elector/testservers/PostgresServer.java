@@ -30,7 +30,8 @@ public final class PostgresServer implements AutoCloseable {
   private final boolean root = "root".equals(System.getProperty("user.name"));
   private final boolean fsync;
   private final int port;
-  private final Thread hook = new Thread(this::stop, "postgres-server-stopper");
+  /** Stops the server and deletes its files if the JVM exits before {@link #close()}. */
+  private final Thread hook = new Thread(this::stopAndDelete, "postgres-server-stopper");
   private Process process;
 
   private PostgresServer(Path bin, Path dir, boolean fsync) {
@@ -55,25 +56,43 @@ public final class PostgresServer implements AutoCloseable {
       throw new IllegalStateException("PostgreSQL not found in " + bin
           + " (install Debian's postgresql package or set ELECTOR_PG_BIN to its bin directory)");
     }
+    if (!Files.isExecutable(bin.resolve("pg_isready"))) {
+      throw new IllegalStateException("pg_isready not found in " + bin + " (it ships with the server binaries)");
+    }
     PostgresServer s;
     try {
       s = new PostgresServer(bin, Files.createTempDirectory("elector-pg-"), fsync);
-      if (s.root) {
-        run(List.of("chown", "nobody:nogroup", s.dir.toString()));
-      }
-      run(s.asUser(List.of(bin.resolve("initdb").toString(), "-D", s.data.toString(), "-U", USER, "--auth=trust",
-          "-E", "UTF8", "--no-sync", "--no-instructions")));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a PostgreSQL cluster with " + bin, e);
+      throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }
     Runtime.getRuntime().addShutdownHook(s.hook);
     try {
+      if (s.root) {
+        run(List.of("chown", "nobody:" + nobodyGroup(), s.dir.toString()));
+      }
+      run(s.asUser(List.of(bin.resolve("initdb").toString(), "-D", s.data.toString(), "-U", USER, "--auth=trust",
+          "-E", "UTF8", "--no-sync", "--no-instructions")));
       s.start();
-    } catch (RuntimeException e) {
-      s.close();
-      throw e;
+      return s;
+    } catch (IOException | RuntimeException e) {
+      try {
+        s.close();
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e instanceof IOException io ? new UncheckedIOException("cannot start PostgreSQL from " + bin, io)
+          : (RuntimeException) e;
     }
-    return s;
+  }
+
+  /** The group of user {@code nobody}: {@code nogroup} on Debian, {@code nobody} on Red Hat and others. */
+  private static String nobodyGroup() {
+    try {
+      return Files.readAllLines(Path.of("/etc/group")).stream().anyMatch(l -> l.startsWith("nogroup:"))
+          ? "nogroup" : "nobody";
+    } catch (IOException e) {
+      return "nogroup";
+    }
   }
 
   /** Starts the server on its port and data (again, after {@link #stop()}); returns once it accepts connections. */
@@ -82,9 +101,10 @@ public final class PostgresServer implements AutoCloseable {
       return;
     }
     try {
-      ProcessBuilder pb = new ProcessBuilder(asUser(List.of(bin.resolve("postgres").toString(), "-D",
-          data.toString(), "-p", Integer.toString(port), "-c", "listen_addresses=127.0.0.1",
-          "-c", "unix_socket_directories=" + dir, "-c", "max_connections=400", "-c", "fsync=" + (fsync ? "on" : "off"))));
+      ProcessBuilder pb = withoutPgEnvironment(new ProcessBuilder(asUser(List.of(bin.resolve("postgres").toString(),
+          "-D", data.toString(), "-p", Integer.toString(port), "-c", "listen_addresses=127.0.0.1",
+          "-c", "unix_socket_directories=" + dir, "-c", "max_connections=400",
+          "-c", "fsync=" + (fsync ? "on" : "off")))));
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
       process = pb.start();
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -108,8 +128,8 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   private boolean ready() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1", "-p",
-        Integer.toString(port), "-t", "1").redirectErrorStream(true).start();
+    Process p = withoutPgEnvironment(new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1",
+        "-p", Integer.toString(port), "-t", "1")).redirectErrorStream(true).start();
     if (!p.waitFor(5, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       return false;
@@ -178,8 +198,17 @@ public final class PostgresServer implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Drops the {@code PG*} variables (libpq's defaults such as {@code PGSSLMODE=require}) that this JVM's environment
+   * may carry: they would change how the tools reach a server that only speaks plain TCP on loopback.
+   */
+  private static ProcessBuilder withoutPgEnvironment(ProcessBuilder pb) {
+    pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+    return pb;
+  }
+
   private static void run(List<String> command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process p = withoutPgEnvironment(new ProcessBuilder(command)).redirectErrorStream(true).start();
     try {
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -196,11 +225,18 @@ public final class PostgresServer implements AutoCloseable {
   /** Stops the server and deletes its files. */
   @Override
   public void close() {
-    stop();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException shuttingDown) {
-      // The hook is running now.
+      // The hook is running now, and does the same.
+    }
+    stopAndDelete();
+  }
+
+  private void stopAndDelete() {
+    stop();
+    if (!Files.exists(dir)) {
+      return;
     }
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {

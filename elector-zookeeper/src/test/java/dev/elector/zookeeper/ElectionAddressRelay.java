@@ -76,6 +76,11 @@ final class ElectionAddressRelay implements AutoCloseable {
         if (closed) {
           return;
         }
+        try {
+          Thread.sleep(10); // a lasting accept error (no file descriptors left) must not spin
+        } catch (InterruptedException stop) {
+          return;
+        }
       }
     }
   }
@@ -88,6 +93,7 @@ final class ElectionAddressRelay implements AutoCloseable {
         return;
       }
       target.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5000);
+      client.setSoTimeout(30_000); // the handshake comes first thing; a connection that sends none is dropped
       DataInputStream in = new DataInputStream(client.getInputStream());
       DataOutputStream out = new DataOutputStream(target.getOutputStream());
       long version = in.readLong();
@@ -104,6 +110,7 @@ final class ElectionAddressRelay implements AutoCloseable {
         out.write(address);
       }
       out.flush();
+      client.setSoTimeout(0);
       Thread down = new Thread(() -> pipe(target, client), "election-relay-" + port() + "-down");
       down.setDaemon(true);
       down.start();
@@ -112,6 +119,7 @@ final class ElectionAddressRelay implements AutoCloseable {
       // The link was cut, dropped or closed: the sockets close here, as a reset would close them.
     } finally {
       sockets.remove(client);
+      sockets.removeIf(Socket::isClosed);
     }
   }
 

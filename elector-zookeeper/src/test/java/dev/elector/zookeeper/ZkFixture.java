@@ -7,6 +7,7 @@ import dev.elector.spi.TicketCodec;
 import dev.elector.tck.TckFixture;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,12 @@ final class ZkFixture implements TckFixture {
   @Override
   public int members() {
     return server.size();
+  }
+
+  /** The member whose peer state is LEADING. */
+  @Override
+  public OptionalInt leaderMember() {
+    return server.leaderMember();
   }
 
   /** Stops the member and returns once the other two serve again (after a new leader election if it led). */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.zookeeper.server.ZooKeeperServer;
@@ -162,6 +163,17 @@ final class ZkTestEnsemble implements AutoCloseable {
       }
       Thread.sleep(10);
     }
+  }
+
+  /** The member that leads the ensemble now, if one does. */
+  OptionalInt leaderMember() {
+    for (int i = 0; i < members.length; i++) {
+      QuorumPeer p = members[i] == null ? null : members[i].peer();
+      if (p != null && p.getPeerState() == QuorumPeer.ServerState.LEADING) {
+        return OptionalInt.of(i);
+      }
+    }
+    return OptionalInt.empty();
   }
 
   private ZooKeeperServer leaderServer() throws InterruptedException {
