@@ -251,11 +251,16 @@ class BrokenBackendsTest {
         .isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
   }
 
-  /** The kit's {@code required_rule1_1_backToBackResignsOfLeaderAndNextInLine} fails a stale "first" taken as current. */
+  /**
+   * The kit's {@code required_rule1_1_backToBackResignsOfLeaderAndNextInLine} fails a stale "first" taken as current.
+   * The candidate elected out of turn holds an older token than the term before it: when that term ended before it
+   * was ever seen valid, no two terms overlap and the kit reports the token going back (rule 1.2) instead; both are
+   * the kit catching the planted bug.
+   */
   @Test
   void rule1_1_shouldFailBy_aStaleFirstTakenForTheCurrentWait() {
     assertFails(Variant.STALE_FIRST_AS_CURRENT, ElectionTck.Adversarial.class,
-        "required_rule1_1_backToBackResignsOfLeaderAndNextInLine", "1.1");
+        "required_rule1_1_backToBackResignsOfLeaderAndNextInLine", "1.1", "1.2");
   }
 
   /** The kit's {@code required_rule3_5_sessionExpiredUnderConnectedLeader} fails a backend blind to that expiry. */
@@ -288,13 +293,14 @@ class BrokenBackendsTest {
 
   /**
    * The kit's {@code required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder} fails a misordered shared read: by
-   * rule 2.2 (the wrong one leads) or, when the misordered read reaches two waiters at once, by rule 1.1 (both
-   * believe they are first), whichever the run shows first.
+   * rule 2.2 (the wrong one leads), when the misordered read reaches two waiters at once by rule 1.1 (both
+   * believe they are first), or by rule 1.2 (the one passed over leads next, with the older token), whichever the
+   * run shows first.
    */
   @Test
   void rule2_2_shouldFailBy_aLineMisorderedWithinOneSession() {
     assertFails(Variant.LINE_MISORDERED_IN_SESSION, ElectionTck.Adversarial.class,
-        "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2", "1.1");
+        "required_rule2_2_manyCandidatesOfOneClientLeadInLineOrder", "2.2", "1.1", "1.2");
   }
 
   /**
