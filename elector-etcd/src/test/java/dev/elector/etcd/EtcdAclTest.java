@@ -29,7 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 8, what {@link EtcdAuthTest} leaves out: a client of another user (whose role covers another prefix) and a
+ * What {@link EtcdAuthTest} leaves out: a client of another user (whose role covers another prefix) and a
  * client without credentials can neither delete nor overwrite a candidate's key under the election prefix, nor join
  * there, and get a clear error; no password shows in any message or log line meanwhile.
  */

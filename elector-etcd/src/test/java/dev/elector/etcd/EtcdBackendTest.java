@@ -333,7 +333,7 @@ class EtcdBackendTest {
   }
 
   /**
-   * Issue 12, finding 9: removals that fail behind a partition leave clean-ups behind; the engine retries a failed
+   * Removals that fail behind a partition leave clean-ups behind; the engine retries a failed
    * removal, so the same ticket's removal fails again and again. The clean-ups pending must stay one per ticket at
    * most, and after the heal all of them finish and every key is gone (within the lease's 10 s TTL, renewed
    * meanwhile: the clean-ups removed them, not the lease).

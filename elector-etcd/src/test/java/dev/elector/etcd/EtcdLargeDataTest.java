@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Issue 12, finding 8: every candidate at the largest data allowed (512 KiB). The line with its values is larger
+ * Every candidate at the largest data allowed (512 KiB). The line with its values is larger
  * than one answer may be (64 MiB); {@code leader()}, {@code participants()} and an observer must still answer.
  * 130 candidates (about 66 MB of data) by default, which is the smallest line past the limit; more with
  * {@code -Delector.etcd.largeData.candidates=N}.

@@ -41,7 +41,7 @@ class EtcdOperatorTest {
   }
 
   /**
-   * Issue 12, finding 7: an operator deletes the leader's key while a successor waits. The successor sees the delete
+   * An operator deletes the leader's key while a successor waits. The successor sees the delete
    * and leads at once (its fast path, no read); the old leader must end its term when its own session sees the
    * delete, not one keep-alive round trip later. A leader can learn of an operator's delete only from its watch, so
    * when the successor's watch hears it first the terms overlap by that skew whatever the backend does (on loopback
@@ -111,7 +111,7 @@ class EtcdOperatorTest {
   }
 
   /**
-   * Issue 12, finding 5 (SPEC rule 4.8): one application uses root {@code /R} and election {@code jobs}, another
+   * SPEC rule 4.8: one application uses root {@code /R} and election {@code jobs}, another
    * root {@code /R/jobs}: the second one's keys lie under the first one's election prefix. Each elects its own
    * leader at once and sees only its own participants. The nested application joins first, so its key is older.
    */

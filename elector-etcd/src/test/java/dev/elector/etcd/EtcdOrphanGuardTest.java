@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Issue 12, finding 6: a join whose answer was lost gives up and cleans its key up; the create may still commit
+ * A join whose answer was lost gives up and cleans its key up; the create may still commit
  * after the clean-up (etcd does not order requests sent on different connections, and a proposal forwarded by a
  * member cut off from the Raft leader can commit late). The backend's two transactions are run here directly on a
  * real etcd in the bad order, the clean-up first: the late create must not commit, whether its lease is alive or

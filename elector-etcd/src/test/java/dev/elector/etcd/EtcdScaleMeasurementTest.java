@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 7's two scale shapes on one etcd member, through the public API, printing (never asserting) the times:
+ * The benchmark's two scale shapes on one etcd member, through the public API, printing (never asserting) the times:
  * {@code N} elections with one candidate each on ONE session, and {@code N} candidates in ONE election over ten
  * sessions. A measurement, not a check, so it is opt-in:
  * {@code ./mvnw -o -pl elector-etcd verify -Dtest=EtcdScaleMeasurementTest -Pmeasure

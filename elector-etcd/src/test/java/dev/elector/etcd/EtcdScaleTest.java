@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Issue 7's scale shapes, small enough for every build, as liveness checks (the timings are measured by
+ * The benchmark's scale shapes, small enough for every build, as liveness checks (the timings are measured by
  * {@link EtcdScaleMeasurementTest} and the benchmark, never asserted): thousands of elections on one session must
  * not starve its lease renewals, and thousands of candidates in one election must not keep it leaderless.
  */

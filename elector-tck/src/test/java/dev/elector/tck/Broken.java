@@ -97,7 +97,7 @@ final class Broken {
     /** participants() lists the line backwards (5.5). */
     PARTICIPANTS_REVERSED,
 
-    // Issue 13: scenarios the kit now produces. Those marked "backend" break the SPI below the engine
+    // Scenarios the kit produces itself. Those marked "backend" break the SPI below the engine
     // (BrokenBackend, served as scheme brokenmem); the others decorate the public API like the variants above.
 
     /** Backend, not broken: late answers, and a late "first" for every superseded wait (the fence's harness). */
@@ -117,7 +117,7 @@ final class Broken {
     /** Backend: tokens count within the election's container and start again when it is deleted (1.2). */
     TOKENS_RESET_WITH_ELECTION,
 
-    // Issue 12: faults beyond the client link, decorating the public API.
+    // Faults beyond the client link, decorating the public API.
     /** A leader whose ticket an operator deleted stays valid for a second after its term ended (1.1). */
     TERM_OUTLIVES_DELETED_TICKET,
     /** An entry Elector did not write takes a place in line, as a candidate that never leaves (4.8). */

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 8, ZooKeeper security with one digest identity per member plus a shared group identity (options
+ * ZooKeeper security with one digest identity per member plus a shared group identity (options
  * {@code username}/{@code password} and {@code group}/{@code groupPassword}): members join and read each other's
  * tickets and the leader; only a ticket's creator may change it; clients outside the group can neither join, nor
  * read, nor delete a ticket, and get a clear error; no password ever shows in an exception or a log line.

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, finding 1: a leader whose client talks only to a follower that is cut off from the ensemble's leader.
+ * A leader whose client talks only to a follower that is cut off from the ensemble's leader.
  * The ensemble's leader expires the session after the session timeout (no touches arrive from the follower) and a
  * successor is elected, while the cut-off follower keeps answering its clients for {@code syncLimit × tickTime}
  * (10 s here). A heartbeat that the follower answers alone keeps the old term valid all that time; one that must go

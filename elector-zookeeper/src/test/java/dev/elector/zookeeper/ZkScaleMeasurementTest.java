@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 7's scale shapes through the public API, measured and printed, never asserted as timings: many candidates
+ * The benchmark's scale shapes through the public API, measured and printed, never asserted as timings: many candidates
  * in one election over ten sessions (join, first leader, a rolling handoff through many leaders, client heap per
  * candidate), and many elections with one candidate each on one session. The server runs in this JVM (see
  * {@link InProcessZooKeeper}); its own heap per znode is measured with a raw client and subtracted. Run with
