@@ -951,10 +951,11 @@ final class EtcdBackend implements ElectionBackend {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    CompletableFuture<Long> closed = new CompletableFuture<>();
+    CompletableFuture<long[]> closed = new CompletableFuture<>();
     runOnLoop(() -> {
       // A suspended session cannot reach etcd: revoking would only wait out the timeout; the lease expires anyway.
       long lease = state == State.CONNECTED ? leaseId : 0;
+      long untilDeadline = deadline - System.nanoTime();
       deadline = System.nanoTime() - 1;
       state = State.CLOSED;
       lastLease = leaseId;
@@ -967,21 +968,27 @@ final class EtcdBackend implements ElectionBackend {
       cleanUps.clear(); // their keys go with the lease
       watches.close();
       failQueued();
-      closed.complete(lease);
+      closed.complete(new long[] {lease, untilDeadline});
     });
     long lease;
+    long untilDeadline;
     try {
-      lease = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      long[] got = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      lease = got[0];
+      untilDeadline = got[1];
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       lease = 0;
+      untilDeadline = 0;
     } catch (ExecutionException | TimeoutException e) {
       lease = 0;
+      untilDeadline = 0;
     }
-    if (lease != 0) {
-      // Revoking drops our keys at once, so successors need not wait for the TTL.
+    if (lease != 0 && untilDeadline > 0) {
+      // Revoking drops our keys at once, so successors need not wait for the TTL. Not past the session deadline:
+      // etcd expires the lease by itself by then, and a client cut off from etcd would wait out the operation timeout.
       try {
-        leases.revoke(lease).get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        leases.revoke(lease).get(Math.min(opTimeout.toNanos(), untilDeadline), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException e) {

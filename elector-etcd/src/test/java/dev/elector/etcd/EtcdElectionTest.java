@@ -11,6 +11,7 @@ import dev.elector.EndReason;
 import dev.elector.InvalidInputException;
 import dev.elector.Leadership;
 import dev.elector.Participant;
+import dev.elector.faultproxy.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -65,6 +66,30 @@ class EtcdElectionTest {
       sub.cancel();
       List<Long> tokens = seen.stream().flatMap(Optional::stream).map(Participant::token).toList();
       assertThat(tokens).isSorted().contains(ta.token(), tb.token(), again.token());
+    }
+  }
+
+  /**
+   * A client cut off from etcd closes within its session timeout, not its (much longer) operation timeout: past the
+   * session deadline nothing it could still send would matter, as etcd expires the lease by itself. The term has
+   * ended when close() returns (rule 1.6).
+   */
+  @Test
+  void aClientCutOffFromEtcdClosesWithinItsSessionTimeout() throws Exception {
+    String root = EtcdCluster.unique("cut-close");
+    try (FaultProxy proxy = FaultProxy.start(etcd.endpoint(0))) {
+      ElectionClient client = Elections.connect("etcd://" + proxy.endpoint() + "/" + root
+          + "?sessionTimeout=3s&connectTimeout=3s&operationTimeout=30s");
+      Candidate a = client.election("jobs").join("a");
+      Leadership term = a.awaitLeadership(Duration.ofSeconds(10));
+      proxy.partition();
+      long start = System.nanoTime();
+      client.close();
+      double closeMs = (System.nanoTime() - start) / 1e6;
+      System.out.printf("etcd: close() of a client cut off from etcd took %.0f ms (session 3 s, operation 30 s)%n",
+          closeMs);
+      assertThat(term.isValid()).isFalse();
+      assertThat(closeMs).as("close() of a cut-off client, ms").isLessThan(3_000 + 2_000);
     }
   }
 
