@@ -52,10 +52,7 @@ public final class InputRules {
    * @throws InvalidInputException if it is null, zero or negative
    */
   public static Duration checkStopTimeout(Duration timeout) {
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new InvalidInputException("stopTimeout", timeout, "must be positive");
-    }
-    return timeout;
+    return Checks.positive("stopTimeout", timeout);
   }
 
   /**

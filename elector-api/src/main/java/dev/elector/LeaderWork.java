@@ -1,5 +1,6 @@
 package dev.elector;
 
+import dev.elector.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -361,10 +362,7 @@ public final class LeaderWork implements AutoCloseable {
 
     @Override
     public Builder every(String name, Duration period, LeaderTask task) {
-      if (period == null || period.isZero() || period.isNegative()) {
-        throw new InvalidInputException("period of task '" + name + "'", period, "must be positive");
-      }
-      return add(name, period, task);
+      return add(name, Checks.positive("period of task '" + name + "'", period), task);
     }
 
     private Builder add(String name, Duration period, LeaderTask task) {

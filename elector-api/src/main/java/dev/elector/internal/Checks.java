@@ -73,11 +73,18 @@ public final class Checks {
     return data.clone();
   }
 
-  public static Duration positive(String what, Duration value, Duration max) {
-    Objects.requireNonNull(value, what);
-    if (value.isNegative() || value.isZero()) {
+  /** {@code value}, if it is positive; a null value is not, and is refused the same way. */
+  public static Duration positive(String what, Duration value) {
+    if (value == null || value.isNegative() || value.isZero()) {
       throw new InvalidInputException(what, value, "must be positive");
     }
+    return value;
+  }
+
+  /** {@code value}, if it is positive and at most {@code max}; null is a programming error here. */
+  public static Duration positive(String what, Duration value, Duration max) {
+    Objects.requireNonNull(value, what);
+    positive(what, value);
     if (value.compareTo(max) > 0) {
       throw new InvalidInputException(what, value, "must be at most " + max);
     }

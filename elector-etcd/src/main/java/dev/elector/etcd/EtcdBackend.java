@@ -946,16 +946,23 @@ final class EtcdBackend implements ElectionBackend {
     return sub;
   }
 
+  /** The lease close() revokes, and how long it waits for the answer; none when {@code waitNanos} is not positive. */
+  private record Revoke(long lease, long waitNanos) {
+    static final Revoke NONE = new Revoke(0, 0);
+  }
+
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    CompletableFuture<long[]> closed = new CompletableFuture<>();
+    CompletableFuture<Revoke> closed = new CompletableFuture<>();
     runOnLoop(() -> {
       // A suspended session cannot reach etcd: revoking would only wait out the timeout; the lease expires anyway.
+      // Nor is it worth waiting past the session deadline: etcd expires the lease by itself by then, and a client
+      // cut off from etcd (without knowing it yet) would wait out the operation timeout.
       long lease = state == State.CONNECTED ? leaseId : 0;
-      long untilDeadline = deadline - System.nanoTime();
+      long wait = lease == 0 ? 0 : Math.min(opTimeout.toNanos(), deadline - System.nanoTime());
       deadline = System.nanoTime() - 1;
       state = State.CLOSED;
       lastLease = leaseId;
@@ -968,27 +975,22 @@ final class EtcdBackend implements ElectionBackend {
       cleanUps.clear(); // their keys go with the lease
       watches.close();
       failQueued();
-      closed.complete(new long[] {lease, untilDeadline});
+      closed.complete(new Revoke(lease, wait));
     });
-    long lease;
-    long untilDeadline;
+    Revoke revoke;
     try {
-      long[] got = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      lease = got[0];
-      untilDeadline = got[1];
+      revoke = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      lease = 0;
-      untilDeadline = 0;
+      revoke = Revoke.NONE;
     } catch (ExecutionException | TimeoutException e) {
-      lease = 0;
-      untilDeadline = 0;
+      revoke = Revoke.NONE;
     }
-    if (lease != 0 && untilDeadline > 0) {
-      // Revoking drops our keys at once, so successors need not wait for the TTL. Not past the session deadline:
-      // etcd expires the lease by itself by then, and a client cut off from etcd would wait out the operation timeout.
+    long lease = revoke.lease();
+    if (revoke.waitNanos() > 0) {
+      // Revoking drops our keys at once, so successors need not wait for the TTL.
       try {
-        leases.revoke(lease).get(Math.min(opTimeout.toNanos(), untilDeadline), TimeUnit.NANOSECONDS);
+        leases.revoke(lease).get(revoke.waitNanos(), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException e) {

@@ -71,13 +71,12 @@ public class LeaderOnlyPostProcessor extends AbstractBeanFactoryAwareAdvisingPos
     }
     for (String name : beanFactory.getSingletonNames()) {
       Object bean = beanFactory.getSingleton(name);
-      if (bean == null || bean == this) {
+      // Beans this processor proxied were checked as it did; only the others need their methods looked through.
+      if (bean == null || bean == this || guarded(bean)) {
         continue;
       }
       Class<?> type = AopUtils.getTargetClass(bean);
-      boolean[] found = {false};
-      ReflectionUtils.doWithMethods(type, m -> found[0] = true, m -> !found[0] && leaderOnly(m, type));
-      if (found[0] && !guarded(bean)) {
+      if (ReflectionUtils.getUniqueDeclaredMethods(type, m -> leaderOnly(m, type)).length > 0) {
         throw new IllegalStateException("Bean '" + name + "' (" + type.getName() + ") has @LeaderOnly methods but "
             + "was not proxied by " + getClass().getSimpleName() + ", so they would run on every instance: it was "
             + "registered as a ready-made object or created before bean post-processors ran (for example by a "

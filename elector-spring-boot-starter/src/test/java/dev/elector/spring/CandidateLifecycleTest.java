@@ -7,6 +7,7 @@ import dev.elector.Candidate;
 import dev.elector.Subscription;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -126,16 +127,11 @@ class CandidateLifecycleTest {
       seen.add(e);
       ElectorCandidate bean = (ElectorCandidate) e.getSource();
       try {
-        long end = System.nanoTime() + WAIT.toNanos();
-        Candidate c = null;
-        while (c == null && System.nanoTime() < end) { // join() returns after elected may already be queued
-          c = bean.candidate().orElse(null);
-          Thread.sleep(1);
-        }
+        // join() returns after elected may already be queued: the candidate may not be set yet.
+        Candidate c = await().atMost(WAIT).pollInterval(Duration.ofMillis(1))
+            .until(() -> bean.candidate().orElse(null), Objects::nonNull);
         inGranted.countDown();
-        while (bean.candidate().isPresent() && System.nanoTime() < end) { // until a stop has begun
-          Thread.sleep(1);
-        }
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> bean.candidate().isEmpty()); // stopping
         // The context's stop has begun the close; this call only waits for it (close is idempotent).
         c.closeAsync().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       } catch (Exception | Error x) {
