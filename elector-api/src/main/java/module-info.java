@@ -2,6 +2,7 @@
 module dev.elector {
   exports dev.elector;
   exports dev.elector.spi;
+  exports dev.elector.spi.support;
 
   uses dev.elector.spi.ElectionProvider;
 }
