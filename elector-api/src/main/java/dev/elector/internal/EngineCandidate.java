@@ -13,6 +13,7 @@ import dev.elector.SessionLostException;
 import dev.elector.Subscription;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
+import dev.elector.spi.support.Errors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -23,7 +24,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -199,7 +199,7 @@ final class EngineCandidate implements Candidate {
         return;
       }
       client.backend().update(t, copy).whenComplete((v, err) -> {
-        Throwable cause = EngineClient.unwrap(err);
+        Throwable cause = Errors.unwrap(err);
         if (cause == null || cause instanceof TicketLostException) {
           // A lost ticket is replaced by one carrying the new data.
           client.onCallbacks(() -> f.complete(null));
@@ -391,7 +391,7 @@ final class EngineCandidate implements Candidate {
       }
       awaitHead();
     } else if (g == gen && !closing) {
-      onFailure(EngineClient.unwrap(err), "joining");
+      onFailure(Errors.unwrap(err), "joining");
     }
   }
 
@@ -407,7 +407,7 @@ final class EngineCandidate implements Candidate {
       return;
     }
     if (err != null) {
-      onFailure(EngineClient.unwrap(err), "waiting");
+      onFailure(Errors.unwrap(err), "waiting");
     } else if (client.connected() && client.sessionAlive(t.sessionId())) {
       startTerm(t);
     } else {
@@ -494,9 +494,7 @@ final class EngineCandidate implements Candidate {
 
   /** Full jitter over an exponential ceiling: spreads many candidates rejoining after one expiry. */
   private long backoffMillis() {
-    long ceiling = Math.min(client.maxBackoffMillis(), 50L << Math.min(failures, 10));
-    failures++;
-    return ThreadLocalRandom.current().nextLong(ceiling + 1);
+    return client.rejoinBackoff().pauseMillis(failures++);
   }
 
   private void startTerm(Ticket t) {

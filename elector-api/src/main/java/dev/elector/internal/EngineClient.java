@@ -16,6 +16,8 @@ import dev.elector.spi.ElectionProvider;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
+import dev.elector.spi.support.Backoff;
+import dev.elector.spi.support.Errors;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -23,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -62,6 +63,7 @@ public final class EngineClient implements ElectionClient {
   static final int CALLBACK_MAX_THREADS = CALLBACK_THREADS + 64;
 
   private final ClientConfig config;
+  private final Backoff rejoinBackoff;
   private final ScheduledThreadPoolExecutor loop;
   private final ForkJoinPool callbacks;
   /** The engine thread (set when it starts), so a close called from a callback on it does not wait for itself. */
@@ -91,6 +93,7 @@ public final class EngineClient implements ElectionClient {
 
   private EngineClient(ClientConfig config) {
     this.config = config;
+    this.rejoinBackoff = new Backoff(50, Math.max(100, Math.min(5_000, config.sessionTimeout().toMillis() / 2)));
     int n = CLIENTS.incrementAndGet();
     ThreadFactory engine = daemon("elector-engine-" + n);
     this.loop = new ScheduledThreadPoolExecutor(1, r -> {
@@ -315,7 +318,12 @@ public final class EngineClient implements ElectionClient {
   }
 
   long maxBackoffMillis() {
-    return Math.max(100, Math.min(5_000, config.sessionTimeout().toMillis() / 2));
+    return rejoinBackoff.capMillis();
+  }
+
+  /** How long a candidate waits before rejoining after a failure: from 50 ms up to half the session timeout. */
+  Backoff rejoinBackoff() {
+    return rejoinBackoff;
   }
 
   /** Runs {@code task} on the engine thread, or {@code ifClosed} if the engine is gone. */
@@ -368,7 +376,7 @@ public final class EngineClient implements ElectionClient {
       if (e == null) {
         f.complete(v);
       } else {
-        f.completeExceptionally(asElector(unwrap(e)));
+        f.completeExceptionally(asElector(Errors.unwrap(e)));
       }
     }));
     return f;
@@ -420,7 +428,7 @@ public final class EngineClient implements ElectionClient {
       return;
     }
     b.remove(t).whenComplete((v, err) -> {
-      Throwable cause = unwrap(err);
+      Throwable cause = Errors.unwrap(err);
       if (cause == null || cause instanceof TicketLostException || cause instanceof ClosedException
           || (cause instanceof SessionLostException s && s.expired())) {
         post(() -> pendingRemovals.remove(t), () -> {});
@@ -558,15 +566,8 @@ public final class EngineClient implements ElectionClient {
     }
   }
 
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
   static ElectorException asElector(Throwable t) {
-    t = unwrap(t);
+    t = Errors.unwrap(t);
     if (t instanceof ElectorException e) {
       return e;
     }

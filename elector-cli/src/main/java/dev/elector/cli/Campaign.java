@@ -6,6 +6,7 @@ import dev.elector.EndReason;
 import dev.elector.Leadership;
 import dev.elector.LeadershipListener;
 import dev.elector.SessionState;
+import dev.elector.spi.support.Errors;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -100,7 +101,7 @@ final class Campaign implements LeadershipListener {
       try {
         code = finished.get();
       } catch (ExecutionException e) {
-        throw new Failure(Main.EXIT_FAILURE, String.valueOf(Main.unwrap(e).getMessage()), e.getCause());
+        throw new Failure(Main.EXIT_FAILURE, String.valueOf(Errors.unwrap(e).getMessage()), e.getCause());
       }
       synchronized (lock) {
         shuttingDown = true;
@@ -267,7 +268,7 @@ final class Campaign implements LeadershipListener {
     if (cand != null) {
       cand.resign().whenComplete((ok, failure) -> {
         if (failure != null) {
-          note("resign failed: " + Main.unwrap(failure).getMessage());
+          note("resign failed: " + Errors.unwrap(failure).getMessage());
         }
       });
     }

@@ -3,12 +3,11 @@ package dev.elector.cli;
 import dev.elector.BackendUnavailableException;
 import dev.elector.ElectorException;
 import dev.elector.InvalidInputException;
+import dev.elector.spi.support.Errors;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Properties;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -121,7 +120,7 @@ public final class Main implements Runnable {
   }
 
   private static int failure(Exception ex, CommandLine cmd, boolean verbose) {
-    Throwable t = unwrap(ex);
+    Throwable t = Errors.unwrap(ex);
     PrintWriter err = cmd.getErr();
     String name = cmd.getCommandSpec().qualifiedName();
     int code;
@@ -148,13 +147,6 @@ public final class Main implements Runnable {
     }
     err.flush();
     return code;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   static String oneLine(String s) {

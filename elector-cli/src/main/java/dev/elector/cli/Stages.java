@@ -1,5 +1,6 @@
 package dev.elector.cli;
 
+import dev.elector.spi.support.Errors;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -13,7 +14,7 @@ final class Stages {
     try {
       return stage.toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      Throwable cause = Main.unwrap(e);
+      Throwable cause = Errors.unwrap(e);
       if (cause instanceof RuntimeException r) {
         throw r;
       }

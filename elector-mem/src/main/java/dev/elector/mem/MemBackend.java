@@ -9,11 +9,11 @@ import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
+import dev.elector.spi.support.SessionClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -26,7 +26,6 @@ final class MemBackend implements ElectionBackend {
   private final BackendListener listener;
   private final String root;
   final long timeoutNanos;
-  private final long marginNanos;
 
   private volatile long sessionId;
   private volatile boolean cutOff;
@@ -44,8 +43,6 @@ final class MemBackend implements ElectionBackend {
     this.listener = listener;
     this.root = config.root().equals("/") ? "" : config.root();
     this.timeoutNanos = config.sessionTimeout().toNanos();
-    // Like a real client, keep a margin between our own deadline and the server's expiry.
-    this.marginNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos / 10);
   }
 
   void open(long id) {
@@ -67,7 +64,8 @@ final class MemBackend implements ElectionBackend {
     if (cutOff) {
       return frozenDeadline;
     }
-    return now + timeoutNanos - marginNanos;
+    // Like a real client's: the one margin rule between our own deadline and the server's expiry.
+    return SessionClock.deadline(now, timeoutNanos);
   }
 
   private String path(String election) {
@@ -217,7 +215,7 @@ final class MemBackend implements ElectionBackend {
   void cutOff(boolean notice) {
     long now = System.nanoTime();
     // The deadline moves first, so isValid() is false before any event is delivered (SPEC rule 1.4).
-    frozenDeadline = notice ? now - 1 : now + timeoutNanos - marginNanos;
+    frozenDeadline = notice ? now - 1 : SessionClock.deadline(now, timeoutNanos);
     cuts++;
     cutOff = true;
     long id = sessionId;

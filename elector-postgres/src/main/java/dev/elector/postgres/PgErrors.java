@@ -4,10 +4,9 @@ import dev.elector.AccessDeniedException;
 import dev.elector.BackendUnavailableException;
 import dev.elector.ElectorException;
 import dev.elector.SessionLostException;
+import dev.elector.spi.support.Errors;
 import java.io.IOException;
 import java.sql.SQLException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /** Turns the JDBC driver's errors into Elector's exception family, in this one place, keeping the cause. */
 final class PgErrors {
@@ -16,19 +15,12 @@ final class PgErrors {
 
   private PgErrors() {}
 
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
   /**
    * True if the connection failed (broken, timed out, refused), so the statement's fate may be unknown; false if
    * the database answered with an error.
    */
   static boolean connectionLost(Throwable t) {
-    t = unwrap(t);
+    t = Errors.unwrap(t);
     if (t instanceof SQLException e) {
       String state = e.getSQLState();
       if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
@@ -42,7 +34,7 @@ final class PgErrors {
 
   /** Whether the database refused the role: bad credentials or missing privileges. */
   static boolean denied(Throwable t) {
-    t = unwrap(t);
+    t = Errors.unwrap(t);
     if (t instanceof SQLException e && e.getSQLState() != null) {
       String s = e.getSQLState();
       return s.startsWith("28") || s.equals("42501");
@@ -56,7 +48,7 @@ final class PgErrors {
    * @param suspended whether the session is suspended now: a lost connection then means the session is lost for now
    */
   static ElectorException translate(Throwable error, String what, String endpoints, boolean suspended) {
-    Throwable t = unwrap(error);
+    Throwable t = Errors.unwrap(error);
     if (t instanceof ElectorException e) {
       return e;
     }

@@ -5,6 +5,7 @@ import dev.elector.Participant;
 import dev.elector.SessionLostException;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
+import dev.elector.spi.support.HeadPublisher;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -19,7 +20,8 @@ import java.util.concurrent.CopyOnWriteArraySet;
  * Head watches (observers' view of a line). A line watched by this client has one row in {@code <schema>.watches}
  * for the session; the schema's triggers then notify this client's channel with {@code line:<line>} on every change
  * of the line, and each notice reads the head again. Watches outlive a suspension (the engine sets them again only
- * on a new session); after a recovery the backend's resync reads every watched head again.
+ * on a new session); after a recovery the backend's resync reads every watched head again. Each watch reports
+ * through its {@link HeadPublisher}, which drops repeated heads, calls nothing after cancel and fails once.
  */
 final class PgHeadWatches {
   private final PgOps ops;
@@ -46,10 +48,11 @@ final class PgHeadWatches {
       throw new SessionLostException("no PostgreSQL session is open yet", false);
     }
     String line = location.line(election);
-    Watch w = new Watch(election, line, listener);
+    Watch w = new Watch(election, line);
+    w.out = new HeadPublisher(listener, w::drop);
     watches.computeIfAbsent(line, k -> new CopyOnWriteArraySet<>()).add(w);
     ops.execute(() -> refresh(line));
-    return w;
+    return w.out;
   }
 
   /** The watched lines, for a resync. */
@@ -79,7 +82,7 @@ final class PgHeadWatches {
       List<Participant> head = PgSchema.participants(ops.conn(), schema.head, line, election);
       Optional<Participant> h = head.isEmpty() ? Optional.empty() : Optional.of(head.get(0));
       for (Watch w : ws) {
-        w.deliver(h);
+        w.out.publish(h);
       }
     } catch (SQLException e) {
       if (PgErrors.connectionLost(e)) {
@@ -88,8 +91,8 @@ final class PgHeadWatches {
       } else {
         ElectorException x = ops.translate(e, "watching election '" + election + "'");
         for (Watch w : ws) {
-          w.cancel();
-          w.listener.failed(x);
+          w.out.fail(x);
+          w.drop();
         }
       }
     }
@@ -100,8 +103,7 @@ final class PgHeadWatches {
     ops.execute(rows::clear);
     for (Set<Watch> ws : new ArrayList<>(watches.values())) {
       for (Watch w : ws) {
-        w.cancelled = true;
-        w.listener.failed(cause);
+        w.out.fail(cause);
       }
     }
     watches.clear();
@@ -120,27 +122,19 @@ final class PgHeadWatches {
     }
   }
 
-  private final class Watch implements HeadWatch {
+  /** One {@code watchHead} call: its line, and the publisher the engine holds (set once, before it is shared). */
+  private final class Watch {
     final String election;
     final String line;
-    final HeadListener listener;
-    volatile boolean cancelled;
+    HeadPublisher out;
 
-    Watch(String election, String line, HeadListener listener) {
+    Watch(String election, String line) {
       this.election = election;
       this.line = line;
-      this.listener = listener;
     }
 
-    void deliver(Optional<Participant> head) {
-      if (!cancelled) {
-        listener.headChanged(head);
-      }
-    }
-
-    @Override
-    public void cancel() {
-      cancelled = true;
+    /** Leaves the line's watches, and drops the line's row when it was the last. Idempotent; any thread. */
+    void drop() {
       Set<Watch> ws = watches.get(line);
       if (ws == null) {
         return;

@@ -2,6 +2,7 @@ package dev.elector.postgres;
 
 import dev.elector.ClosedException;
 import dev.elector.ElectorException;
+import dev.elector.spi.support.Backoff;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -21,7 +22,7 @@ final class PgOps {
   private final ScheduledExecutorService executor;
   private final PgConnector connector;
   private final Duration networkTimeout;
-  private final long maxRetryPauseMillis;
+  private final Backoff retryBackoff;
   private final BooleanSupplier suspended;
   private final String description;
   private volatile boolean closed;
@@ -36,7 +37,7 @@ final class PgOps {
     });
     this.connector = connector;
     this.networkTimeout = sessionTimeout.dividedBy(2).plusMillis(500);
-    this.maxRetryPauseMillis = Math.max(50, sessionTimeout.toMillis() / 6);
+    this.retryBackoff = new Backoff(50, Math.max(50, sessionTimeout.toMillis() / 6));
     this.suspended = suspended;
     this.description = description;
   }
@@ -111,7 +112,7 @@ final class PgOps {
    * its stage with {@link ClosedException}).
    */
   void retry(Runnable task, int attempt) {
-    long pause = Math.min(25L << Math.min(attempt, 4), maxRetryPauseMillis);
+    long pause = retryBackoff.pauseMillis(attempt);
     try {
       if (closed) {
         task.run();

@@ -3,6 +3,7 @@ package dev.elector.postgres;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
+import dev.elector.spi.support.SessionClock;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,7 +24,8 @@ import org.postgresql.PGNotification;
  * so events reach the {@link BackendListener} in the order they happened.
  *
  * <p>The session deadline (SPEC rule 1.3) is the monotonic instant of a successful renewal's <em>sending</em> plus
- * {@link #budgetNanos}: the session timeout less a tenth (at least 20 ms). The database set {@code expires_at} to
+ * {@link #budgetNanos}: the session timeout less the one margin rule of {@link SessionClock} (a tenth, at least
+ * 20 ms). The database set {@code expires_at} to
  * its clock's reading when it ran the renewal, which is after the sending, plus the whole timeout; so as long as
  * the database's clock runs at most 1/0.9 ≈ 11% faster than this machine's monotonic clock and is not stepped
  * forward, the deadline passes before the database can consider the session expired, and no successor can be
@@ -82,7 +84,7 @@ final class PgSessionKeeper implements Runnable {
     this.channel = "elector_" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     this.timeoutMillis = sessionTimeout.toMillis();
     long t = sessionTimeout.toNanos();
-    this.budgetNanos = t - Math.max(t / 10, TimeUnit.MILLISECONDS.toNanos(20));
+    this.budgetNanos = t - SessionClock.marginNanos(t);
     this.renewEveryNanos = t / 3;
     this.backstopNanos = t;
   }

@@ -5,6 +5,7 @@ import dev.elector.InvalidInputException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.support.Endpoints;
 import java.time.Duration;
 import java.util.Set;
 
@@ -48,7 +49,7 @@ public final class PostgresElectionProvider implements ElectionProvider {
   @Override
   public void validate(ClientConfig config) {
     for (String e : config.endpoints()) {
-      checkEndpoint(e);
+      Endpoints.check(e, 5432);
     }
     PgLocation.of(config);
     if (config.sessionTimeout().compareTo(MIN_SESSION_TIMEOUT) < 0) {
@@ -57,22 +58,6 @@ public final class PostgresElectionProvider implements ElectionProvider {
     }
     if (config.option(USER).map(String::isBlank).orElse(false)) {
       throw new InvalidInputException(USER, config.option(USER).get(), "must not be blank");
-    }
-  }
-
-  private static void checkEndpoint(String e) {
-    int colon = e.lastIndexOf(':');
-    if (colon <= 0 || colon == e.length() - 1) {
-      throw new InvalidInputException("endpoint", e, "must be host:port, for example localhost:5432");
-    }
-    int port;
-    try {
-      port = Integer.parseInt(e.substring(colon + 1));
-    } catch (NumberFormatException x) {
-      throw new InvalidInputException("endpoint", e, "must end with a numeric port, for example localhost:5432");
-    }
-    if (port < 1 || port > 65535) {
-      throw new InvalidInputException("endpoint", e, "must have a port between 1 and 65535");
     }
   }
 

@@ -6,6 +6,7 @@ import dev.elector.Participant;
 import dev.elector.SessionLostException;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
+import dev.elector.spi.support.HeadPublisher;
 import dev.elector.zookeeper.ZkSession.Handle;
 import java.util.HashSet;
 import java.util.List;
@@ -18,13 +19,12 @@ import org.apache.zookeeper.Watcher;
 /**
  * {@code watchHead}: observers of an election's head. Each {@link Watch} holds a children watch on the election
  * node (or an existence watch while there is none) and a data watch on the head's node, and re-reads on every event,
- * one read in flight at a time. Loop-confined, except {@link Watch#cancel}.
+ * one read in flight at a time, and reports what it reads through its {@link HeadPublisher}, the {@link HeadWatch}
+ * handed out (which drops repeats, calls nothing after cancel and fails once). Loop-confined, except the publisher.
  *
- * <p>Invariants: a head is reported only when it differs from the last one reported; no listener call starts after
- * {@code cancel()} returns; a watch fails at most once; a watch belongs to one session and fails when it expires.
+ * <p>Invariant: a watch belongs to one session and fails when it expires.
  */
 final class HeadWatches {
-  private static final System.Logger LOG = ZkBackend.LOG;
 
   private final ZkSession session;
   private final Loop loop;
@@ -39,7 +39,8 @@ final class HeadWatches {
 
   /** Watches the head of {@code election}; {@code listener} hears each new head. Any thread. */
   HeadWatch watch(String election, HeadListener listener) {
-    Watch w = new Watch(election, listener);
+    Watch w = new Watch(election);
+    w.out = new HeadPublisher(listener, w::cancelled);
     if (!loop.post(() -> {
       if (session.isClosed()) {
         w.fail(ZkErrors.closed("Watching the head of election " + election));
@@ -50,7 +51,7 @@ final class HeadWatches {
     })) {
       w.fail(ZkErrors.closed("Watching the head of election " + election));
     }
-    return w;
+    return w.out;
   }
 
   /** The session of {@code s} expired: each of its watches fails with {@code lost}. Loop thread. */
@@ -72,11 +73,11 @@ final class HeadWatches {
   }
 
   /** Watches an election's head: a children watch on the election node and a data watch on the head's node. */
-  final class Watch implements HeadWatch, Watcher {
+  final class Watch implements Watcher {
     final String election;
     final String parent;
-    final HeadListener listener;
-    volatile boolean cancelled;
+    /** What the engine holds; set once, before the watch is posted to the loop. */
+    HeadPublisher out;
     Handle handle;
     boolean inFlight;
     boolean dirty;
@@ -85,12 +86,10 @@ final class HeadWatches {
     String headName;
     Participant headValue;
     boolean headStale;
-    Optional<Participant> last;
 
-    Watch(String election, HeadListener listener) {
+    Watch(String election) {
       this.election = election;
       this.parent = TicketNames.electionPath(root, election);
-      this.listener = listener;
     }
 
     @Override
@@ -107,11 +106,8 @@ final class HeadWatches {
       });
     }
 
-    @Override
-    public void cancel() {
-      synchronized (this) {
-        cancelled = true;
-      }
+    /** The engine cancelled: drop the watch. Called once, on the engine's thread. */
+    void cancelled() {
       loop.post(() -> {
         dead = true;
         watches.remove(this);
@@ -128,42 +124,20 @@ final class HeadWatches {
       });
     }
 
-    /** Reports {@code head} unless it repeats the last report; never after cancel. */
+    /** Reports {@code head}; the publisher drops it if it repeats the last report or the watch has ended. */
     void deliver(Optional<Participant> head) {
-      if (head.equals(last)) {
-        return;
-      }
-      last = head;
-      // Held while calling so that no call starts after cancel() returns; the engine's listener only posts.
-      synchronized (this) {
-        if (!cancelled) {
-          try {
-            listener.headChanged(head);
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Head listener failed", e);
-          }
-        }
-      }
+      out.publish(head);
     }
 
     /** Ends the watch with {@code cause}, reported at most once and never after cancel. */
     void fail(Throwable cause) {
       dead = true;
-      synchronized (this) {
-        if (!cancelled) {
-          cancelled = true;
-          try {
-            listener.failed(cause);
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Head listener failed", e);
-          }
-        }
-      }
+      out.fail(cause);
     }
   }
 
   private void refresh(Watch w) {
-    if (w.dead || w.cancelled) {
+    if (w.dead || w.out.ended()) {
       return;
     }
     if (!session.up()) {

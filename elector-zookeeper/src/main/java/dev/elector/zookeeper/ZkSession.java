@@ -5,6 +5,7 @@ import dev.elector.ClientConfig;
 import dev.elector.SessionLostException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.SessionEvent;
+import dev.elector.spi.support.SessionClock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,7 +34,6 @@ import org.apache.zookeeper.client.ZKClientConfig;
  */
 final class ZkSession {
   private static final System.Logger LOG = ZkBackend.LOG;
-  private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
   /** The largest reply our ZooKeeper handle accepts: a listing of about a million tickets. */
   static final int MAX_REPLY_BYTES = 64 << 20;
@@ -292,8 +292,7 @@ final class ZkSession {
    *       reply on its link to the leader before it forwarded this sync on the same FIFO link, so the leader had
    *       the touch before it answered the sync. (A standalone server or the leader itself touches directly.)
    * </ul>
-   * The deadline is that minus the margin max(timeout/10, 20 ms), which covers clock-rate differences and the gap
-   * between an {@code isValid()} check and the action it guards.
+   * The deadline is that plus the timeout, less the one margin rule ({@link SessionClock}).
    */
   void proved(Handle s, int conn, long sent, int rc) {
     if (s != current || s.expired || closed.get() || rc != Code.OK.intValue() || !s.connected
@@ -311,7 +310,7 @@ final class ZkSession {
       }
     }
     long timeout = TimeUnit.MILLISECONDS.toNanos(s.timeoutMillis);
-    long d = base + timeout - Math.max(timeout / 10, MIN_MARGIN_NANOS);
+    long d = SessionClock.deadline(base, timeout);
     if (d - System.nanoTime() <= 0) {
       return; // nothing proven about the future yet: the next heartbeat of this connection will be
     }

@@ -5,9 +5,9 @@ import dev.elector.InvalidInputException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.support.Endpoints;
 import java.time.Duration;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The {@code zookeeper} backend: {@code zookeeper://h1:2181,h2:2181/my-app?sessionTimeout=10s}.
@@ -37,8 +37,6 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
   /** Below this ZooKeeper's own read timeout (2/3 of it) is shorter than an ordinary GC pause. */
   static final Duration MIN_SESSION_TIMEOUT = Duration.ofSeconds(1);
 
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_.\\-]*[A-Za-z0-9_])?");
-  private static final Pattern IPV6 = Pattern.compile("\\[[0-9A-Fa-f:.%A-Za-z]+]");
 
   /** For {@link java.util.ServiceLoader}; does no I/O. */
   public ZooKeeperElectionProvider() {}
@@ -61,7 +59,7 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
   @Override
   public void validate(ClientConfig config) {
     for (String endpoint : config.endpoints()) {
-      checkEndpoint(endpoint);
+      Endpoints.check(endpoint, 2181);
     }
     if (config.sessionTimeout().compareTo(MIN_SESSION_TIMEOUT) < 0) {
       throw new InvalidInputException("sessionTimeout", config.sessionTimeout(),
@@ -97,28 +95,6 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
     }
     if (groupPassword.isPresent() && groupPassword.get().isEmpty()) {
       throw new InvalidInputException("option groupPassword", "(redacted)", "must not be empty");
-    }
-  }
-
-  private static void checkEndpoint(String endpoint) {
-    String rule = "must be host:port with a port from 1 to 65535, for example 127.0.0.1:2181 or [::1]:2181";
-    int colon = endpoint.lastIndexOf(':');
-    if (colon <= 0 || colon == endpoint.length() - 1) {
-      throw new InvalidInputException("endpoint", endpoint, rule);
-    }
-    String host = endpoint.substring(0, colon);
-    String port = endpoint.substring(colon + 1);
-    if (!(HOST.matcher(host).matches() || IPV6.matcher(host).matches())) {
-      throw new InvalidInputException("endpoint", endpoint, rule);
-    }
-    int p;
-    try {
-      p = Integer.parseInt(port);
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("endpoint", endpoint, rule);
-    }
-    if (p < 1 || p > 65535 || !port.equals(Integer.toString(p))) {
-      throw new InvalidInputException("endpoint", endpoint, rule);
     }
   }
 
