@@ -1,7 +1,12 @@
 package dev.elector.etcd;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
+import static dev.elector.etcd.TicketNames.bytes;
 
+import dev.elector.BackendUnavailableException;
+import dev.elector.SessionLostException;
+import dev.elector.etcd.EtcdSession.State;
+import dev.elector.spi.Ticket;
+import dev.elector.spi.TicketCodec;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -11,7 +16,12 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The orphan-proof create of a ticket (SPEC rule 1.5). A join whose outcome is unknown (its answer lost, then the
@@ -32,9 +42,95 @@ import java.util.concurrent.CompletableFuture;
  * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
  * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
  * known to have committed are removed with a plain delete.
+ *
+ * <p>{@link #submit} is loop-confined after its hop onto the loop. A create retries while its lease is the current
+ * one and the operation timeout has not passed since the call; the ticket is handed to {@link Tickets} only if its
+ * lease is still the current one when the answer comes, else its key is cleaned up.
  */
 final class Enqueue {
   private static final String FENCE = "/fence";
+
+  private final EtcdSession session;
+  private final Ops ops;
+  private final KV kv;
+  private final Tickets tickets;
+  private final ScheduledExecutorService loop;
+  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
+  private final Executor runOnLoop;
+  private final String root;
+  private final Duration opTimeout;
+
+  Enqueue(EtcdSession session, Ops ops, KV kv, Tickets tickets, ScheduledExecutorService loop, Executor runOnLoop,
+      String root, Duration opTimeout) {
+    this.session = session;
+    this.ops = ops;
+    this.kv = kv;
+    this.tickets = tickets;
+    this.loop = loop;
+    this.runOnLoop = runOnLoop;
+    this.root = root;
+    this.opTimeout = opTimeout;
+  }
+
+  /** Creates a ticket for {@code candidateId} at the back of {@code election}'s line. Any thread. */
+  CompletionStage<Ticket> submit(String election, String candidateId, byte[] data) {
+    CompletableFuture<Ticket> out = new CompletableFuture<>();
+    byte[] value = TicketCodec.encode(candidateId, data);
+    runOnLoop.execute(() -> {
+      String what = "joining election '" + election + "'";
+      if (ops.unusable(out, what)) {
+        return;
+      }
+      long lease = session.leaseId();
+      // The uuid makes the key unique for all time, so a retry after a lost answer finds its own key.
+      String key = TicketNames.prefix(root, election) + TicketNames.create(lease);
+      createTicket(election, candidateId, key, value, lease, System.nanoTime(), out);
+    });
+    return out;
+  }
+
+  private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
+      long started, CompletableFuture<Ticket> out) {
+    String what = "joining election '" + election + "'";
+    ops.io(what, () -> Enqueue.createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
+          if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
+            // Fenced: this call's own clean-up ran (the call was given up); nothing of it may remain.
+            out.completeExceptionally(new BackendUnavailableException(what + " failed: the join was given up"));
+            return;
+          }
+          if (e == null) {
+            // Else-branch: an earlier attempt of this same call created the key and its answer was lost.
+            long token = r.isSucceeded()
+                ? r.getHeader().getRevision()
+                : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
+            if (session.state() == State.CLOSED || lease != session.leaseId()) {
+              tickets.cleanUp(key, lease, false);
+              ops.unusable(out, what);
+              if (!out.isDone()) {
+                out.completeExceptionally(new SessionLostException(what + " failed: the etcd lease expired", true));
+              }
+              return;
+            }
+            Ticket t = new Ticket(election, candidateId, key, token, lease);
+            tickets.own(tickets.lineOf(election), t);
+            out.complete(t);
+            return;
+          }
+          if (Ops.retryable(e) && lease == session.leaseId() && session.state() != State.CLOSED
+              && System.nanoTime() - started < opTimeout.toNanos()) {
+            loop.schedule(() -> createTicket(election, candidateId, key, value, lease, started, out),
+                EtcdSession.RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+          }
+          // The transaction may have been applied although its answer was lost, or may still be: never leave an
+          // orphan behind.
+          tickets.cleanUp(key, lease, true);
+          if (e instanceof SessionLostException s && s.expired()) {
+            session.leaseLost(lease, e);
+          }
+          out.completeExceptionally(e);
+        });
+  }
 
   /** The transaction that creates ticket {@code key} unless it, or its fence, exists; else it reads the key. */
   static CompletableFuture<TxnResponse> createTxn(KV kv, String key, byte[] value, long lease) {
@@ -53,10 +149,4 @@ final class Enqueue {
         Op.put(bytes(key + FENCE), ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()),
         Op.delete(bytes(key), DeleteOption.DEFAULT)).commit();
   }
-
-  private static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, UTF_8);
-  }
-
-  private Enqueue() {}
 }

@@ -36,7 +36,7 @@ final class HeadMirror {
   /** "{root}/{election}/". */
   private final String prefix;
   private final WatchStream watches;
-  private final BiFunction<String, String, CompletableFuture<EtcdBackend.TicketsRead>> readTickets;
+  private final BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets;
   private final ScheduledExecutorService loop;
   private final List<HeadSub> heads = new ArrayList<>();
   private boolean stopped;
@@ -59,7 +59,7 @@ final class HeadMirror {
   private Optional<Participant> reported;
 
   HeadMirror(String election, String prefix, WatchStream watches,
-      BiFunction<String, String, CompletableFuture<EtcdBackend.TicketsRead>> readTickets,
+      BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets,
       ScheduledExecutorService loop) {
     this.election = election;
     this.prefix = prefix;
@@ -107,7 +107,7 @@ final class HeadMirror {
     Object g = new Object();
     gen = g;
     duringRead = new ArrayList<>();
-    watch = watches.watchRange(ByteSequence.from(prefix, UTF_8), EtcdBackend.rangeEnd(prefix), 0,
+    watch = watches.watchRange(ByteSequence.from(prefix, UTF_8), TicketNames.rangeEnd(prefix), 0,
         new WatchStream.Listener() {
           @Override
           public void started(long at) {
@@ -142,7 +142,7 @@ final class HeadMirror {
           LOG.log(System.Logger.Level.WARNING, "reading the line of election '" + election + "' failed "
               + readFailures + " times in a row; observers wait for it, retrying with backoff", e);
         }
-        loop.schedule(() -> read(g), EtcdBackend.backoff(readFailures), TimeUnit.MILLISECONDS);
+        loop.schedule(() -> read(g), EtcdSession.backoff(readFailures), TimeUnit.MILLISECONDS);
         return;
       }
       readFailures = 0;
@@ -231,7 +231,7 @@ final class HeadMirror {
     }
     KeyValue head = first.getValue();
     String key = head.getKey().toString(UTF_8);
-    return Optional.of(EtcdBackend.participant(election, key.substring(key.lastIndexOf('/') + 1), head));
+    return Optional.of(LineReader.participant(election, key.substring(key.lastIndexOf('/') + 1), head));
   }
 
   /** Tells every observer the head if it changed, and each new observer in any case. */

@@ -1,5 +1,8 @@
 package dev.elector.etcd;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.etcd.jetcd.ByteSequence;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -8,7 +11,8 @@ import java.util.regex.Pattern;
  * in hex, a dash and a random UUID: {@code 694d7e1f0a2b3c4d-0b5e…}. Any other key under an election's prefix was
  * written by someone else (an operator's note, or the tickets of an application whose root is nested inside this
  * election, {@code <root>/<election>/<its election>/<its ticket>}): it is never in line, never blocks a waiter and
- * is never listed. A key with a ticket name whose value cannot be decoded is a ticket: it keeps its place.
+ * is never listed. A key with a ticket name whose value cannot be decoded is a ticket: it keeps its place. Also
+ * where an election's keys are: its prefix, the end of its key range, and keys as etcd's bytes.
  */
 final class TicketNames {
   private static final Pattern NAME =
@@ -33,5 +37,19 @@ final class TicketNames {
     }
     String name = key.substring(electionPrefix.length());
     return isTicketName(name) ? name : null;
+  }
+
+  /** "{root}/{election}/": the prefix of every key of {@code election}. */
+  static String prefix(String root, String election) {
+    return (root.equals("/") ? "" : root) + "/" + election + "/";
+  }
+
+  /** The end of the key range of {@code prefix}, which ends in '/': the range ends before '0', the next character. */
+  static ByteSequence rangeEnd(String prefix) {
+    return bytes(prefix.substring(0, prefix.length() - 1) + "0");
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, UTF_8);
   }
 }
