@@ -5,6 +5,7 @@ import dev.elector.InvalidInputException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.support.Endpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class EtcdElectionProvider implements ElectionProvider {
   @Override
   public void validate(ClientConfig config) {
     for (String e : config.endpoints()) {
-      checkEndpoint(e);
+      Endpoints.check(e, 2379);
     }
     if (config.sessionTimeout().compareTo(MIN_SESSION_TIMEOUT) < 0) {
       throw new InvalidInputException("sessionTimeout", config.sessionTimeout(),
@@ -99,22 +100,6 @@ public final class EtcdElectionProvider implements ElectionProvider {
       if (!Files.isReadable(Path.of(file.get()))) {
         throw new InvalidInputException(f, file.get(), "must name a readable PEM file");
       }
-    }
-  }
-
-  private static void checkEndpoint(String e) {
-    int colon = e.lastIndexOf(':');
-    if (colon <= 0 || colon == e.length() - 1) {
-      throw new InvalidInputException("endpoint", e, "must be host:port, for example localhost:2379");
-    }
-    int port;
-    try {
-      port = Integer.parseInt(e.substring(colon + 1));
-    } catch (NumberFormatException x) {
-      throw new InvalidInputException("endpoint", e, "must end with a numeric port, for example localhost:2379");
-    }
-    if (port < 1 || port > 65535) {
-      throw new InvalidInputException("endpoint", e, "must have a port between 1 and 65535");
     }
   }
 

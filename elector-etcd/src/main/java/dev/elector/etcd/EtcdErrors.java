@@ -4,30 +4,21 @@ import dev.elector.AccessDeniedException;
 import dev.elector.BackendUnavailableException;
 import dev.elector.ElectorException;
 import dev.elector.SessionLostException;
+import dev.elector.spi.support.Errors;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /** Turns jetcd's and gRPC's errors into Elector's exception family, in this one place, keeping the cause. */
 final class EtcdErrors {
   private EtcdErrors() {}
 
-  /** The error with completion wrappers removed. */
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
   /** True if etcd said the lease does not exist (it expired or was revoked). */
   static boolean leaseNotFound(Throwable t) {
-    t = unwrap(t);
+    t = Errors.unwrap(t);
     for (Throwable c = t; c != null; c = c.getCause()) {
       String m = c.getMessage();
       if (m != null && m.contains("requested lease not found")) {
@@ -39,7 +30,7 @@ final class EtcdErrors {
 
   /** The gRPC status code behind the error, by name ({@code UNKNOWN} when there is none). */
   static String code(Throwable t) {
-    t = unwrap(t);
+    t = Errors.unwrap(t);
     if (t instanceof EtcdException e) {
       return e.getErrorCode().name();
     }
@@ -54,7 +45,7 @@ final class EtcdErrors {
    */
   static ElectorException translate(
       Throwable error, String what, List<String> endpoints, Duration timeout, boolean suspended) {
-    Throwable t = unwrap(error);
+    Throwable t = Errors.unwrap(error);
     if (t instanceof ElectorException e) {
       return e;
     }

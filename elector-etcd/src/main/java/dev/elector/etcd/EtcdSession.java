@@ -8,6 +8,8 @@ import dev.elector.SessionLostException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.SessionEvent.Kind;
+import dev.elector.spi.support.Backoff;
+import dev.elector.spi.support.SessionClock;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
@@ -16,14 +18,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
  * The Elector session: one etcd lease at a time (a new one after each expiry), renewed by us, with a deadline from
- * each renewal's send time less a {@link #margin}.
+ * each renewal's send time, less the one margin rule of {@link SessionClock}.
  *
  * <p>Invariants: the {@link #deadline()} is in the past before SUSPENDED, EXPIRED or CLOSED is delivered, and moves
  * forward only on a grant or on a renewal that etcd answered with a live lease and that was sent after the last
@@ -37,6 +38,7 @@ final class EtcdSession {
   private static final int MAX_KEEPALIVES_IN_FLIGHT = 4;
   static final long RETRY_MILLIS = 100;
   static final long MAX_BACKOFF_MILLIS = 2_000;
+  private static final Backoff BACKOFF = new Backoff(RETRY_MILLIS, MAX_BACKOFF_MILLIS);
 
   enum State { CONNECTED, SUSPENDED, EXPIRED, CLOSED }
 
@@ -55,7 +57,6 @@ final class EtcdSession {
   private final Consumer<SessionLostException> onExpired;
   private final Duration opTimeout;
   private final long ttlSeconds;
-  private final long marginNanos;
   private final long renewEveryNanos;
   private final long retryEveryNanos;
   /** Set once by the backend before {@link #start()}: new leases are granted through it, and its queue ticks here. */
@@ -86,7 +87,6 @@ final class EtcdSession {
     this.opTimeout = config.operationTimeout();
     this.ttlSeconds = ttlSeconds(config);
     long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
-    this.marginNanos = margin(ttl);
     this.renewEveryNanos = ttl / 3;
     this.retryEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttl / 10);
   }
@@ -102,20 +102,11 @@ final class EtcdSession {
     return Math.max(2, (ms + 999) / 1000);
   }
 
-  /**
-   * The safety margin taken off each renewal's deadline: 5% of the TTL, at least 100 ms. It covers the rate
-   * difference between this host's monotonic clock and the etcd leader's (NTP slews by at most 0.05%), the loop's
-   * scheduling delay and a leader change whose new leader promotes leases with less than the old one's remaining
-   * time. The server's lease runs at least TTL from when it handled the renewal, which is after we sent it.
-   */
-  static long margin(long ttlNanos) {
-    return Math.max(TimeUnit.MILLISECONDS.toNanos(100), ttlNanos / 20);
+  /** Retries of lease grants, clean-ups, line reads and the watch stream: 100 ms·2ⁿ, at most 2 s, full jitter. */
+  static long backoff(int attempt) {
+    return BACKOFF.pauseMillis(attempt);
   }
 
-  static long backoff(int attempt) {
-    long base = Math.min(MAX_BACKOFF_MILLIS, RETRY_MILLIS << Math.min(attempt, 10));
-    return base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
-  }
 
   /** The current lease, 0 while there is none. Any thread. */
   long leaseId() {
@@ -169,7 +160,7 @@ final class EtcdSession {
   }
 
   private void sessionGranted(LeaseGrantResponse r, long sendTime) {
-    deadline = sendTime + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
+    deadline = SessionClock.deadline(sendTime, TimeUnit.SECONDS.toNanos(r.getTTL()));
     lastAckedSend = sendTime;
     lastSend = sendTime;
     keepAlivesInFlight = 0;
@@ -277,7 +268,7 @@ final class EtcdSession {
       // Sent before suspendNow(): it says nothing of what happened since (the lease may be revoked by now).
       return;
     }
-    long d = send + TimeUnit.SECONDS.toNanos(r.getTTL()) - marginNanos;
+    long d = SessionClock.deadline(send, TimeUnit.SECONDS.toNanos(r.getTTL()));
     if (send - lastAckedSend > 0) {
       lastAckedSend = send;
     }

@@ -3,6 +3,7 @@ package dev.elector.etcd;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.elector.Participant;
+import dev.elector.spi.support.HeadPublisher;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.api.Event;
@@ -38,7 +39,7 @@ final class HeadMirror {
   private final WatchStream watches;
   private final BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets;
   private final ScheduledExecutorService loop;
-  private final List<HeadSub> heads = new ArrayList<>();
+  private final List<HeadPublisher> heads = new ArrayList<>();
   private boolean stopped;
 
   private boolean known;
@@ -56,7 +57,6 @@ final class HeadMirror {
   private boolean reading;
   /** Failed reads in a row; they back off, and a streak is logged once. */
   private int readFailures;
-  private Optional<Participant> reported;
 
   HeadMirror(String election, String prefix, WatchStream watches,
       BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets,
@@ -68,18 +68,17 @@ final class HeadMirror {
     this.loop = loop;
   }
 
-  void add(HeadSub sub) {
+  void add(HeadPublisher sub) {
     heads.add(sub);
     if (known && !reading) {
-      sub.primed = true;
-      sub.deliver(head());
+      sub.publish(head());
     } else {
       start();
     }
   }
 
   /** Drops {@code sub}; true when no observer is left, and the mirror has stopped. */
-  boolean remove(HeadSub sub) {
+  boolean remove(HeadPublisher sub) {
     heads.remove(sub);
     if (heads.isEmpty()) {
       stop();
@@ -91,7 +90,7 @@ final class HeadMirror {
   /** The session ended: every observer is told, and the mirror stops. */
   void fail(Throwable why) {
     stop();
-    for (HeadSub sub : List.copyOf(heads)) {
+    for (HeadPublisher sub : List.copyOf(heads)) {
       sub.fail(why);
     }
     heads.clear();
@@ -175,7 +174,6 @@ final class HeadMirror {
 
   private void stop() {
     reset();
-    reported = null;
     stopped = true;
   }
 
@@ -234,19 +232,14 @@ final class HeadMirror {
     return Optional.of(LineReader.participant(election, key.substring(key.lastIndexOf('/') + 1), head));
   }
 
-  /** Tells every observer the head if it changed, and each new observer in any case. */
+  /** Tells every observer the head; each publisher passes it on only if it differs from its last report. */
   private void publish() {
     if (!known) {
       return;
     }
     Optional<Participant> now = head();
-    boolean changed = !now.equals(reported);
-    reported = now;
-    for (HeadSub sub : List.copyOf(heads)) {
-      if (changed || !sub.primed) {
-        sub.primed = true;
-        sub.deliver(now);
-      }
+    for (HeadPublisher sub : List.copyOf(heads)) {
+      sub.publish(now);
     }
   }
 }

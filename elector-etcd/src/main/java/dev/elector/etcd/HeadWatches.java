@@ -5,12 +5,13 @@ import dev.elector.SessionLostException;
 import dev.elector.etcd.EtcdSession.State;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
+import dev.elector.spi.support.HeadPublisher;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * {@code watchHead}: each observer of an election is a {@link HeadSub} of its line's one {@link HeadMirror}, made
- * for the first observer and stopped with the last. Loop-confined, but for {@link #watch} and a {@link HeadSub}'s
+ * {@code watchHead}: each observer of an election is a {@link HeadPublisher} of its line's one {@link HeadMirror},
+ * made for the first observer and stopped with the last. Loop-confined, but for {@link #watch} and a publisher's
  * cancel, which hop onto the loop. A mirror is failed (and dropped) with its line when the lease ends or the backend
  * closes ({@link Line#kill}).
  */
@@ -34,7 +35,7 @@ final class HeadWatches {
   }
 
   HeadWatch watch(String election, HeadListener headListener) {
-    HeadSub sub = new HeadSub(headListener, cancelled -> runOnLoop.execute(() -> {
+    HeadPublisher sub = new HeadPublisher(headListener, cancelled -> runOnLoop.execute(() -> {
       Line line = tickets.line(election);
       if (line != null) {
         removeHead(line, cancelled);
@@ -55,7 +56,7 @@ final class HeadWatches {
     return sub;
   }
 
-  private void addHead(Line line, HeadSub sub) {
+  private void addHead(Line line, HeadPublisher sub) {
     if (line.head == null) {
       line.head = new HeadMirror(line.election, TicketNames.prefix(root, line.election), tickets.watches,
           reader::readTickets, loop);
@@ -63,7 +64,7 @@ final class HeadWatches {
     line.head.add(sub);
   }
 
-  private void removeHead(Line line, HeadSub sub) {
+  private void removeHead(Line line, HeadPublisher sub) {
     if (line.head != null && line.head.remove(sub)) {
       line.head = null;
     }

@@ -5,6 +5,7 @@ import dev.elector.ClosedException;
 import dev.elector.ElectorException;
 import dev.elector.SessionLostException;
 import dev.elector.etcd.EtcdSession.State;
+import dev.elector.spi.support.Errors;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -131,7 +132,7 @@ final class Ops {
   }
 
   private ElectorException error(Throwable e, String what) {
-    Throwable t = EtcdErrors.unwrap(e);
+    Throwable t = Errors.unwrap(e);
     if (t instanceof ElectorException x) {
       return x;
     }
@@ -143,9 +144,9 @@ final class Ops {
 
   /** Whether {@code e} says etcd did not answer (unreachable, or too slow): a call may be sent again. */
   static boolean retryable(Throwable e) {
-    Throwable t = EtcdErrors.unwrap(e);
+    Throwable t = Errors.unwrap(e);
     if (t instanceof ElectorException) {
-      t = t.getCause() == null ? t : EtcdErrors.unwrap(t.getCause());
+      t = t.getCause() == null ? t : Errors.unwrap(t.getCause());
     }
     if (t instanceof TimeoutException) {
       return true;

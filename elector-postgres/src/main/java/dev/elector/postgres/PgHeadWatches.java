@@ -49,7 +49,7 @@ final class PgHeadWatches {
     }
     String line = location.line(election);
     Watch w = new Watch(election, line);
-    w.out = new HeadPublisher(listener, w::drop);
+    w.out = new HeadPublisher(listener, p -> w.drop());
     watches.computeIfAbsent(line, k -> new CopyOnWriteArraySet<>()).add(w);
     ops.execute(() -> refresh(line));
     return w.out;

@@ -40,7 +40,7 @@ final class HeadWatches {
   /** Watches the head of {@code election}; {@code listener} hears each new head. Any thread. */
   HeadWatch watch(String election, HeadListener listener) {
     Watch w = new Watch(election);
-    w.out = new HeadPublisher(listener, w::cancelled);
+    w.out = new HeadPublisher(listener, p -> w.cancelled());
     if (!loop.post(() -> {
       if (session.isClosed()) {
         w.fail(ZkErrors.closed("Watching the head of election " + election));

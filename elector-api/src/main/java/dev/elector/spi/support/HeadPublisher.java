@@ -4,6 +4,7 @@ import dev.elector.Participant;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The {@link HeadWatch} a backend hands out from {@code watchHead}, and the one way it calls the engine's
@@ -25,7 +26,7 @@ public final class HeadPublisher implements HeadWatch {
   private static final System.Logger LOG = System.getLogger(HeadPublisher.class.getName());
 
   private final HeadListener listener;
-  private final Runnable onCancel;
+  private final Consumer<? super HeadPublisher> onCancel;
   private boolean done;
   private boolean cancelled;
   private Optional<Participant> last;
@@ -34,9 +35,9 @@ public final class HeadPublisher implements HeadWatch {
    * A publisher for one {@code watchHead} call.
    *
    * @param listener the engine's listener
-   * @param onCancel what the backend does when the engine cancels (drop its watch); runs once
+   * @param onCancel what the backend does when the engine cancels (drop this publisher's watch); runs once
    */
-  public HeadPublisher(HeadListener listener, Runnable onCancel) {
+  public HeadPublisher(HeadListener listener, Consumer<? super HeadPublisher> onCancel) {
     this.listener = listener;
     this.onCancel = onCancel;
   }
@@ -97,6 +98,6 @@ public final class HeadPublisher implements HeadWatch {
       }
       cancelled = true;
     }
-    onCancel.run();
+    onCancel.accept(this);
   }
 }

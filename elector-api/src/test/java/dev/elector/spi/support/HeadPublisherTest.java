@@ -37,7 +37,7 @@ class HeadPublisherTest {
   @Test
   void aHeadIsPassedOnOnlyWhenItChanges() {
     Calls calls = new Calls();
-    HeadPublisher p = new HeadPublisher(calls, () -> {});
+    HeadPublisher p = new HeadPublisher(calls, self -> {});
     assertThat(p.publish(Optional.empty())).isTrue();
     assertThat(p.publish(Optional.empty())).isFalse();
     assertThat(p.publish(A)).isTrue();
@@ -49,7 +49,7 @@ class HeadPublisherTest {
   @Test
   void failureIsReportedOnceAndEndsTheWatch() {
     Calls calls = new Calls();
-    HeadPublisher p = new HeadPublisher(calls, () -> {});
+    HeadPublisher p = new HeadPublisher(calls, self -> {});
     IllegalStateException first = new IllegalStateException("first");
     assertThat(p.fail(first)).isTrue();
     assertThat(p.fail(new IllegalStateException("second"))).isFalse();
@@ -62,7 +62,7 @@ class HeadPublisherTest {
   void afterCancelNothingIsCalledAndTheBackendIsToldOnce() {
     Calls calls = new Calls();
     AtomicInteger told = new AtomicInteger();
-    HeadPublisher p = new HeadPublisher(calls, told::incrementAndGet);
+    HeadPublisher p = new HeadPublisher(calls, self -> told.incrementAndGet());
     p.publish(A);
     p.cancel();
     p.cancel();
@@ -91,7 +91,7 @@ class HeadPublisherTest {
 
       @Override
       public void failed(Throwable cause) {}
-    }, () -> order.add("backend told"));
+    }, self -> order.add("backend told"));
     Thread publisher = new Thread(() -> p.publish(A), "publisher");
     publisher.start();
     assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
