@@ -210,6 +210,16 @@ final class EtcdBackend implements ElectionBackend {
     return tickets.cleanUpsPending();
   }
 
+  /** For tests: the watches open on this session's stream. */
+  int watchesOpen() {
+    return CompletableFuture.supplyAsync(watches::size, loop).join();
+  }
+
+  /** For tests: handoffs that confirmed only the waiter's own key (see {@link HeadWait#confirmHead}). */
+  long headConfirms() {
+    return CompletableFuture.supplyAsync(headWait::confirms, loop).join();
+  }
+
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {

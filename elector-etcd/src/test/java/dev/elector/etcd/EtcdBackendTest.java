@@ -18,6 +18,7 @@ import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
 import dev.elector.faultproxy.FaultProxy;
 import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -213,6 +214,49 @@ class EtcdBackendTest {
     get(a.remove(ta));
     assertThat(failure(b.awaitHead(tb))).isInstanceOf(TicketLostException.class);
     assertThat(b.sessionId()).isEqualTo(tb.sessionId());
+  }
+
+  @Test
+  void aSuccessorWhosePredecessorWasFirstConfirmsOnlyItsOwnKeyAndTheNextOneReads() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    EtcdBackend b = (EtcdBackend) connect(new Recorder());
+    EtcdBackend c = (EtcdBackend) connect(new Recorder());
+    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
+    get(a.awaitHead(ta));
+    Ticket tb = get(b.enqueue("e", "b", new byte[0]));
+    Ticket tc = get(c.enqueue("e", "c", new byte[0]));
+    CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
+    CompletableFuture<Void> hc = c.awaitHead(tc).toCompletableFuture();
+    // Each watches its own key and its predecessor.
+    await().atMost(WAIT).until(() -> b.watchesOpen() == 2 && c.watchesOpen() == 2);
+
+    get(a.remove(ta));
+    get(hb);
+    assertThat(b.headConfirms()).as("b's predecessor was first when b read").isEqualTo(1);
+    assertThat(hc).isNotDone();
+    get(b.remove(tb));
+    get(hc);
+    assertThat(c.headConfirms()).as("c's predecessor b was not first when c read: c reads the line").isZero();
+    assertThat(get(c.line("e"))).extracting(Participant::candidateId).containsExactly("c");
+  }
+
+  @Test
+  void aRangeDeleteOfTheFirstTicketAndItsSuccessorNeverElectsTheSuccessor() throws Exception {
+    ElectionBackend a = connect(new Recorder());
+    EtcdBackend b = (EtcdBackend) connect(new Recorder());
+    for (int round = 0; round < 5; round++) {
+      String e = "range" + round;
+      Ticket ta = get(a.enqueue(e, "a", new byte[0]));
+      get(a.awaitHead(ta));
+      Ticket tb = get(b.enqueue(e, "b", new byte[0]));
+      CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
+      await().atMost(WAIT).until(() -> b.watchesOpen() == 2);
+      // Both keys go at one revision: whichever of the two watches speaks first, b is not first in line.
+      etcd.admin().getKVClient().delete(ByteSequence.from(root + "/" + e + "/", UTF_8),
+          DeleteOption.builder().isPrefix(true).build()).get(5, TimeUnit.SECONDS);
+      assertThat(failure(hb)).as("round %d", round).isInstanceOf(TicketLostException.class);
+      await().atMost(WAIT).until(() -> b.watchesOpen() == 0);
+    }
   }
 
   @Test
