@@ -50,7 +50,12 @@ final class PgHeadWatches {
     String line = location.line(election);
     Watch w = new Watch(election, line);
     w.out = new HeadPublisher(listener, p -> w.drop());
-    watches.computeIfAbsent(line, k -> new CopyOnWriteArraySet<>()).add(w);
+    // Atomic with drop()'s removal of an emptied set: a watch never joins a set that has left the map.
+    watches.compute(line, (k, ws) -> {
+      Set<Watch> set = ws == null ? new CopyOnWriteArraySet<>() : ws;
+      set.add(w);
+      return set;
+    });
     ops.execute(() -> refresh(line));
     return w.out;
   }
@@ -101,12 +106,16 @@ final class PgHeadWatches {
   /** The session expired: every watch fails, the engine sets new ones on the next session. */
   void sessionExpired(SessionLostException cause) {
     ops.execute(rows::clear);
-    for (Set<Watch> ws : new ArrayList<>(watches.values())) {
-      for (Watch w : ws) {
-        w.out.fail(cause);
+    // Each line's set leaves the map before its watches fail: a watch added meanwhile starts a new set and is kept,
+    // where clearing the map afterwards dropped it without a word.
+    for (String line : new ArrayList<>(watches.keySet())) {
+      Set<Watch> ws = watches.remove(line);
+      if (ws != null) {
+        for (Watch w : ws) {
+          w.out.fail(cause);
+        }
       }
     }
-    watches.clear();
   }
 
   private void dropRow(String line) {
@@ -135,12 +144,13 @@ final class PgHeadWatches {
 
     /** Leaves the line's watches, and drops the line's row when it was the last. Idempotent; any thread. */
     void drop() {
-      Set<Watch> ws = watches.get(line);
-      if (ws == null) {
-        return;
-      }
-      ws.remove(this);
-      if (ws.isEmpty() && watches.remove(line, ws)) {
+      boolean[] emptied = {false};
+      watches.computeIfPresent(line, (k, ws) -> {
+        ws.remove(this);
+        emptied[0] = ws.isEmpty();
+        return emptied[0] ? null : ws;
+      });
+      if (emptied[0]) {
         ops.execute(() -> dropRow(line));
       }
     }
