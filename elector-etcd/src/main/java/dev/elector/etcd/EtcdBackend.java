@@ -215,11 +215,6 @@ final class EtcdBackend implements ElectionBackend {
     return CompletableFuture.supplyAsync(watches::size, loop).join();
   }
 
-  /** For tests: handoffs that confirmed only the waiter's own key (see {@link HeadWait#confirmHead}). */
-  long headConfirms() {
-    return CompletableFuture.supplyAsync(headWait::confirms, loop).join();
-  }
-
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {

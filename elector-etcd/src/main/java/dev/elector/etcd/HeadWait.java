@@ -57,9 +57,6 @@ final class HeadWait {
   private final Executor runOnLoop;
   private final String root;
 
-  /** Handoffs that confirmed only the waiter's own key, for tests. Loop-confined. */
-  private long confirms;
-
   HeadWait(EtcdSession session, Ops ops, KV kv, Tickets tickets, ScheduledExecutorService loop, Executor runOnLoop,
       String root) {
     this.session = session;
@@ -224,12 +221,11 @@ final class HeadWait {
             List<KeyValue> mine = gets.get(0).getKvs();
             String prefix = TicketNames.prefix(root, line.election);
             String pred = null;
-            int ticketsBefore = 0;
             for (KeyValue k : gets.get(1).getKvs()) {
               String key = k.getKey().toString(UTF_8);
               if (TicketNames.ticketName(key, prefix) != null) {
-                pred = pred == null ? key : pred;
-                ticketsBefore++;
+                pred = key;
+                break;
               }
             }
             boolean more = gets.get(1).isMore();
@@ -240,8 +236,7 @@ final class HeadWait {
             if (batchSlot) {
               line.lineReading = false;
             }
-            readDone(w, mine.isEmpty() ? 0 : mine.get(0).getLease(), pred, r.getHeader().getRevision(),
-                ticketsBefore == 1 && !more);
+            readDone(w, ownLease(w, mine), pred, r.getHeader().getRevision());
           } else {
             if (batchSlot) {
               line.lineReading = false;
@@ -262,12 +257,12 @@ final class HeadWait {
     for (Waiter w : batch) {
       wanted.add(w.ticket.key());
     }
-    Map<String, Long> leaseOf = new HashMap<>();
+    Map<String, KeyValue> ownKeys = new HashMap<>();
     for (int i = 0; i < sorted.length; i++) {
       creates[i] = sorted[i].getCreateRevision();
       String key = sorted[i].getKey().toString(UTF_8);
       if (wanted.contains(key)) {
-        leaseOf.put(key, sorted[i].getLease());
+        ownKeys.put(key, sorted[i]);
       }
     }
     for (int i = 0; i < batch.size(); i++) {
@@ -281,8 +276,18 @@ final class HeadWait {
       // How many keys were created before ours; the last of them is our predecessor.
       int below = lowerBound(creates, w.ticket.token());
       String pred = below == 0 ? null : sorted[below - 1].getKey().toString(UTF_8);
-      readDone(w, leaseOf.getOrDefault(w.ticket.key(), 0L), pred, revision, below == 1);
+      KeyValue own = ownKeys.get(w.ticket.key());
+      readDone(w, ownLease(w, own == null ? List.of() : List.of(own)), pred, revision);
     }
+  }
+
+  /**
+   * The lease of the waiter's own key as read ({@code mine}: that key, or nothing), or 0 if it is gone. A key of the
+   * same name created again (a create that committed after the key was deleted) is not our ticket: its create
+   * revision differs from our token, and it would stand elsewhere in line.
+   */
+  private static long ownLease(Waiter w, List<KeyValue> mine) {
+    return mine.isEmpty() || mine.get(0).getCreateRevision() != w.ticket.token() ? 0 : mine.get(0).getLease();
   }
 
   /** The index of the first element of the sorted {@code a} that is not below {@code v}. */
@@ -328,7 +333,7 @@ final class HeadWait {
    * the watch, one get tells whether the predecessor went in that gap. When it goes, the waiter reads again, as
    * a ticket created between it and us (by an earlier create that committed late) may now precede us.
    */
-  private void readDone(Waiter w, long ownLease, String pred, long revision, boolean predecessorFirst) {
+  private void readDone(Waiter w, long ownLease, String pred, long revision) {
     if (ownLease != w.ticket.sessionId()) {
       // No phantom leadership: our key is gone, so is our place.
       tickets.ownKeyDeleted(w.line, w.ticket.key());
@@ -340,7 +345,6 @@ final class HeadWait {
     }
     int seq = w.reads;
     w.phase = Phase.WAITING;
-    w.predecessorFirst = predecessorFirst;
     w.predecessorWatch = watches.watchDeletes(bytes(pred), 0, new WatchStream.Listener() {
       @Override
       public void started(long watchRevision) {
@@ -351,12 +355,12 @@ final class HeadWait {
 
       @Override
       public void events(List<io.etcd.jetcd.api.Event> events) {
-        predecessorGone(w, seq, true);
+        predecessorGone(w, seq);
       }
 
       @Override
       public void lost(String why) {
-        predecessorGone(w, seq, false);
+        predecessorGone(w, seq);
       }
     });
   }
@@ -367,60 +371,21 @@ final class HeadWait {
         () -> kv.get(bytes(pred), GetOption.builder().withKeysOnly(true).build()),
         earliestOwned(w.line, w.ticket.token())).whenComplete((r, e) -> {
           if (e != null || r.getKvs().isEmpty()) {
-            predecessorGone(w, seq, e == null);
+            predecessorGone(w, seq);
           }
         });
   }
 
   /**
-   * Our predecessor's key was deleted ({@code deleted}), or its watch lost or its check failed: read again, or, when
-   * it was deleted and was first at our last read, only confirm our own key ({@link #confirmHead}). Never a shortcut
-   * to "we lead" without a read: our own key's delete travels on another watch of the stream, and etcd orders the
-   * events of different watches only across revisions, not within one (a range delete, or a lease ending, removes
-   * both keys at one revision).
+   * Our predecessor's key was deleted (or its watch lost): read again. No shortcut to "we lead" here: our own
+   * key's delete travels on another watch of the stream, and etcd orders the events of different watches only
+   * across revisions, not within one (a range delete, or a lease ending, removes both keys at one revision).
    */
-  private void predecessorGone(Waiter w, int seq, boolean deleted) {
+  private void predecessorGone(Waiter w, int seq) {
     if (w.reads != seq || w.phase != Phase.WAITING || w.line.dead) {
       return;
     }
-    if (deleted && w.predecessorFirst) {
-      confirmHead(w);
-    } else {
-      read(w);
-    }
-  }
-
-  /**
-   * The predecessor was first at our last read and is deleted, so no ticket precedes ours now: we are first if our
-   * own key still exists. One single-key get says so, instead of a read of the line, which etcd serves by scanning
-   * the whole range (a sorted or create-revision-bounded get is limited only after it), so at 10,000 candidates
-   * every handoff cost a scan of 10,000 keys.
-   */
-  private void confirmHead(Waiter w) {
-    confirms++;
-    int seq = ++w.reads;
-    watches.cancel(w.predecessorWatch);
-    w.predecessorWatch = null;
-    w.phase = Phase.READING;
-    ops.io("waiting for the head of election '" + w.line.election + "'",
-        () -> kv.get(bytes(w.ticket.key()), GetOption.builder().withKeysOnly(true).build()), true)
-        .whenComplete((r, e) -> {
-          if (!current(w, seq)) {
-            return;
-          }
-          if (e != null) {
-            readFailed(w, seq, e);
-            return;
-          }
-          List<KeyValue> mine = r.getKvs();
-          boolean ours = !mine.isEmpty() && mine.get(0).getCreateRevision() == w.ticket.token();
-          readDone(w, ours ? mine.get(0).getLease() : 0, null, r.getHeader().getRevision(), false);
-        });
-  }
-
-  /** For tests: how many handoffs took the {@link #confirmHead} path. Loop thread. */
-  long confirms() {
-    return confirms;
+    read(w);
   }
 
   private void complete(Waiter w) {

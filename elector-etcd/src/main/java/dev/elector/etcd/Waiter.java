@@ -19,11 +19,6 @@ final class Waiter {
   int reads;
   /** The watch on the predecessor's key while {@link Phase#WAITING}. */
   WatchStream.Handle predecessorWatch;
-  /**
-   * Whether the predecessor was first in line at the last read. Then, once it is deleted, no ticket can precede
-   * ours (a later create gets a larger create revision), and only our own key needs confirming.
-   */
-  boolean predecessorFirst;
 
   Waiter(Line line, Ticket ticket, CompletableFuture<Void> out) {
     this.line = line;

@@ -217,30 +217,6 @@ class EtcdBackendTest {
   }
 
   @Test
-  void aSuccessorWhosePredecessorWasFirstConfirmsOnlyItsOwnKeyAndTheNextOneReads() throws Exception {
-    ElectionBackend a = connect(new Recorder());
-    EtcdBackend b = (EtcdBackend) connect(new Recorder());
-    EtcdBackend c = (EtcdBackend) connect(new Recorder());
-    Ticket ta = get(a.enqueue("e", "a", new byte[0]));
-    get(a.awaitHead(ta));
-    Ticket tb = get(b.enqueue("e", "b", new byte[0]));
-    Ticket tc = get(c.enqueue("e", "c", new byte[0]));
-    CompletableFuture<Void> hb = b.awaitHead(tb).toCompletableFuture();
-    CompletableFuture<Void> hc = c.awaitHead(tc).toCompletableFuture();
-    // Each watches its own key and its predecessor.
-    await().atMost(WAIT).until(() -> b.watchesOpen() == 2 && c.watchesOpen() == 2);
-
-    get(a.remove(ta));
-    get(hb);
-    assertThat(b.headConfirms()).as("b's predecessor was first when b read").isEqualTo(1);
-    assertThat(hc).isNotDone();
-    get(b.remove(tb));
-    get(hc);
-    assertThat(c.headConfirms()).as("c's predecessor b was not first when c read: c reads the line").isZero();
-    assertThat(get(c.line("e"))).extracting(Participant::candidateId).containsExactly("c");
-  }
-
-  @Test
   void aRangeDeleteOfTheFirstTicketAndItsSuccessorNeverElectsTheSuccessor() throws Exception {
     ElectionBackend a = connect(new Recorder());
     EtcdBackend b = (EtcdBackend) connect(new Recorder());
