@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The engine-thread half of a candidate: its ticket and the state machine that joins the line, waits to be first,
@@ -58,10 +59,15 @@ abstract class Campaign {
   private boolean rejoinScheduled;
   private boolean enqueueInFlight;
   private boolean closeDone;
-  /** Engine thread, and {@link EngineCandidate#abandon()} once the engine has stopped: hence a concurrent queue. */
-  final Queue<CompletableFuture<Leadership>> electedWaiters = new ConcurrentLinkedQueue<>();
-  /** Waiting for a ticket in line ({@link EngineCandidate#joined()}); like {@link #electedWaiters}, failed on close. */
-  final Queue<CompletableFuture<Void>> joinedWaiters = new ConcurrentLinkedQueue<>();
+  /**
+   * Waiting for a term ({@link EngineCandidate#elected()}). Made by the first waiter, on the engine thread: most
+   * candidates never have one, and two empty queues cost about 100 bytes per candidate (heap per candidate is
+   * measured). Also drained by {@link EngineCandidate#abandon()} once the engine has stopped: hence volatile, and a
+   * concurrent queue.
+   */
+  private volatile Queue<CompletableFuture<Leadership>> electedWaiters;
+  /** Waiting for a ticket in line ({@link EngineCandidate#joined()}); like {@link #electedWaiters}. */
+  private volatile Queue<CompletableFuture<Void>> joinedWaiters;
 
   Campaign(EngineClient client, String election, String id, byte[] data) {
     this.client = client;
@@ -86,13 +92,40 @@ abstract class Campaign {
   }
 
   void failElectedWaiters() {
-    for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
-      CompletableFuture<Leadership> waiter = w;
-      client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
+    drain(electedWaiters, w -> w.completeExceptionally(stopped()));
+    drain(joinedWaiters, w -> w.completeExceptionally(stopped()));
+  }
+
+  /** Engine thread: {@code f} completes when this candidate is elected (or fails when it stops). */
+  void awaitElected(CompletableFuture<Leadership> f) {
+    Queue<CompletableFuture<Leadership>> q = electedWaiters;
+    if (q == null) {
+      q = new ConcurrentLinkedQueue<>();
+      electedWaiters = q;
     }
-    for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
-      CompletableFuture<Void> waiter = w;
-      client.onCallbacks(() -> waiter.completeExceptionally(stopped()));
+    q.removeIf(CompletableFuture::isDone);
+    q.add(f);
+  }
+
+  /** Engine thread: {@code f} completes when this candidate has a ticket in line (or fails when it stops). */
+  void awaitJoined(CompletableFuture<Void> f) {
+    Queue<CompletableFuture<Void>> q = joinedWaiters;
+    if (q == null) {
+      q = new ConcurrentLinkedQueue<>();
+      joinedWaiters = q;
+    }
+    q.removeIf(CompletableFuture::isDone);
+    q.add(f);
+  }
+
+  /** Empties {@code waiters} (null: none ever), completing each on the callback pool. */
+  private <T> void drain(Queue<CompletableFuture<T>> waiters, Consumer<CompletableFuture<T>> complete) {
+    if (waiters == null) {
+      return;
+    }
+    for (CompletableFuture<T> w; (w = waiters.poll()) != null; ) {
+      CompletableFuture<T> waiter = w;
+      client.onCallbacks(() -> complete.accept(waiter));
     }
   }
 
@@ -132,10 +165,7 @@ abstract class Campaign {
         return;
       }
       setTicket(t);
-      for (CompletableFuture<Void> w; (w = joinedWaiters.poll()) != null; ) {
-        CompletableFuture<Void> waiter = w;
-        client.onCallbacks(() -> waiter.complete(null));
-      }
+      drain(joinedWaiters, w -> w.complete(null));
       awaitHead();
     } else if (g == gen && !closing) {
       onFailure(Errors.unwrap(err), "joining");
@@ -262,10 +292,7 @@ abstract class Campaign {
     for (ListenerSub l : listeners) {
       l.executor.start();
     }
-    for (CompletableFuture<Leadership> w; (w = electedWaiters.poll()) != null; ) {
-      CompletableFuture<Leadership> waiter = w;
-      client.onCallbacks(() -> waiter.complete(tm));
-    }
+    drain(electedWaiters, w -> w.complete(tm));
     scheduleDeadlineCheck(tm);
   }
 

@@ -73,8 +73,7 @@ final class EngineCandidate extends Campaign implements Candidate {
       } else if (ticket != null) {
         client.onCallbacks(() -> f.complete(null));
       } else {
-        joinedWaiters.removeIf(CompletableFuture::isDone);
-        joinedWaiters.add(f);
+        awaitJoined(f);
       }
     }, () -> f.completeExceptionally(stopped()));
     return f;
@@ -94,8 +93,7 @@ final class EngineCandidate extends Campaign implements Candidate {
       } else if (t != null && t.isValid()) {
         client.onCallbacks(() -> f.complete(t));
       } else {
-        electedWaiters.removeIf(CompletableFuture::isDone);
-        electedWaiters.add(f);
+        awaitElected(f);
       }
     }, () -> f.completeExceptionally(stopped()));
     return f;
