@@ -106,7 +106,7 @@ final class HeadMirror {
     Object g = new Object();
     gen = g;
     duringRead = new ArrayList<>();
-    watch = watches.watchRange(ByteSequence.from(prefix, UTF_8), TicketNames.rangeEnd(prefix), 0,
+    watch = watches.watchRange(prefix, TicketNames.rangeEndOf(prefix), 0,
         new WatchStream.Listener() {
           @Override
           public void started(long at) {

@@ -345,7 +345,7 @@ final class HeadWait {
     }
     int seq = w.reads;
     w.phase = Phase.WAITING;
-    w.predecessorWatch = watches.watchDeletes(bytes(pred), 0, new WatchStream.Listener() {
+    w.predecessorWatch = watches.watchDeletes(pred, 0, new WatchStream.Listener() {
       @Override
       public void started(long watchRevision) {
         if (watchRevision > revision) {

@@ -46,7 +46,12 @@ final class TicketNames {
 
   /** The end of the key range of {@code prefix}, which ends in '/': the range ends before '0', the next character. */
   static ByteSequence rangeEnd(String prefix) {
-    return bytes(prefix.substring(0, prefix.length() - 1) + "0");
+    return bytes(rangeEndOf(prefix));
+  }
+
+  /** {@link #rangeEnd} as a String. */
+  static String rangeEndOf(String prefix) {
+    return prefix.substring(0, prefix.length() - 1) + "0";
   }
 
   static ByteSequence bytes(String s) {

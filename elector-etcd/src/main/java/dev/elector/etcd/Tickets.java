@@ -101,7 +101,7 @@ final class Tickets {
   }
 
   void watchOwn(Line line, Ticket t, long from) {
-    watches.cancel(line.ownWatches.put(t.key(), watches.watchDeletes(bytes(t.key()), from, ownKeyListener(line, t))));
+    watches.cancel(line.ownWatches.put(t.key(), watches.watchDeletes(t.key(), from, ownKeyListener(line, t))));
   }
 
   /**

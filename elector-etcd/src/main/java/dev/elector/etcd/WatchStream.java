@@ -1,6 +1,6 @@
 package dev.elector.etcd;
 
-import io.etcd.jetcd.ByteSequence;
+import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.WatchCancelRequest;
 import io.etcd.jetcd.api.WatchCreateRequest;
@@ -60,10 +60,15 @@ final class WatchStream {
     void lost(String why);
   }
 
-  /** One watch; identity matters. */
+  /**
+   * One watch; identity matters. Its key is the String the caller already holds (a ticket's key, a predecessor's
+   * name read from the line): one watch lives per waiting candidate, and a copy of the key in etcd's byte types cost
+   * about 120 bytes per watch. The bytes are made only when the watch is sent.
+   */
   static final class Handle {
-    private final ByteSequence key;
-    private final ByteSequence rangeEnd;
+    private final String key;
+    /** The end of a range watch; null for a watch of {@link #key} alone. */
+    private final String rangeEnd;
     private final boolean deletesOnly;
     private final Listener listener;
     /** The revision this watch starts (or resumes) from; 0 (now) until a watch from now is in place. */
@@ -73,7 +78,7 @@ final class WatchStream {
     private long id = -1;
     private boolean cancelled;
 
-    private Handle(ByteSequence key, ByteSequence rangeEnd, boolean deletesOnly, long from, Listener listener) {
+    private Handle(String key, String rangeEnd, boolean deletesOnly, long from, Listener listener) {
       this.key = key;
       this.rangeEnd = rangeEnd;
       this.deletesOnly = deletesOnly;
@@ -108,12 +113,12 @@ final class WatchStream {
    * from a revision the store has passed is served by etcd's catch-up loop, which runs every 100 ms; a watch from
    * now is served as events commit.
    */
-  Handle watchDeletes(ByteSequence key, long from, Listener listener) {
+  Handle watchDeletes(String key, long from, Listener listener) {
     return watch(new Handle(key, null, true, from, listener));
   }
 
   /** Watches every change of the keys from {@code key} (inclusive) to {@code rangeEnd} (exclusive), as above. */
-  Handle watchRange(ByteSequence key, ByteSequence rangeEnd, long from, Listener listener) {
+  Handle watchRange(String key, String rangeEnd, long from, Listener listener) {
     return watch(new Handle(key, rangeEnd, false, from, listener));
   }
 
@@ -198,10 +203,10 @@ final class WatchStream {
 
   private void sendCreate(Handle h) {
     WatchCreateRequest.Builder create = WatchCreateRequest.newBuilder()
-        .setKey(com.google.protobuf.ByteString.copyFrom(h.key.getBytes()))
+        .setKey(ByteString.copyFromUtf8(h.key))
         .setStartRevision(h.next);
     if (h.rangeEnd != null) {
-      create.setRangeEnd(com.google.protobuf.ByteString.copyFrom(h.rangeEnd.getBytes()));
+      create.setRangeEnd(ByteString.copyFromUtf8(h.rangeEnd));
     }
     if (h.deletesOnly) {
       create.addFilters(WatchCreateRequest.FilterType.NOPUT);
