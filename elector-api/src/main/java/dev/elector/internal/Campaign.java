@@ -98,24 +98,21 @@ abstract class Campaign {
 
   /** Engine thread: {@code f} completes when this candidate is elected (or fails when it stops). */
   void awaitElected(CompletableFuture<Leadership> f) {
-    Queue<CompletableFuture<Leadership>> q = electedWaiters;
-    if (q == null) {
-      q = new ConcurrentLinkedQueue<>();
-      electedWaiters = q;
-    }
-    q.removeIf(CompletableFuture::isDone);
-    q.add(f);
+    electedWaiters = enqueue(electedWaiters, f);
   }
 
   /** Engine thread: {@code f} completes when this candidate has a ticket in line (or fails when it stops). */
   void awaitJoined(CompletableFuture<Void> f) {
-    Queue<CompletableFuture<Void>> q = joinedWaiters;
-    if (q == null) {
-      q = new ConcurrentLinkedQueue<>();
-      joinedWaiters = q;
-    }
+    joinedWaiters = enqueue(joinedWaiters, f);
+  }
+
+  /** Adds {@code f} to {@code waiters} (made if null), dropping waiters already done; returns the queue. */
+  private static <T> Queue<CompletableFuture<T>> enqueue(Queue<CompletableFuture<T>> waiters,
+      CompletableFuture<T> f) {
+    Queue<CompletableFuture<T>> q = waiters == null ? new ConcurrentLinkedQueue<>() : waiters;
     q.removeIf(CompletableFuture::isDone);
     q.add(f);
+    return q;
   }
 
   /** Empties {@code waiters} (null: none ever), completing each on the callback pool. */

@@ -236,7 +236,7 @@ final class HeadWait {
             if (batchSlot) {
               line.lineReading = false;
             }
-            readDone(w, ownLease(w, mine), pred, r.getHeader().getRevision());
+            readDone(w, ownLease(w, mine.isEmpty() ? null : mine.get(0)), pred, r.getHeader().getRevision());
           } else {
             if (batchSlot) {
               line.lineReading = false;
@@ -276,18 +276,17 @@ final class HeadWait {
       // How many keys were created before ours; the last of them is our predecessor.
       int below = lowerBound(creates, w.ticket.token());
       String pred = below == 0 ? null : sorted[below - 1].getKey().toString(UTF_8);
-      KeyValue own = ownKeys.get(w.ticket.key());
-      readDone(w, ownLease(w, own == null ? List.of() : List.of(own)), pred, revision);
+      readDone(w, ownLease(w, ownKeys.get(w.ticket.key())), pred, revision);
     }
   }
 
   /**
-   * The lease of the waiter's own key as read ({@code mine}: that key, or nothing), or 0 if it is gone. A key of the
+   * The lease of the waiter's own key as read ({@code mine}: that key, or null), or 0 if it is gone. A key of the
    * same name created again (a create that committed after the key was deleted) is not our ticket: its create
    * revision differs from our token, and it would stand elsewhere in line.
    */
-  private static long ownLease(Waiter w, List<KeyValue> mine) {
-    return mine.isEmpty() || mine.get(0).getCreateRevision() != w.ticket.token() ? 0 : mine.get(0).getLease();
+  private static long ownLease(Waiter w, KeyValue mine) {
+    return mine == null || mine.getCreateRevision() != w.ticket.token() ? 0 : mine.getLease();
   }
 
   /** The index of the first element of the sorted {@code a} that is not below {@code v}. */
