@@ -7,7 +7,6 @@ import dev.elector.Election;
 import dev.elector.ElectionClient;
 import dev.elector.ElectorException;
 import dev.elector.SessionListener;
-import dev.elector.SessionLostException;
 import dev.elector.SessionState;
 import dev.elector.Subscription;
 import dev.elector.spi.BackendListener;
@@ -15,7 +14,6 @@ import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
-import dev.elector.spi.TicketLostException;
 import dev.elector.spi.support.Backoff;
 import dev.elector.spi.support.Errors;
 import java.util.ArrayList;
@@ -26,58 +24,34 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The engine's client: one backend session, one engine thread, one callback pool.
  *
  * <p>All engine state lives on a single engine thread ({@link #post}); backend callbacks hop onto it at once, so
- * the engine needs no locks, and application code never runs on it: listeners go to the executors the application
- * gave, and every stage handed to the application is completed on the callback pool (SPEC rule 3.2).
+ * the engine needs no locks, and application code never runs on it unless the application gave a direct executor:
+ * listeners go to the executors the application gave, and every stage handed to the application is completed on
+ * the callback pool (SPEC rule 3.2). A backend that takes the engine's loop at connect ({@link EngineThreads}) runs
+ * on the same thread, so a notification from its client library crosses one thread hand-off to reach the engine.
  */
 public final class EngineClient implements ElectionClient {
   private static final System.Logger LOG = System.getLogger("dev.elector");
-  private static final AtomicInteger CLIENTS = new AtomicInteger();
-  /**
-   * Threads of a client's callback pool that run continuations: a burst (10,000 terms ending at one expiry) queues
-   * on them instead of spawning a thread each.
-   */
-  static final int CALLBACK_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
-  /**
-   * The most threads the pool may have: beyond {@link #CALLBACK_THREADS} it adds one for each continuation that
-   * blocks in {@code CompletableFuture.get()/join()} (on another of Elector's stages, say), so such waits cannot
-   * starve the completions they wait for.
-   */
-  static final int CALLBACK_MAX_THREADS = CALLBACK_THREADS + 64;
-
   private final ClientConfig config;
   private final Backoff rejoinBackoff;
-  private final ScheduledThreadPoolExecutor loop;
-  private final ForkJoinPool callbacks;
-  /** The engine thread (set when it starts), so a close called from a callback on it does not wait for itself. */
-  private volatile Thread engineThread;
+  private final EngineThreads threads = new EngineThreads();
   private volatile ElectionBackend backend;
   private volatile SessionState state = SessionState.CONNECTED;
   private volatile long sessionId;
   private volatile boolean closed;
-  private final List<SessionSub> sessionListeners = new CopyOnWriteArrayList<>();
+  private final SessionAnnouncer announcer = new SessionAnnouncer();
 
   /** Every candidate from its join until its ticket's removal is done: the closing thread ends their terms. */
   private final Set<EngineCandidate> registered = ConcurrentHashMap.newKeySet();
-  /** Whether CLOSED was told to session listeners (by the engine, or by the closing thread if the engine is gone). */
-  private final AtomicBoolean closedAnnounced = new AtomicBoolean();
 
   // Engine-thread state.
   private final Set<EngineCandidate> candidates = new LinkedHashSet<>();
@@ -87,40 +61,11 @@ public final class EngineClient implements ElectionClient {
    */
   private final Map<String, EngineCandidate> byTicket = new HashMap<>();
   private final Map<String, Observation> observations = new HashMap<>();
-  private final Set<Ticket> pendingRemovals = new LinkedHashSet<>();
-  private SessionState announced = SessionState.CONNECTED;
-  private long announcedSession;
+  private final TicketRemovals ticketRemovals = new TicketRemovals(this);
 
   private EngineClient(ClientConfig config) {
     this.config = config;
     this.rejoinBackoff = new Backoff(50, Math.max(100, Math.min(5_000, config.sessionTimeout().toMillis() / 2)));
-    int n = CLIENTS.incrementAndGet();
-    ThreadFactory engine = daemon("elector-engine-" + n);
-    this.loop = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = engine.newThread(r);
-      engineThread = t;
-      return t;
-    });
-    this.loop.setRemoveOnCancelPolicy(true);
-    this.loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    // Never shut down: its threads end after a second idle, so stages the application holds still complete on it
-    // after the client closed, and nothing ever runs inline on the engine or a backend thread instead.
-    AtomicInteger workers = new AtomicInteger();
-    this.callbacks = new ForkJoinPool(CALLBACK_THREADS, pool -> {
-      ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-      t.setName("elector-callback-" + n + "-" + workers.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    }, null, true, 0, CALLBACK_MAX_THREADS, 1, pool -> true, 1, TimeUnit.SECONDS);
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /** Connects through the provider; the config has been validated. */
@@ -128,7 +73,7 @@ public final class EngineClient implements ElectionClient {
     EngineClient client = new EngineClient(config);
     ElectionBackend b;
     try {
-      b = provider.connect(config, client.new Listener());
+      b = provider.connect(config, client.new Listener(), client.threads);
     } catch (RuntimeException e) {
       client.shutdownThreads();
       throw e instanceof ElectorException ? e
@@ -139,7 +84,7 @@ public final class EngineClient implements ElectionClient {
     client.post(() -> {
       if (client.sessionId == 0) {
         client.sessionId = b.sessionId();
-        client.announcedSession = client.sessionId;
+        client.announcer.opened(client.sessionId);
       }
     }, () -> {});
     return client;
@@ -175,15 +120,9 @@ public final class EngineClient implements ElectionClient {
     java.util.Objects.requireNonNull(executor, "executor");
     java.util.Objects.requireNonNull(listener, "listener");
     checkOpen();
-    SessionSub sub = new SessionSub(new SerialExecutor(executor), listener);
-    post(() -> {
-      sessionListeners.add(sub);
-      sub.deliver(announced, sessionId);
-    }, () -> {});
-    return () -> {
-      sub.cancelled = true;
-      sessionListeners.remove(sub);
-    };
+    SessionAnnouncer.Sub sub = announcer.subscribe(executor, listener);
+    post(() -> announcer.add(sub, sessionId), () -> {});
+    return sub;
   }
 
   /**
@@ -205,7 +144,7 @@ public final class EngineClient implements ElectionClient {
       closeCandidatesAndObservers();
       closeBackend();
       announceClosed();
-      loop.shutdown(); // not shutdownNow: that would interrupt the application's callback running on this thread
+      threads.shutdown();
       return;
     }
     CompletableFuture<Void> removals = new CompletableFuture<>();
@@ -266,15 +205,11 @@ public final class EngineClient implements ElectionClient {
   /** Tells session listeners CLOSED, once, last (SPEC rule 3.6): from the engine thread, or after it stopped. */
   private void announceClosed() {
     state = SessionState.CLOSED;
-    if (closedAnnounced.compareAndSet(false, true)) {
-      for (SessionSub sub : sessionListeners) {
-        sub.deliver(SessionState.CLOSED, sessionId);
-      }
-    }
+    announcer.announceClosed(sessionId);
   }
 
   private void shutdownThreads() {
-    loop.shutdownNow(); // the callback pool is not shut down: queued callbacks (revoked, CLOSED) still run
+    threads.shutdownNow();
   }
 
   @Override
@@ -328,17 +263,7 @@ public final class EngineClient implements ElectionClient {
 
   /** Runs {@code task} on the engine thread, or {@code ifClosed} if the engine is gone. */
   void post(Runnable task, Runnable ifClosed) {
-    try {
-      loop.execute(() -> {
-        try {
-          task.run();
-        } catch (RuntimeException | Error e) {
-          LOG.log(System.Logger.Level.ERROR, "Elector engine task failed", e);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      ifClosed.run();
-    }
+    threads.post(task, ifClosed);
   }
 
   void schedule(Runnable task, long millis) {
@@ -346,27 +271,17 @@ public final class EngineClient implements ElectionClient {
   }
 
   void scheduleNanos(Runnable task, long nanos) {
-    try {
-      loop.schedule(() -> {
-        try {
-          task.run();
-        } catch (RuntimeException | Error e) {
-          LOG.log(System.Logger.Level.ERROR, "Elector engine task failed", e);
-        }
-      }, nanos, TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
+    threads.scheduleNanos(task, nanos);
   }
 
   /** Runs on the callback pool, so application continuations never run on the engine or a backend thread. */
   void onCallbacks(Runnable r) {
-    callbacks.execute(r); // never shut down, unbounded queue: never rejects
+    threads.onCallbacks(r);
   }
 
   /** True on this client's engine thread (a listener on a direct executor runs there). */
   boolean onEngineThread() {
-    return Thread.currentThread() == engineThread;
+    return threads.inLoop();
   }
 
   /** A stage for the application, completed on the callback pool with backend errors as ElectorExceptions. */
@@ -411,39 +326,9 @@ public final class EngineClient implements ElectionClient {
     registered.remove(c);
   }
 
-  /**
-   * Removes a ticket, retrying after a suspension until it is gone or its session is: a resign or close must never
-   * leave a ticket at the head of the line.
-   */
+  /** Removes a ticket, retrying until it is gone or its session is ({@link TicketRemovals}). */
   CompletionStage<Void> removeTicket(Ticket t) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    attemptRemoval(t, done);
-    return done;
-  }
-
-  private void attemptRemoval(Ticket t, CompletableFuture<Void> done) {
-    ElectionBackend b = backend;
-    if (b == null || b.sessionId() != t.sessionId()) {
-      done.complete(null); // the session, and the ticket with it, is gone
-      return;
-    }
-    b.remove(t).whenComplete((v, err) -> {
-      Throwable cause = Errors.unwrap(err);
-      if (cause == null || cause instanceof TicketLostException || cause instanceof ClosedException
-          || (cause instanceof SessionLostException s && s.expired())) {
-        post(() -> pendingRemovals.remove(t), () -> {});
-        done.complete(null);
-      } else {
-        post(() -> {
-          pendingRemovals.add(t);
-          schedule(() -> {
-            if (pendingRemovals.remove(t)) {
-              attemptRemoval(t, done);
-            }
-          }, connected() ? maxBackoffMillis() / 4 : 50);
-        }, () -> done.complete(null));
-      }
-    });
+    return ticketRemovals.remove(t);
   }
 
   Observation observation(String election) {
@@ -486,7 +371,7 @@ public final class EngineClient implements ElectionClient {
       }
       case EXPIRED -> {
         setState(SessionState.EXPIRED, e.sessionId());
-        pendingRemovals.clear();
+        ticketRemovals.clear();
         for (EngineCandidate c : new ArrayList<>(candidates)) {
           c.onExpired();
         }
@@ -507,22 +392,9 @@ public final class EngineClient implements ElectionClient {
   private void setState(SessionState s, long id) {
     if (s == SessionState.CLOSED) {
       announceClosed();
-      return;
-    }
-    if (closedAnnounced.get()) {
-      return;
-    }
-    state = s;
-    if (announced == s && s != SessionState.CONNECTED) {
-      return;
-    }
-    if (announced == s && id == announcedSession) {
-      return;
-    }
-    announced = s;
-    announcedSession = id;
-    for (SessionSub sub : sessionListeners) {
-      sub.deliver(s, id);
+    } else if (!announcer.closedAnnounced()) {
+      state = s;
+      announcer.announce(s, id);
     }
   }
 
@@ -547,24 +419,6 @@ public final class EngineClient implements ElectionClient {
     }
   }
 
-  private static final class SessionSub {
-    final SerialExecutor executor;
-    final SessionListener listener;
-    volatile boolean cancelled;
-
-    SessionSub(SerialExecutor executor, SessionListener listener) {
-      this.executor = executor;
-      this.listener = listener;
-    }
-
-    void deliver(SessionState s, long id) {
-      executor.execute(() -> {
-        if (!cancelled) {
-          listener.sessionStateChanged(s, id);
-        }
-      });
-    }
-  }
 
   static ElectorException asElector(Throwable t) {
     t = Errors.unwrap(t);

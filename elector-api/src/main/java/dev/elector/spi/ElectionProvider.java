@@ -36,4 +36,14 @@ public interface ElectionProvider {
    * @throws dev.elector.AccessDeniedException if the credentials were refused
    */
   ElectionBackend connect(ClientConfig config, BackendListener listener);
+
+  /**
+   * Opens a session whose work may run on the engine's {@code loop} instead of a thread of the backend's own; the
+   * engine calls this one. A backend that takes the loop keeps to its rules (see {@link EngineLoop}); one that does
+   * not need not override this: by default it ignores the loop and calls {@link #connect(ClientConfig,
+   * BackendListener)}.
+   */
+  default ElectionBackend connect(ClientConfig config, BackendListener listener, EngineLoop loop) {
+    return connect(config, listener);
+  }
 }
