@@ -38,7 +38,7 @@ final class ZkBackend implements ElectionBackend {
   static final System.Logger LOG = System.getLogger(ZkBackend.class.getName());
 
   private final ClientConfig config;
-  private final Loop loop = new Loop();
+  private final Loop loop;
   private final ZkSession session;
   private final Ops ops;
   private final Tickets tickets;
@@ -56,8 +56,9 @@ final class ZkBackend implements ElectionBackend {
   /** Listings of an election's line sent for waiting tickets: shared by every ticket that waits for the same one. */
   final AtomicLong lineListings = new AtomicLong();
 
-  private ZkBackend(ClientConfig config, BackendListener listener) {
+  private ZkBackend(ClientConfig config, BackendListener listener, Loop loop) {
     this.config = config;
+    this.loop = loop;
     Acls acls = new Acls(config);
     session = new ZkSession(config, listener, acls, loop, this::expired);
     ops = new Ops(session, loop);
@@ -68,9 +69,9 @@ final class ZkBackend implements ElectionBackend {
     headWatches = new HeadWatches(session, loop, config.root());
   }
 
-  /** Opens a backend with a live session, waiting at most the connect timeout. */
-  static ZkBackend open(ClientConfig config, BackendListener listener) {
-    ZkBackend b = new ZkBackend(config, listener);
+  /** Opens a backend with a live session on {@code loop}, waiting at most the connect timeout. */
+  static ZkBackend open(ClientConfig config, BackendListener listener, Loop loop) {
+    ZkBackend b = new ZkBackend(config, listener, loop);
     b.session.start();
     try {
       b.session.firstUp().get(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);

@@ -5,6 +5,7 @@ import dev.elector.InvalidInputException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.EngineLoop;
 import dev.elector.spi.support.Endpoints;
 import java.time.Duration;
 import java.util.Set;
@@ -101,6 +102,13 @@ public final class ZooKeeperElectionProvider implements ElectionProvider {
   @Override
   public ElectionBackend connect(ClientConfig config, BackendListener listener) {
     validate(config);
-    return ZkBackend.open(config, listener);
+    return ZkBackend.open(config, listener, new Loop());
+  }
+
+  /** Runs the backend on the engine's loop: a watch event crosses one thread hand-off to reach the engine. */
+  @Override
+  public ElectionBackend connect(ClientConfig config, BackendListener listener, EngineLoop loop) {
+    validate(config);
+    return ZkBackend.open(config, listener, new Loop(loop));
   }
 }
