@@ -19,8 +19,6 @@ import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,20 +52,18 @@ final class Enqueue {
   private final Ops ops;
   private final KV kv;
   private final Tickets tickets;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
-  private final Executor runOnLoop;
   private final String root;
   private final Duration opTimeout;
 
-  Enqueue(EtcdSession session, Ops ops, KV kv, Tickets tickets, ScheduledExecutorService loop, Executor runOnLoop,
+  Enqueue(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop,
       String root, Duration opTimeout) {
     this.session = session;
     this.ops = ops;
     this.kv = kv;
     this.tickets = tickets;
     this.loop = loop;
-    this.runOnLoop = runOnLoop;
     this.root = root;
     this.opTimeout = opTimeout;
   }
@@ -76,7 +72,7 @@ final class Enqueue {
   CompletionStage<Ticket> submit(String election, String candidateId, byte[] data) {
     CompletableFuture<Ticket> out = new CompletableFuture<>();
     byte[] value = TicketCodec.encode(candidateId, data);
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       String what = "joining election '" + election + "'";
       if (ops.unusable(out, what)) {
         return;

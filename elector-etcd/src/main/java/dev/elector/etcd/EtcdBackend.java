@@ -24,14 +24,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The etcd {@link ElectionBackend}: one etcd session (a lease) and the election lines inside it. It wires its parts
@@ -47,14 +42,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link Ops}: the bounded queue of calls to etcd; {@link WatchStream}: the session's one watch stream.
  * </ul>
  *
- * <p>Threading: every piece of mutable state is confined to one thread, the backend's loop; jetcd callbacks hop onto
- * it. That orders listener calls as things happened and needs no locks. Only the session's lease id, deadline and
+ * <p>Threading: every piece of mutable state is confined to one thread, the backend's {@link Loop} (the engine's,
+ * when the engine lends it); jetcd callbacks hop onto it. That orders listener calls as things happened and needs no
+ * locks. Only the session's lease id, deadline and
  * state are read from other threads (volatile).
  */
 final class EtcdBackend implements ElectionBackend {
   /** The logger of every part of this backend. */
   static final System.Logger LOG = System.getLogger(EtcdBackend.class.getName());
-  private static final AtomicInteger IDS = new AtomicInteger();
   /**
    * The largest answer accepted (gRPC's default is 4 MiB): one read of a line of 10,000 tickets, keys only, is
    * about 1 MB, and an observer reads the whole line with values.
@@ -62,11 +57,7 @@ final class EtcdBackend implements ElectionBackend {
   static final int MAX_INBOUND_BYTES = 64 * 1024 * 1024;
 
   private final Client client;
-  private final ScheduledExecutorService loop;
-  /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
-  private final Executor onLoop;
-  /** Runs an SPI call's work on the loop ({@link #onLoop}), logging what it throws; handed to every part. */
-  private final Executor runOnLoop;
+  private final Loop loop;
   private final Duration opTimeout;
   private final AtomicBoolean closing = new AtomicBoolean();
   private final EtcdSession session;
@@ -79,46 +70,28 @@ final class EtcdBackend implements ElectionBackend {
   private final Enqueue enqueue;
   private final HeadWatches headWatches;
 
-  private EtcdBackend(ClientConfig config, BackendListener listener, Client client, ChannelTap tap) {
+  private EtcdBackend(ClientConfig config, BackendListener listener, Client client, ChannelTap tap, Loop loop) {
     this.client = client;
-    int id = IDS.incrementAndGet();
-    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "elector-etcd-" + id);
-      t.setDaemon(true);
-      return t;
-    });
-    this.onLoop = r -> {
-      try {
-        loop.execute(r);
-      } catch (RejectedExecutionException e) {
-        r.run();
-      }
-    };
-    this.runOnLoop = r -> onLoop.execute(() -> {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "etcd backend task failed", e);
-      }
-    });
+    this.loop = loop;
     this.opTimeout = config.operationTimeout();
     KV kv = client.getKVClient();
-    this.session = new EtcdSession(config, listener, client.getLeaseClient(), loop, onLoop, this::expired);
-    this.ops = new Ops(session, config, onLoop);
+    this.session = new EtcdSession(config, listener, client.getLeaseClient(), loop, this::expired);
+    this.ops = new Ops(session, config, loop);
     session.ops(ops);
-    this.watches = new WatchStream(tap, onLoop, loop, EtcdSession::backoff);
+    this.watches = new WatchStream(tap, loop, EtcdSession::backoff);
     String root = config.root();
-    this.tickets = new Tickets(session, ops, kv, watches, loop, runOnLoop, listener, opTimeout);
-    this.lines = new LineReader(session, ops, kv, runOnLoop, config);
-    this.headWait = new HeadWait(session, ops, kv, tickets, loop, runOnLoop, root);
-    this.enqueue = new Enqueue(session, ops, kv, tickets, loop, runOnLoop, root, opTimeout);
-    this.headWatches = new HeadWatches(session, tickets, lines, loop, runOnLoop, root);
+    this.tickets = new Tickets(session, ops, kv, watches, loop, listener, opTimeout);
+    this.lines = new LineReader(session, ops, kv, loop, config);
+    this.headWait = new HeadWait(session, ops, kv, tickets, loop, root);
+    this.enqueue = new Enqueue(session, ops, kv, tickets, loop, root, opTimeout);
+    this.headWatches = new HeadWatches(session, tickets, lines, loop, root);
   }
 
-  static EtcdBackend open(ClientConfig config, BackendListener listener) {
+  /** Opens a backend with a live lease on {@code loop}, waiting at most the connect timeout. */
+  static EtcdBackend open(ClientConfig config, BackendListener listener, Loop loop) {
     ChannelTap tap = new ChannelTap();
     Client client = buildClient(config, tap);
-    EtcdBackend b = new EtcdBackend(config, listener, client, tap);
+    EtcdBackend b = new EtcdBackend(config, listener, client, tap, loop);
     try {
       b.session.start();
       return b;
@@ -221,7 +194,7 @@ final class EtcdBackend implements ElectionBackend {
       return;
     }
     CompletableFuture<Revoke> closed = new CompletableFuture<>();
-    runOnLoop.execute(() -> {
+    onLoopOrHere(() -> {
       Revoke r = session.shutDown();
       failPending(new ClosedException("the etcd backend is closed"));
       closed.complete(r);
@@ -239,7 +212,7 @@ final class EtcdBackend implements ElectionBackend {
     session.revoke(revoke);
     CompletableFuture<Void> done = new CompletableFuture<>();
     long closedLease = lease != 0 ? lease : session.lastLease();
-    runOnLoop.execute(() -> {
+    onLoopOrHere(() -> {
       session.emit(Kind.CLOSED, closedLease);
       done.complete(null);
     });
@@ -252,6 +225,22 @@ final class EtcdBackend implements ElectionBackend {
     }
     loop.shutdownNow();
     client.close();
+  }
+
+  /**
+   * Runs {@code r} on the loop, or at once when called on it: a close from the engine's thread (an application
+   * callback on a direct executor, when the engine lent its loop) must not wait for a task queued behind itself.
+   */
+  private void onLoopOrHere(Runnable r) {
+    if (loop.inLoop()) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "etcd backend task failed", e);
+      }
+    } else {
+      loop.run(r);
+    }
   }
 
   /** The lease expired: its lines fail with {@code lost}; the watch stream stays for the next lease. Loop thread. */

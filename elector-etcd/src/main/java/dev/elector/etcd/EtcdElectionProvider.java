@@ -5,6 +5,7 @@ import dev.elector.InvalidInputException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.EngineLoop;
 import dev.elector.spi.support.Endpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,6 +107,13 @@ public final class EtcdElectionProvider implements ElectionProvider {
   @Override
   public ElectionBackend connect(ClientConfig config, BackendListener listener) {
     validate(config);
-    return EtcdBackend.open(config, listener);
+    return EtcdBackend.open(config, listener, new Loop());
+  }
+
+  /** Runs the backend on the engine's loop: a watch event crosses one thread hand-off to reach the engine. */
+  @Override
+  public ElectionBackend connect(ClientConfig config, BackendListener listener, EngineLoop loop) {
+    validate(config);
+    return EtcdBackend.open(config, listener, new Loop(loop));
   }
 }

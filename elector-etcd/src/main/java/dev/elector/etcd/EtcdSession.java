@@ -16,8 +16,6 @@ import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -50,9 +48,7 @@ final class EtcdSession {
   private final ClientConfig config;
   private final BackendListener listener;
   private final Lease leases;
-  private final ScheduledExecutorService loop;
-  /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
-  private final Executor onLoop;
+  private final Loop loop;
   /** Fails what the lost lease's lines and clean-ups were waiting for; called on the loop, before a new grant. */
   private final Consumer<SessionLostException> onExpired;
   private final Duration opTimeout;
@@ -76,13 +72,12 @@ final class EtcdSession {
   /** When {@link #suspendNow()} last ran: renewals sent before it cannot end the suspension. */
   private long suspendedAt = System.nanoTime();
 
-  EtcdSession(ClientConfig config, BackendListener listener, Lease leases, ScheduledExecutorService loop,
-      Executor onLoop, Consumer<SessionLostException> onExpired) {
+  EtcdSession(ClientConfig config, BackendListener listener, Lease leases, Loop loop,
+      Consumer<SessionLostException> onExpired) {
     this.config = config;
     this.listener = listener;
     this.leases = leases;
     this.loop = loop;
-    this.onLoop = onLoop;
     this.onExpired = onExpired;
     this.opTimeout = config.operationTimeout();
     this.ttlSeconds = ttlSeconds(config);
@@ -153,7 +148,7 @@ final class EtcdSession {
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.execute(() -> {
       sessionGranted(granted, send);
-      loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+      loop.every(this::tick, TICK_MILLIS);
       started.complete(null);
     });
     started.join();
@@ -219,7 +214,7 @@ final class EtcdSession {
         then.accept(liveness(r, e));
       }
       renewed(lease, send, r, e);
-    }, onLoop);
+    }, loop);
   }
 
   /** What a keep-alive's answer says of its lease: true (alive), false (gone) or null (no answer). */

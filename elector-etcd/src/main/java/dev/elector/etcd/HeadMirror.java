@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
@@ -38,7 +37,7 @@ final class HeadMirror {
   private final String prefix;
   private final WatchStream watches;
   private final BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   private final List<HeadPublisher> heads = new ArrayList<>();
   private boolean stopped;
 
@@ -60,7 +59,7 @@ final class HeadMirror {
 
   HeadMirror(String election, String prefix, WatchStream watches,
       BiFunction<String, String, CompletableFuture<LineReader.TicketsRead>> readTickets,
-      ScheduledExecutorService loop) {
+      Loop loop) {
     this.election = election;
     this.prefix = prefix;
     this.watches = watches;

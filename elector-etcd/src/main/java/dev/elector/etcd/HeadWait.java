@@ -22,8 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,12 +50,11 @@ final class HeadWait {
   private final KV kv;
   private final Tickets tickets;
   private final WatchStream watches;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
-  private final Executor runOnLoop;
   private final String root;
 
-  HeadWait(EtcdSession session, Ops ops, KV kv, Tickets tickets, ScheduledExecutorService loop, Executor runOnLoop,
+  HeadWait(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop,
       String root) {
     this.session = session;
     this.ops = ops;
@@ -65,13 +62,12 @@ final class HeadWait {
     this.tickets = tickets;
     this.watches = tickets.watches;
     this.loop = loop;
-    this.runOnLoop = runOnLoop;
     this.root = root;
   }
 
   CompletionStage<Void> await(Ticket ticket) {
     CompletableFuture<Void> out = new CompletableFuture<>();
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       String what = "waiting for the head of election '" + ticket.election() + "'";
       if (session.state() == State.CLOSED) {
         ops.unusable(out, what);

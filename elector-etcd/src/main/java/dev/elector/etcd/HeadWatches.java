@@ -6,8 +6,6 @@ import dev.elector.etcd.EtcdSession.State;
 import dev.elector.spi.HeadListener;
 import dev.elector.spi.HeadWatch;
 import dev.elector.spi.support.HeadPublisher;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * {@code watchHead}: each observer of an election is a {@link HeadPublisher} of its line's one {@link HeadMirror},
@@ -19,29 +17,26 @@ final class HeadWatches {
   private final EtcdSession session;
   private final Tickets tickets;
   private final LineReader reader;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
-  private final Executor runOnLoop;
   private final String root;
 
-  HeadWatches(EtcdSession session, Tickets tickets, LineReader reader, ScheduledExecutorService loop,
-      Executor runOnLoop, String root) {
+  HeadWatches(EtcdSession session, Tickets tickets, LineReader reader, Loop loop, String root) {
     this.session = session;
     this.tickets = tickets;
     this.reader = reader;
     this.loop = loop;
-    this.runOnLoop = runOnLoop;
     this.root = root;
   }
 
   HeadWatch watch(String election, HeadListener headListener) {
-    HeadPublisher sub = new HeadPublisher(headListener, cancelled -> runOnLoop.execute(() -> {
+    HeadPublisher sub = new HeadPublisher(headListener, cancelled -> loop.run(() -> {
       Line line = tickets.line(election);
       if (line != null) {
         removeHead(line, cancelled);
       }
     }));
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       if (session.state() == State.CLOSED) {
         sub.fail(new ClosedException("watching election '" + election + "' failed: the etcd backend is closed"));
         return;

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 
 /**
  * Reads an election's line with each ticket's value, as of one revision, in pages no answer outgrows: for
@@ -27,7 +26,7 @@ final class LineReader {
   private final Ops ops;
   private final KV kv;
   /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
-  private final Executor runOnLoop;
+  private final Loop loop;
   private final String root;
   /**
    * Keys per page of a read with values: half the answer limit over the largest ticket (data, plus 64 KiB for the
@@ -35,18 +34,18 @@ final class LineReader {
    */
   private final int pageKeys;
 
-  LineReader(EtcdSession session, Ops ops, KV kv, Executor runOnLoop, ClientConfig config) {
+  LineReader(EtcdSession session, Ops ops, KV kv, Loop loop, ClientConfig config) {
     this.session = session;
     this.ops = ops;
     this.kv = kv;
-    this.runOnLoop = runOnLoop;
+    this.loop = loop;
     this.root = config.root();
     this.pageKeys = Math.max(1, (EtcdBackend.MAX_INBOUND_BYTES / 2) / (config.maxDataBytes() + 64 * 1024));
   }
 
   CompletionStage<List<Participant>> line(String election) {
     CompletableFuture<List<Participant>> out = new CompletableFuture<>();
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       String what = "reading the line of election '" + election + "'";
       if (session.state() == State.CLOSED) {
         ops.unusable(out, what);

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -34,7 +33,7 @@ final class Ops {
   private final EtcdSession session;
   private final ClientConfig config;
   /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
-  private final Executor onLoop;
+  private final Loop loop;
   private final Duration opTimeout;
   private int opsInFlight;
   private final ArrayDeque<QueuedOp> opQueue = new ArrayDeque<>();
@@ -42,10 +41,10 @@ final class Ops {
   /** When etcd last answered a call of ours: queued calls wait while it keeps answering. */
   private long lastAnswer = System.nanoTime();
 
-  Ops(EtcdSession session, ClientConfig config, Executor onLoop) {
+  Ops(EtcdSession session, ClientConfig config, Loop loop) {
     this.session = session;
     this.config = config;
-    this.onLoop = onLoop;
+    this.loop = loop;
     this.opTimeout = config.operationTimeout();
   }
 
@@ -128,7 +127,7 @@ final class Ops {
         out.completeExceptionally(error(e, what));
       }
       pumpOps();
-    }, onLoop);
+    }, loop);
   }
 
   private ElectorException error(Throwable e, String what) {

@@ -23,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -48,23 +46,21 @@ final class Tickets {
   private final KV kv;
   /** The session's one watch stream: each ticket's own key, each waiter's predecessor, each observed line. */
   final WatchStream watches;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
-  private final Executor runOnLoop;
   private final BackendListener listener;
   private final Duration opTimeout;
   private final Map<String, Line> lines = new HashMap<>();
   /** Keys being removed in the background, by key; see {@link #cleanUp}. */
   private final Map<String, CleanUp> cleanUps = new HashMap<>();
 
-  Tickets(EtcdSession session, Ops ops, KV kv, WatchStream watches, ScheduledExecutorService loop,
-      Executor runOnLoop, BackendListener listener, Duration opTimeout) {
+  Tickets(EtcdSession session, Ops ops, KV kv, WatchStream watches, Loop loop, BackendListener listener,
+      Duration opTimeout) {
     this.session = session;
     this.ops = ops;
     this.kv = kv;
     this.watches = watches;
     this.loop = loop;
-    this.runOnLoop = runOnLoop;
     this.listener = listener;
     this.opTimeout = opTimeout;
   }
@@ -211,7 +207,7 @@ final class Tickets {
 
   CompletionStage<Void> remove(Ticket ticket) {
     CompletableFuture<Void> out = new CompletableFuture<>();
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       String what = "leaving election '" + ticket.election() + "'";
       Line line = lines.get(ticket.election());
       if (line != null) {
@@ -253,7 +249,7 @@ final class Tickets {
   CompletionStage<Void> update(Ticket ticket, byte[] data) {
     CompletableFuture<Void> out = new CompletableFuture<>();
     byte[] value = TicketCodec.encode(ticket.candidateId(), data);
-    runOnLoop.execute(() -> {
+    loop.run(() -> {
       String what = "updating the data of " + ticket.candidateId() + " in election '" + ticket.election() + "'";
       if (session.state() == State.CLOSED) {
         ops.unusable(out, what);

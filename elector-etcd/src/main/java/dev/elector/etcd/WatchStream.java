@@ -19,8 +19,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntToLongFunction;
 
@@ -88,8 +86,7 @@ final class WatchStream {
   }
 
   private final ChannelTap tap;
-  private final Executor onLoop;
-  private final ScheduledExecutorService loop;
+  private final Loop loop;
   private final IntToLongFunction backoffMillis;
   private final Set<Handle> active = new LinkedHashSet<>();
   private final Map<Long, Handle> byId = new HashMap<>();
@@ -101,9 +98,8 @@ final class WatchStream {
   private int failures;
   private boolean closed;
 
-  WatchStream(ChannelTap tap, Executor onLoop, ScheduledExecutorService loop, IntToLongFunction backoffMillis) {
+  WatchStream(ChannelTap tap, Loop loop, IntToLongFunction backoffMillis) {
     this.tap = tap;
-    this.onLoop = onLoop;
     this.loop = loop;
     this.backoffMillis = backoffMillis;
   }
@@ -186,13 +182,13 @@ final class WatchStream {
     c.start(new ClientCall.Listener<>() {
       @Override
       public void onMessage(WatchResponse message) {
-        onLoop.execute(() -> received(g, message));
+        loop.execute(() -> received(g, message));
         c.request(1);
       }
 
       @Override
       public void onClose(Status status, Metadata trailers) {
-        onLoop.execute(() -> broken(g, status));
+        loop.execute(() -> broken(g, status));
       }
     }, headers);
     c.request(1);

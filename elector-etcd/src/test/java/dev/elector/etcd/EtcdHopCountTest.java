@@ -1,0 +1,100 @@
+package dev.elector.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.elector.Candidate;
+import dev.elector.CandidateState;
+import dev.elector.ClientConfig;
+import dev.elector.ElectionClient;
+import dev.elector.Elections;
+import dev.elector.EndReason;
+import dev.elector.Leadership;
+import dev.elector.LeadershipListener;
+import dev.elector.spi.ElectionBackend;
+import dev.elector.spi.Ticket;
+import dev.elector.tck.LentLoop;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The threads a handoff crosses inside Elector (issue 15: at most one hand-off from the client library's
+ * notification to a callback on a direct executor). jetcd delivers the predecessor's delete on a gRPC thread; the
+ * backend hands it to its loop, which is the engine's thread when the engine lends it, so the thread a callback or
+ * completion runs on, and the absence of a thread of the backend's own, tell how many hand-offs the path crossed.
+ */
+class EtcdHopCountTest {
+  @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
+
+  private final String root = "/" + EtcdCluster.unique("hops");
+
+  @Test
+  void aSuccessorsDirectListenerRunsOnTheThreadTheWatchEventCrossesTo() throws Exception {
+    Set<Thread> before = backendThreads();
+    String uri = "etcd://" + String.join(",", etcd.endpoints()) + root + "?sessionTimeout=2s";
+    try (ElectionClient a = Elections.connect(uri); ElectionClient b = Elections.connect(uri)) {
+      Candidate leader = a.election("e").join("a");
+      leader.elected().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      CompletableFuture<Thread> electedOn = new CompletableFuture<>();
+      Candidate successor = b.election("e").candidate("b").listener(Runnable::run, new LeadershipListener() {
+        @Override
+        public void elected(Leadership term) {
+          electedOn.complete(Thread.currentThread());
+        }
+
+        @Override
+        public void revoked(Leadership term, EndReason reason) {}
+      }).join();
+      await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
+
+      leader.close();
+      Thread callback = electedOn.get(10, TimeUnit.SECONDS);
+
+      // The path: a gRPC thread (the watch event) -> b's engine thread, where the backend handles the event, the
+      // engine elects, and the direct listener runs. One hand-off.
+      assertThat(callback.getName()).startsWith("elector-engine-");
+      Set<Thread> started = backendThreads();
+      started.removeAll(before);
+      assertThat(started).as("threads of the backend's own, started by these two clients").isEmpty();
+    }
+  }
+
+  @Test
+  void aBackendGivenTheEngineLoopCompletesAwaitHeadOnIt() throws Exception {
+    ClientConfig config = ClientConfig.builder("etcd").endpoints(etcd.endpoints()).root(root)
+        .sessionTimeout(Duration.ofSeconds(2)).connectTimeout(Duration.ofSeconds(3))
+        .operationTimeout(Duration.ofSeconds(2)).build();
+    EtcdElectionProvider provider = new EtcdElectionProvider();
+    try (LentLoop loop = new LentLoop("hop-test-loop");
+        ElectionBackend first = provider.connect(config, new Recorder());
+        ElectionBackend second = provider.connect(config, new Recorder(), loop)) {
+      Ticket t1 = get(first.enqueue("e", "one", new byte[0]));
+      get(first.awaitHead(t1));
+      Ticket t2 = get(second.enqueue("e", "two", new byte[0]));
+      CompletableFuture<Thread> headOn = new CompletableFuture<>();
+      second.awaitHead(t2).whenComplete((v, e) -> headOn.complete(Thread.currentThread()));
+      assertThat(headOn).isNotDone();
+
+      get(first.remove(t1));
+      Thread completedOn = headOn.get(10, TimeUnit.SECONDS);
+
+      assertThat(completedOn).isSameAs(loop.thread());
+      assertThat(loop.tasks()).as("the backend ran its work on the lent loop").isPositive();
+    }
+  }
+
+  /** Live threads named as the etcd backend names a thread of its own. */
+  private static Set<Thread> backendThreads() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("elector-etcd-"))
+        .collect(Collectors.toSet());
+  }
+
+  private static <T> T get(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}
