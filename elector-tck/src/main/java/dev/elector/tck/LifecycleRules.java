@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +95,44 @@ abstract class LifecycleRules extends LifecycleLineRules {
     test().awaitLeader("2.2", b, test().bounds.handoff());
     obs.assertValid();
     closeAndCheck("b");
+  }
+
+  /**
+   * Verifies rule 4.2 when the application closes the client from a callback it registered with a direct executor,
+   * which runs on Elector's own thread (and, where the backend shares it, on the backend's thread): the close must
+   * do that thread's part itself rather than wait for it, end the session so that its tickets leave the line at
+   * once, and return well within the operation timeout.
+   *
+   * <p>If this test fails, check the engine's and the backend's close when called on their own thread: a task
+   * posted to the thread that is running the close runs only after the close returns.
+   */
+  @Test
+  @DisplayName("4.2 A client closed from its own callback on a direct executor closes everything at once")
+  void required_rule4_2_closeFromADirectCallback() throws Exception {
+    String e = election("close-from-callback");
+    TckClient ca = test().client();
+    TckClient cb = test().client();
+    Candidate a = test().join(ca, e, "a-close-cb");
+    Leadership t = test().awaitLeader("2.1", a, test().bounds.election());
+    Candidate b = test().join(cb, e, "b-close-cb");
+    test().await("5.5", "two in line", test().bounds.operation(), () -> lineSize(cb, e) == 2);
+    AtomicLong called = new AtomicLong();
+    CompletableFuture<Long> took = new CompletableFuture<>();
+    ca.client.addSessionListener(Runnable::run, (state, id) -> {
+      if (called.compareAndSet(0, System.nanoTime())) {
+        ca.client.close();
+        took.complete(System.nanoTime() - called.get());
+      }
+    });
+    long closeNanos = test().get("4.2", took);
+    test().history.closedWithClient("a-close-cb", a, Optional.of(t), called.get());
+    check(closeNanos < test().bounds.operation().toNanos(), "4.2", () -> "close() from a direct callback took "
+        + closeNanos / 1_000_000 + " ms, not less than the operation bound " + test().bounds.operation().toMillis()
+        + " ms: it waited for a task queued on its own thread");
+    check(a.state() == dev.elector.CandidateState.CLOSED, "4.2", () -> "candidate of the closed client is "
+        + a.state());
+    test().awaitLeader("2.2", b, test().bounds.handoff());
+    closeAndCheck("b-close-cb");
   }
 
   /**
