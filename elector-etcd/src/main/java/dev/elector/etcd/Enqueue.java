@@ -53,12 +53,10 @@ final class Enqueue {
   private final KV kv;
   private final Tickets tickets;
   private final Loop loop;
-  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
   private final String root;
   private final Duration opTimeout;
 
-  Enqueue(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop,
-      String root, Duration opTimeout) {
+  Enqueue(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop, String root, Duration opTimeout) {
     this.session = session;
     this.ops = ops;
     this.kv = kv;

@@ -51,11 +51,9 @@ final class HeadWait {
   private final Tickets tickets;
   private final WatchStream watches;
   private final Loop loop;
-  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
   private final String root;
 
-  HeadWait(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop,
-      String root) {
+  HeadWait(EtcdSession session, Ops ops, KV kv, Tickets tickets, Loop loop, String root) {
     this.session = session;
     this.ops = ops;
     this.kv = kv;

@@ -18,7 +18,6 @@ final class HeadWatches {
   private final Tickets tickets;
   private final LineReader reader;
   private final Loop loop;
-  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
   private final String root;
 
   HeadWatches(EtcdSession session, Tickets tickets, LineReader reader, Loop loop, String root) {

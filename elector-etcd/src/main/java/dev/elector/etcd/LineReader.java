@@ -25,7 +25,7 @@ final class LineReader {
   private final EtcdSession session;
   private final Ops ops;
   private final KV kv;
-  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
+  /** The backend's thread ({@link Loop}). */
   private final Loop loop;
   private final String root;
   /**

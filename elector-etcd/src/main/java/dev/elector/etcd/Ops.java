@@ -32,7 +32,7 @@ final class Ops {
 
   private final EtcdSession session;
   private final ClientConfig config;
-  /** The loop, or the caller's thread once the loop is shut down, so that no stage is left uncompleted. */
+  /** The backend's thread; runs a task on the caller's thread once shut down, so no stage is left uncompleted. */
   private final Loop loop;
   private final Duration opTimeout;
   private int opsInFlight;

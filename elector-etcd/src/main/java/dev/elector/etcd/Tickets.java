@@ -47,7 +47,6 @@ final class Tickets {
   /** The session's one watch stream: each ticket's own key, each waiter's predecessor, each observed line. */
   final WatchStream watches;
   private final Loop loop;
-  /** Runs an SPI call's work on the loop; see {@link EtcdBackend}. */
   private final BackendListener listener;
   private final Duration opTimeout;
   private final Map<String, Line> lines = new HashMap<>();
