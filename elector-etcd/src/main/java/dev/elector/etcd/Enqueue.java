@@ -38,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  * L, never deleted by us), so the create's compare fails; or L is gone, and the put fails with "lease not found".
  * Either way no K exists after both, and every retry of the create is one more create of the same kind. The
  * fence costs one small key per unknown-outcome join, living until the lease ends; it sits a level below the
- * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. Keys whose create is
- * known to have committed are removed with a plain delete.
+ * election (K/fence), which is not a ticket (SPEC rule 4.8), so no line reads or lists it. A key whose create was
+ * sent once and is known to have committed is removed with a plain delete; one whose create was sent more than once
+ * is removed fenced too ({@link Tickets#own}), since an earlier attempt may still commit after the key's removal and
+ * make it again, alive under our lease, in nobody's line.
  *
  * <p>{@link #submit} is loop-confined after its hop onto the loop. A create retries while its lease is the current
  * one and the operation timeout has not passed since the call; the ticket is handed to {@link Tickets} only if its
@@ -78,13 +80,14 @@ final class Enqueue {
       long lease = session.leaseId();
       // The uuid makes the key unique for all time, so a retry after a lost answer finds its own key.
       String key = TicketNames.prefix(root, election) + TicketNames.create(lease);
-      createTicket(election, candidateId, key, value, lease, System.nanoTime(), out);
+      createTicket(election, candidateId, key, value, lease, System.nanoTime(), false, out);
     });
     return out;
   }
 
+  /** One attempt of a create; {@code retried} if an earlier attempt of the same call was sent. */
   private void createTicket(String election, String candidateId, String key, byte[] value, long lease,
-      long started, CompletableFuture<Ticket> out) {
+      long started, boolean retried, CompletableFuture<Ticket> out) {
     String what = "joining election '" + election + "'";
     ops.io(what, () -> Enqueue.createTxn(kv, key, value, lease)).whenComplete((r, e) -> {
           if (e == null && !r.isSucceeded() && r.getGetResponses().get(0).getKvs().isEmpty()) {
@@ -106,13 +109,13 @@ final class Enqueue {
               return;
             }
             Ticket t = new Ticket(election, candidateId, key, token, lease);
-            tickets.own(tickets.lineOf(election), t);
+            tickets.own(tickets.lineOf(election), t, retried);
             out.complete(t);
             return;
           }
           if (Ops.retryable(e) && lease == session.leaseId() && session.state() != State.CLOSED
               && System.nanoTime() - started < opTimeout.toNanos()) {
-            loop.schedule(() -> createTicket(election, candidateId, key, value, lease, started, out),
+            loop.schedule(() -> createTicket(election, candidateId, key, value, lease, started, true, out),
                 EtcdSession.RETRY_MILLIS, TimeUnit.MILLISECONDS);
             return;
           }

@@ -19,8 +19,10 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,11 @@ final class Tickets {
   private final Map<String, Line> lines = new HashMap<>();
   /** Keys being removed in the background, by key; see {@link #cleanUp}. */
   private final Map<String, CleanUp> cleanUps = new HashMap<>();
+  /**
+   * Owned keys whose create was sent more than once (see {@link Enqueue}): an earlier attempt may still commit after
+   * the key is removed, so these keys are removed fenced. A key leaves this set when it leaves the session.
+   */
+  private final Set<String> createsRetried = new HashSet<>();
 
   Tickets(EtcdSession session, Ops ops, KV kv, WatchStream watches, Loop loop, BackendListener listener,
       Duration opTimeout) {
@@ -85,12 +92,17 @@ final class Tickets {
     }
     lines.clear();
     cleanUps.clear(); // their keys go with the lease
+    createsRetried.clear(); // and a late create fails: its lease is gone
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Own keys: each ticket watches its own key, for a delete nobody of ours asked for.
 
-  void own(Line line, Ticket t) {
+  /** Takes a new ticket in; {@code createRetried} if its create was sent more than once. */
+  void own(Line line, Ticket t, boolean createRetried) {
+    if (createRetried) {
+      createsRetried.add(t.key());
+    }
     line.owned.put(t.key(), t);
     watchOwn(line, t, t.token() + 1);
   }
@@ -187,8 +199,9 @@ final class Tickets {
         }
         return;
       }
-      // Belt and braces: the engine forgets a lost ticket, so it must really be gone (a no-op if it is).
-      cleanUp(key, t.sessionId(), false);
+      // Belt and braces: the engine forgets a lost ticket, so it must really be gone (a no-op if it is), and stay
+      // gone if an earlier attempt of its create is still on its way.
+      cleanUp(key, t.sessionId(), createsRetried.remove(key));
       try {
         listener.ticketLost(t);
       } catch (RuntimeException e) {
@@ -223,23 +236,30 @@ final class Tickets {
         return;
       }
       long started = System.nanoTime();
-      deleteTicket(ticket, what, started, out);
+      deleteTicket(ticket, createsRetried.remove(ticket.key()), what, started, out);
     });
     return out;
   }
 
-  private void deleteTicket(Ticket ticket, String what, long started, CompletableFuture<Void> out) {
-    ops.io(what, () -> kv.delete(bytes(ticket.key())), true).whenComplete((r, e) -> {
+  /**
+   * Deletes a ticket's key, retrying within the operation timeout; {@code fenced} (its create was sent more than
+   * once) with {@link Enqueue#cleanUpTxn}, so that an earlier attempt of the create that commits later fails.
+   */
+  private void deleteTicket(Ticket ticket, boolean fenced, String what, long started, CompletableFuture<Void> out) {
+    Supplier<CompletableFuture<?>> call = fenced
+        ? () -> Enqueue.cleanUpTxn(kv, ticket.key(), ticket.sessionId())
+        : () -> kv.delete(bytes(ticket.key()));
+    ops.<Object>io(what, () -> call.get().thenApply(x -> (Object) x), true).whenComplete((r, e) -> {
       if (e == null) {
         out.complete(null);
       } else if (Ops.retryable(e) && ticket.sessionId() == session.leaseId() && session.state() != State.CLOSED
           && System.nanoTime() - started < opTimeout.toNanos()) {
-        loop.schedule(() -> deleteTicket(ticket, what, started, out), EtcdSession.RETRY_MILLIS,
+        loop.schedule(() -> deleteTicket(ticket, fenced, what, started, out), EtcdSession.RETRY_MILLIS,
             TimeUnit.MILLISECONDS);
       } else if (ticket.sessionId() != session.leaseId() || session.state() == State.CLOSED) {
         out.complete(null);
       } else {
-        cleanUp(ticket.key(), ticket.sessionId(), false);
+        cleanUp(ticket.key(), ticket.sessionId(), fenced);
         out.completeExceptionally(e);
       }
     });
