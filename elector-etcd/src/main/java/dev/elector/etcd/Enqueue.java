@@ -101,7 +101,7 @@ final class Enqueue {
                 ? r.getHeader().getRevision()
                 : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
             if (session.state() == State.CLOSED || lease != session.leaseId()) {
-              tickets.cleanUp(key, lease, false);
+              // No clean-up: the key went with its lease, or goes with the revoke of the closing session.
               ops.unusable(out, what);
               if (!out.isDone()) {
                 out.completeExceptionally(new SessionLostException(what + " failed: the etcd lease expired", true));
