@@ -3,54 +3,29 @@ package dev.elector.internal;
 import dev.elector.AccessDeniedException;
 import dev.elector.CandidateState;
 import dev.elector.ClosedException;
-import dev.elector.ElectorException;
 import dev.elector.EndReason;
-import dev.elector.Leadership;
 import dev.elector.SessionLostException;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.TicketLostException;
 import dev.elector.spi.support.Errors;
-import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The engine-thread half of a candidate: its ticket and the state machine that joins the line, waits to be first,
- * leads, and rejoins after a loss. {@link EngineCandidate} extends it with the application's half (one object per
- * candidate, since heap per candidate is measured). Every field without {@code volatile} or a thread-safe type is
- * confined to the client's engine thread.
+ * leads, and rejoins after a loss. It extends {@link Candidacy} (what the rest of the library sees of the candidate,
+ * and who waits on it); {@link EngineCandidate} extends it with the application's half (one object per candidate,
+ * since heap per candidate is measured). Every field declared here, the constants aside, is confined to the
+ * client's engine thread.
  *
  * <p>Outstanding backend calls are tagged with {@link #gen}: whenever the candidate abandons its current course
  * (resign, expiry, close, a superseding wait), {@code gen} moves on and late completions of older calls are
  * ignored, so a stale "you are first" can never start a term (SPEC rule 1.5).
  */
-abstract class Campaign {
+abstract class Campaign extends Candidacy {
   static final System.Logger LOG = System.getLogger("dev.elector");
   private static final long RECHECK_MILLIS = 50;
-
-  final EngineClient client;
-  final String election;
-  final String id;
-  volatile byte[] data;
-  volatile CandidateState state = CandidateState.JOINING;
-  volatile Term term;
-  final List<ListenerSub> listeners = new CopyOnWriteArrayList<>();
-  /** Completes when the ticket is removed (or given up with the session) after a close; Elector-internal. */
-  final CompletableFuture<Void> removed = new CompletableFuture<>();
-  /** The application's view of {@link #removed}: completed on the callback pool, after the term's ended(). */
-  final CompletableFuture<Void> closed = new CompletableFuture<>();
-  /**
-   * Set by the closing thread itself, before anything else: from then on no term of this candidate is valid
-   * ({@link Term#isValid()} reads it), however busy the engine thread is (SPEC rule 1.6).
-   */
-  volatile boolean closing;
-  /** Why the backend refused this candidate for good (for example no permission); null if it did not. */
-  volatile ElectorException refusal;
 
   // Engine-thread state.
   Ticket ticket;
@@ -59,71 +34,14 @@ abstract class Campaign {
   private boolean rejoinScheduled;
   private boolean enqueueInFlight;
   private boolean closeDone;
-  /**
-   * Waiting for a term ({@link EngineCandidate#elected()}). Made by the first waiter, on the engine thread: most
-   * candidates never have one, and two empty queues cost about 100 bytes per candidate (heap per candidate is
-   * measured). Also drained by {@link EngineCandidate#abandon()} once the engine has stopped: hence volatile, and a
-   * concurrent queue.
-   */
-  private volatile Queue<CompletableFuture<Leadership>> electedWaiters;
-  /** Waiting for a ticket in line ({@link EngineCandidate#joined()}); like {@link #electedWaiters}. */
-  private volatile Queue<CompletableFuture<Void>> joinedWaiters;
 
   Campaign(EngineClient client, String election, String id, byte[] data) {
-    this.client = client;
-    this.election = election;
-    this.id = id;
-    this.data = data;
+    super(client, election, id, data);
   }
 
   /** This candidate, as the client indexes it: {@link EngineCandidate} is the only subclass. */
   private EngineCandidate self() {
     return (EngineCandidate) this;
-  }
-
-  private ClosedException closedException() {
-    return new ClosedException("Candidate '" + id + "' of election '" + election + "' is closed");
-  }
-
-  /** The error for use after the candidate stopped: the backend's refusal if that is why, else "closed". */
-  ElectorException stopped() {
-    ElectorException r = refusal;
-    return r != null ? r : closedException();
-  }
-
-  void failElectedWaiters() {
-    drain(electedWaiters, w -> w.completeExceptionally(stopped()));
-    drain(joinedWaiters, w -> w.completeExceptionally(stopped()));
-  }
-
-  /** Engine thread: {@code f} completes when this candidate is elected (or fails when it stops). */
-  void awaitElected(CompletableFuture<Leadership> f) {
-    electedWaiters = enqueue(electedWaiters, f);
-  }
-
-  /** Engine thread: {@code f} completes when this candidate has a ticket in line (or fails when it stops). */
-  void awaitJoined(CompletableFuture<Void> f) {
-    joinedWaiters = enqueue(joinedWaiters, f);
-  }
-
-  /** Adds {@code f} to {@code waiters} (made if null), dropping waiters already done; returns the queue. */
-  private static <T> Queue<CompletableFuture<T>> enqueue(Queue<CompletableFuture<T>> waiters,
-      CompletableFuture<T> f) {
-    Queue<CompletableFuture<T>> q = waiters == null ? new ConcurrentLinkedQueue<>() : waiters;
-    q.removeIf(CompletableFuture::isDone);
-    q.add(f);
-    return q;
-  }
-
-  /** Empties {@code waiters} (null: none ever), completing each on the callback pool. */
-  private <T> void drain(Queue<CompletableFuture<T>> waiters, Consumer<CompletableFuture<T>> complete) {
-    if (waiters == null) {
-      return;
-    }
-    for (CompletableFuture<T> w; (w = waiters.poll()) != null; ) {
-      CompletableFuture<T> waiter = w;
-      client.onCallbacks(() -> complete.accept(waiter));
-    }
   }
 
 

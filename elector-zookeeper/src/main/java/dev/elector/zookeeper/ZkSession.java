@@ -1,11 +1,14 @@
 package dev.elector.zookeeper;
 
+import static dev.elector.zookeeper.Heartbeats.heartbeatGapNanos;
+
 import dev.elector.BackendUnavailableException;
 import dev.elector.ClientConfig;
 import dev.elector.SessionLostException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.support.SessionClock;
+import dev.elector.zookeeper.Heartbeats.Beat;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,8 +28,9 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 
 /**
- * The Elector session: one ZooKeeper handle at a time (a new one after each expiry), its connection states, the
- * heartbeat that proves it alive, and the session deadline derived from the negotiated timeout.
+ * The Elector session: one ZooKeeper handle at a time (a new one after each expiry), its connection states, and the
+ * session deadline derived from the negotiated timeout and moved forward by what its {@link Heartbeats heartbeat}
+ * proves.
  *
  * <p>Invariants: {@link #deadline()} is in the past before SUSPENDED, EXPIRED or CLOSED is delivered, and it moves
  * forward only on a heartbeat whose answer proves the ensemble's leader held the session (see {@link #proved}); only
@@ -45,6 +49,8 @@ final class ZkSession {
   private final Loop loop;
   /** Fails what the expired handle's tickets, requests and head watches were waiting for; called on the loop. */
   private final BiConsumer<Handle, SessionLostException> onExpired;
+  /** Sends the syncs whose answers {@link #proved} turns into the deadline. */
+  private final Heartbeats heartbeats;
 
   private volatile long sessionId;
   private volatile long deadline = System.nanoTime() - 1;
@@ -67,6 +73,7 @@ final class ZkSession {
     this.acls = acls;
     this.loop = loop;
     this.onExpired = onExpired;
+    this.heartbeats = new Heartbeats(this, loop);
   }
 
   /** The id of the session while it is open, else 0. Any thread. */
@@ -209,7 +216,7 @@ final class ZkSession {
         if (s.timer != null) {
           s.timer.cancel(false);
         }
-        heartbeat(s);
+        heartbeats.heartbeat(s);
       }
       case Disconnected -> {
         s.connected = false;
@@ -233,52 +240,6 @@ final class ZkSession {
     }
   }
 
-  /** An answered heartbeat: when it was sent and when its answer reached the loop. */
-  private record Beat(long sent, long answered) {}
-
-  /**
-   * The pause between a heartbeat's answer and the next heartbeat, in nanoseconds: a third of the session timeout.
-   * Invariant (see the module README, "Session deadline"): it exceeds the ensemble leader's ping period (tickTime/2,
-   * at most a quarter of any timeout a server grants when minSessionTimeout is left at its default 2 × tickTime),
-   * so a follower answers at least one of the leader's pings between two heartbeats.
-   */
-  private static long heartbeatGapNanos(Handle s) {
-    return TimeUnit.MILLISECONDS.toNanos(Math.max(20, s.timeoutMillis / 3));
-  }
-
-  /**
-   * Sends a heartbeat: a {@code sync}, which the member we are connected to forwards to the ensemble's leader and
-   * answers only once the leader has processed it (a read alone is answered by a follower that may be cut off from
-   * the leader, which alone expires sessions). One heartbeat is in flight per connection; the next is sent a
-   * {@link #heartbeatGapNanos gap} after the answer.
-   */
-  private void heartbeat(Handle s) {
-    if (s != current || s.heartbeatOn == s.connection || !s.connected || s.expired) {
-      return;
-    }
-    int conn = s.connection;
-    s.heartbeatOn = conn;
-    long sent = System.nanoTime();
-    s.zk.sync("/", (rc, path, ctx) -> loop.post(() -> onHeartbeat(s, conn, sent, rc)), null);
-  }
-
-  private void onHeartbeat(Handle s, int conn, long sent, int rc) {
-    if (s.heartbeatOn == conn) {
-      s.heartbeatOn = -1;
-    }
-    if (conn != s.connection || s != current || s.expired) {
-      return; // the SyncConnected of the newer connection started its own heartbeats
-    }
-    proved(s, conn, sent, rc);
-    if (rc == Code.OK.intValue()) {
-      s.prev = s.last;
-      s.last = new Beat(sent, System.nanoTime());
-    }
-    if (s.connected) {
-      s.timer = loop.schedule(() -> heartbeat(s), heartbeatGapNanos(s), TimeUnit.NANOSECONDS);
-    }
-  }
-
   /**
    * A {@code sync} sent at {@code sent} on connection {@code conn} was answered with {@code rc}. If it succeeded, the
    * ensemble's leader processed it while the session was open there, and the session lives until at least
@@ -287,10 +248,11 @@ final class ZkSession {
    *   <li>{@code createdAt}: the leader created the session after it and expires it no earlier than a timeout after
    *       its last touch;
    *   <li>the send time of an earlier answered heartbeat of the same connection whose answer came at least a
-   *       {@link #heartbeatGapNanos gap} before {@code sent}: the follower recorded that heartbeat's touch before
-   *       answering it, answered one of the leader's pings (sending its touches) within the gap, and wrote that ping
-   *       reply on its link to the leader before it forwarded this sync on the same FIFO link, so the leader had
-   *       the touch before it answered the sync. (A standalone server or the leader itself touches directly.)
+   *       {@link Heartbeats#heartbeatGapNanos gap} before {@code sent}: the follower recorded that heartbeat's touch
+   *       before answering it, answered one of the leader's pings (sending its touches) within the gap, and wrote
+   *       that ping reply on its link to the leader before it forwarded this sync on the same FIFO link, so the
+   *       leader had the touch before it answered the sync. (A standalone server or the leader itself touches
+   *       directly.)
    * </ul>
    * The deadline is that plus the timeout, less the one margin rule ({@link SessionClock}).
    */
