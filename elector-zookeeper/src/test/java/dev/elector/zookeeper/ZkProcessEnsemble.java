@@ -114,8 +114,30 @@ final class ZkProcessEnsemble implements AutoCloseable {
     return start(all);
   }
 
-  /** Starts one member per entry of {@code settings} and waits until all serve with a leader. */
+  /**
+   * Starts one member per entry of {@code settings} and waits until all serve with a leader. A member that could
+   * not bind its port (taken by another process between {@link FreePorts#pick} and the member's start: the ports
+   * are free when chosen, not reserved) is not a fault of the code under test: the ensemble starts again on new
+   * ports, at most {@link #BIND_ATTEMPTS} times in all.
+   */
   static ZkProcessEnsemble start(Settings... settings) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(settings);
+      } catch (IllegalStateException e) {
+        if (attempt >= BIND_ATTEMPTS || e.getMessage() == null
+            || !e.getMessage().contains("java.net.BindException")) {
+          throw e;
+        }
+        System.out.println("ZkProcessEnsemble: a member's port was taken before it bound it; starting again on new"
+            + " ports (attempt " + (attempt + 1) + " of " + BIND_ATTEMPTS + ")");
+      }
+    }
+  }
+
+  private static final int BIND_ATTEMPTS = 3;
+
+  private static ZkProcessEnsemble startOnce(Settings... settings) throws Exception {
     ZkProcessEnsemble e = new ZkProcessEnsemble(Files.createTempDirectory("elector-zk-processes-"), settings);
     Runtime.getRuntime().addShutdownHook(e.killer);
     try {
