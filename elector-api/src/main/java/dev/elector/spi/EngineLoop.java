@@ -30,6 +30,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The trade a backend makes by sharing the loop: an application callback registered with a direct executor also
  * runs on it, and while it blocks, the backend's work (heartbeats included) waits too. The session deadline then
  * lapses on its own clock, which is safe: the term stops being valid (SPEC rule 1.4) and no successor is told early.
+ * Such a callback that waits for a stage of the same client waits for work queued behind itself. And a close
+ * called while the loop is held cannot wait for the loop: the backend ends its session from the closing thread
+ * (closes its handle, revokes its lease), so its tickets do not outlive the client.
  */
 public interface EngineLoop {
   /** Runs {@code task} on the loop after what is queued; false, without running it, once the client has closed. */

@@ -200,12 +200,20 @@ final class EtcdBackend implements ElectionBackend {
       closed.complete(r);
     });
     Revoke revoke;
+    // Whether the loop is held (a callback on a direct executor runs on the engine's thread, which this backend
+    // shares) or gone: the lease is revoked from here all the same, or our keys would stand in line until its TTL.
+    boolean loopHeld = false;
     try {
       revoke = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       revoke = Revoke.NONE;
-    } catch (ExecutionException | TimeoutException e) {
+      loopHeld = true;
+    } catch (TimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, "etcd backend did not shut down in time; revoking its lease", e);
+      revoke = session.revokeWithoutLoop();
+      loopHeld = true;
+    } catch (ExecutionException e) {
       revoke = Revoke.NONE;
     }
     long lease = revoke.lease();
@@ -217,7 +225,9 @@ final class EtcdBackend implements ElectionBackend {
       done.complete(null);
     });
     try {
-      done.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!loopHeld) {
+        done.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {

@@ -337,6 +337,17 @@ final class EtcdSession {
     return new Revoke(lease, wait);
   }
 
+  /**
+   * The lease to revoke when {@link #shutDown()} could not run: the loop is held (a callback on a direct executor
+   * runs on the engine's thread, which this backend shares) or gone. Reads only what other threads may read; the
+   * same rules as {@link #shutDown()}: none unless connected, no wait past the deadline.
+   */
+  Revoke revokeWithoutLoop() {
+    long lease = state == State.CONNECTED ? leaseId : 0;
+    long wait = lease == 0 ? 0 : Math.min(opTimeout.toNanos(), deadline - System.nanoTime());
+    return new Revoke(lease, wait);
+  }
+
   /** Revokes the lease {@link #shutDown()} returned, waiting at most its time. Caller's thread. */
   void revoke(Revoke revoke) {
     long lease = revoke.lease();

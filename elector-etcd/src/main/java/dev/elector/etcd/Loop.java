@@ -16,8 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The thread is the engine's when the engine lends it ({@link EngineLoop}): a watch event then crosses one thread
  * hand-off, from gRPC's thread to this loop, on its way to the application. Otherwise (the backend opened on its
  * own, as the backend's tests do) it is a thread of the backend's own. Either way, tasks run one at a time in the
- * order posted; after {@link #shutdownNow()} queued and delayed tasks are dropped, and {@link #execute} runs a task
- * on the caller's thread instead, so that no stage is left uncompleted.
+ * order posted, delayed tasks are dropped at {@link #shutdownNow()}, and after it {@link #execute} runs a task on the
+ * caller's thread, so that no stage is left uncompleted. The one difference: on its own thread, tasks still queued
+ * at shutdown are dropped with it; on the engine's, which goes on running, they still run (a close called on the
+ * loop must not strand the removals the engine queued just before it). Each task checks the session's state, so
+ * one that runs after the close fails its stage as closed.
  */
 final class Loop implements Executor {
   private static final AtomicInteger IDS = new AtomicInteger();
@@ -50,7 +53,7 @@ final class Loop implements Executor {
   @Override
   public void execute(Runnable r) {
     if (engine != null) {
-      if (shut || !engine.execute(unlessShut(r))) {
+      if (shut || !engine.execute(r)) {
         r.run();
       }
       return;
@@ -113,7 +116,7 @@ final class Loop implements Executor {
     }
   }
 
-  /** On the engine's loop, a task still queued when the backend shuts down is dropped, as its own loop drops it. */
+  /** On the engine's loop, a delayed task still pending when the backend shuts down is dropped, as its own drops it. */
   private Runnable unlessShut(Runnable r) {
     return () -> {
       if (!shut) {

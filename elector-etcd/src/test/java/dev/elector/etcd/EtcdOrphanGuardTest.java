@@ -99,9 +99,11 @@ class EtcdOrphanGuardTest {
     try (FaultProxy proxy = FaultProxy.start(etcd.endpoint(0))) {
       ClientConfig config = ClientConfig.builder("etcd").endpoints(proxy.endpoint()).root(root)
           .sessionTimeout(Duration.ofSeconds(10)).connectTimeout(Duration.ofSeconds(3))
-          .operationTimeout(Duration.ofSeconds(5)).build();
+          .operationTimeout(Duration.ofSeconds(20)).build();
       try (ElectionBackend b = new EtcdElectionProvider().connect(config, new Recorder())) {
-        proxy.replyLatency(Duration.ofSeconds(3)); // the create reaches etcd at once; its answer is held back
+        // The create reaches etcd at once; its answer is held back longer than this test takes to drop it (and
+        // less than the operation timeout, within which the backend retries).
+        proxy.replyLatency(Duration.ofSeconds(15));
         CompletionStage<Ticket> joined = b.enqueue("e", "a", new byte[0]);
         await().atMost(Duration.ofSeconds(10)).until(() -> ticketCount(prefix) == 1);
         proxy.dropConnections(); // the committed create's answer is lost with its connection

@@ -11,6 +11,7 @@ import dev.elector.spi.HeadWatch;
 import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
 import dev.elector.zookeeper.ZkSession.Handle;
+import org.apache.zookeeper.ZooKeeper;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -142,7 +143,10 @@ final class ZkBackend implements ElectionBackend {
     boolean[] wasUp = {false};
     Runnable shut = () -> {
       wasUp[0] = session.up();
-      taken.complete(session.shutDown(this::failPending));
+      Handle h = session.shutDown(this::failPending);
+      if (!taken.complete(h) && h != null && h.zk != null) {
+        session.closeHandle(h, false); // ran late: the closing thread gave up waiting
+      }
     };
     if (loop.inLoop()) {
       shut.run();
@@ -150,12 +154,31 @@ final class ZkBackend implements ElectionBackend {
       taken.complete(null);
     }
     Handle s = null;
+    boolean gaveUp = false;
     try {
       s = taken.get(config.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      LOG.log(System.Logger.Level.WARNING, "ZooKeeper backend did not shut down in time", e);
+      gaveUp = true;
+    } catch (TimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, "ZooKeeper backend did not shut down in time; closing its handle", e);
+      gaveUp = true;
+    } catch (ExecutionException e) {
+      LOG.log(System.Logger.Level.WARNING, "ZooKeeper backend did not shut down", e);
+    }
+    if (gaveUp) {
+      if (taken.complete(null)) {
+        // The loop is held (a callback on a direct executor runs on the engine's thread, which this backend
+        // shares) or gone. Close the newest handle from here all the same: left open, ZooKeeper's own thread
+        // would keep the session, and our tickets in line, alive after the client closed. If shut runs later, it
+        // closes the handle it takes itself.
+        ZooKeeper zk = session.newest();
+        if (zk != null) {
+          session.closeZooKeeper(zk, false);
+        }
+      } else {
+        s = taken.getNow(null); // shut ran just now
+      }
     }
     long id = s == null ? 0 : s.id;
     if (s != null && s.zk != null) {

@@ -60,6 +60,11 @@ final class ZkSession {
 
   // Loop-confined state.
   private Handle current;
+  /**
+   * The newest ZooKeeper handle made, for a close whose loop is held (see {@link ZkBackend#close}): written on the
+   * loop, read by the closing thread.
+   */
+  private volatile ZooKeeper newest;
   private boolean up;
   private int reconnectFailures;
   private final List<Runnable> whenUp = new ArrayList<>();
@@ -174,6 +179,7 @@ final class ZkSession {
     try {
       s.createdAt = System.nanoTime();
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
+      newest = s.zk;
       acls.authenticate(s.zk);
     } catch (IOException | RuntimeException e) {
       current = null;
@@ -320,9 +326,19 @@ final class ZkSession {
   }
 
   void closeHandle(Handle s, boolean wait) {
+    closeZooKeeper(s.zk, wait);
+  }
+
+  /** The newest ZooKeeper handle made, or null; any thread. Closing it twice is harmless. */
+  ZooKeeper newest() {
+    return newest;
+  }
+
+  /** Closes {@code zk}: on this thread if {@code wait}, else on a thread of its own. Any thread. */
+  void closeZooKeeper(ZooKeeper zk, boolean wait) {
     Runnable close = () -> {
       try {
-        s.zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
+        zk.close((int) Math.min(Integer.MAX_VALUE, config.operationTimeout().toMillis()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

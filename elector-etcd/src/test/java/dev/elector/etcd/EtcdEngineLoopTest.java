@@ -17,18 +17,19 @@ import dev.elector.tck.LentLoop;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The threads a handoff crosses inside Elector (issue 15: at most one hand-off from the client library's
+ * The backend on the engine's thread. The threads a handoff crosses inside Elector (issue 15: at most one hand-off from the client library's
  * notification to a callback on a direct executor). jetcd delivers the predecessor's delete on a gRPC thread; the
  * backend hands it to its loop, which is the engine's thread when the engine lends it, so the thread a callback or
  * completion runs on, and the absence of a thread of the backend's own, tell how many hand-offs the path crossed.
  */
-class EtcdHopCountTest {
+class EtcdEngineLoopTest {
   @RegisterExtension static final SingleEtcd etcd = new SingleEtcd();
 
   private final String root = "/" + EtcdCluster.unique("hops");
@@ -85,6 +86,47 @@ class EtcdHopCountTest {
 
       assertThat(completedOn).isSameAs(loop.thread());
       assertThat(loop.tasks()).as("the backend ran its work on the lent loop").isPositive();
+    }
+  }
+
+  /**
+   * A close while the application's direct listener holds the engine's thread, which the backend shares: the
+   * backend cannot run its close on its loop, and must still end the session from the closing thread, or its
+   * tickets would stand in line after the client closed (on ZooKeeper for good: its client's own thread keeps the
+   * session alive). The successor must be elected well before the lease's TTL (20 s) could end it.
+   */
+  @Test
+  void aClientClosedWhileItsDirectListenerHoldsTheLoopStillEndsItsSession() throws Exception {
+    String uri = "etcd://" + String.join(",", etcd.endpoints()) + root + "-held?sessionTimeout=20s&operationTimeout=1s";
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (ElectionClient b = Elections.connect(uri)) {
+      ElectionClient a = Elections.connect(uri);
+      try {
+        a.election("e").candidate("a").listener(Runnable::run, new LeadershipListener() {
+          @Override
+          public void elected(Leadership term) {
+            holding.countDown();
+            try {
+              release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt(); // the client's close stops its engine thread
+            }
+          }
+
+          @Override
+          public void revoked(Leadership term, EndReason reason) {}
+        }).join();
+        assertThat(holding.await(10, TimeUnit.SECONDS)).as("a's listener holds the loop").isTrue();
+        Candidate successor = b.election("e").join("b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
+
+        a.close();
+        successor.elected().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } finally {
+        release.countDown();
+        a.close();
+      }
     }
   }
 

@@ -18,19 +18,20 @@ import dev.elector.tck.LentLoop;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The threads a handoff crosses inside Elector (issue 15: at most one hand-off from the client library's
+ * The backend on the engine's thread. The threads a handoff crosses inside Elector (issue 15: at most one hand-off from the client library's
  * notification to a callback on a direct executor). ZooKeeper delivers the predecessor's deletion on the event
  * thread of the handle that set the watch, which it names after the thread that made the handle ({@code
  * <maker>-EventThread}); the backend makes its handles on its loop. So the event thread's name tells which loop the
  * backend runs on, and the thread a callback or completion runs on tells where the path ended.
  */
-class ZkHopCountTest {
+class ZkEngineLoopTest {
   @RegisterExtension static final SingleZk zk = new SingleZk();
 
   @Test
@@ -84,6 +85,47 @@ class ZkHopCountTest {
       assertThat(liveThreadNames()).as("the backend's ZooKeeper handle was made on the lent loop")
           .contains(loop.thread().getName() + "-EventThread");
       assertThat(loop.tasks()).as("the backend ran its work on the lent loop").isPositive();
+    }
+  }
+
+  /**
+   * A close while the application's direct listener holds the engine's thread, which the backend shares: the
+   * backend cannot run its close on its loop, and must still end the session from the closing thread, or its
+   * tickets would stand in line after the client closed (on ZooKeeper for good: its client's own thread keeps the
+   * session alive). The successor must be elected well before the session timeout (4 s) could end it.
+   */
+  @Test
+  void aClientClosedWhileItsDirectListenerHoldsTheLoopStillEndsItsSession() throws Exception {
+    String uri = "zookeeper://" + zk.server().endpoint() + "/held?sessionTimeout=4s&operationTimeout=1s";
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (ElectionClient b = Elections.connect(uri)) {
+      ElectionClient a = Elections.connect(uri);
+      try {
+        a.election("e").candidate("a").listener(Runnable::run, new LeadershipListener() {
+          @Override
+          public void elected(Leadership term) {
+            holding.countDown();
+            try {
+              release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt(); // the client's close stops its engine thread
+            }
+          }
+
+          @Override
+          public void revoked(Leadership term, EndReason reason) {}
+        }).join();
+        assertThat(holding.await(10, TimeUnit.SECONDS)).as("a's listener holds the loop").isTrue();
+        Candidate successor = b.election("e").join("b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
+
+        a.close();
+        successor.elected().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } finally {
+        release.countDown();
+        a.close();
+      }
     }
   }
 
