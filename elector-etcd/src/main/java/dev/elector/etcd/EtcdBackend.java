@@ -207,11 +207,11 @@ final class EtcdBackend implements ElectionBackend {
       revoke = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      revoke = Revoke.NONE;
+      revoke = session.shutDownWithoutLoop();
       loopHeld = true;
     } catch (TimeoutException e) {
       LOG.log(System.Logger.Level.WARNING, "etcd backend did not shut down in time; revoking its lease", e);
-      revoke = session.revokeWithoutLoop();
+      revoke = session.shutDownWithoutLoop();
       loopHeld = true;
     } catch (ExecutionException e) {
       revoke = Revoke.NONE;

@@ -338,19 +338,42 @@ final class EtcdSession {
   }
 
   /**
-   * The lease to revoke when {@link #shutDown()} could not run: the loop is held (a callback on a direct executor
-   * runs on the engine's thread, which this backend shares) or gone. Reads only what other threads may read; the
-   * same rules as {@link #shutDown()}: none unless connected, no wait past the deadline.
+   * {@link #shutDown()} from the closing thread, when it could not run on the loop: the loop is held (a callback on
+   * a direct executor runs on the engine's thread, which this backend shares) or gone. It writes only the volatile
+   * fields other threads read, so that every task that still runs (on the loop if it frees up, else on gRPC's
+   * threads) finds the session closed and fails its stage; a late {@link #shutDown()} on the loop finds it closed
+   * too. The same rules for the revoke: none unless connected, no wait past the deadline.
    */
-  Revoke revokeWithoutLoop() {
-    long lease = state == State.CONNECTED ? leaseId : 0;
+  Revoke shutDownWithoutLoop() {
+    long id = leaseId;
+    long lease = state == State.CONNECTED ? id : 0;
     long wait = lease == 0 ? 0 : Math.min(opTimeout.toNanos(), deadline - System.nanoTime());
+    deadline = System.nanoTime() - 1;
+    state = State.CLOSED;
+    if (id != 0) {
+      lastLease = id;
+    }
+    leaseId = 0;
     return new Revoke(lease, wait);
   }
 
-  /** Revokes the lease {@link #shutDown()} returned, waiting at most its time. Caller's thread. */
+  /**
+   * Revokes the lease {@link #shutDown()} returned, waiting at most its time, also when the caller was interrupted
+   * (its interrupt is kept for after). Caller's thread.
+   */
   void revoke(Revoke revoke) {
     long lease = revoke.lease();
+    boolean interrupted = Thread.interrupted();
+    try {
+      revokeNow(lease, revoke);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void revokeNow(long lease, Revoke revoke) {
     if (revoke.waitNanos() > 0) {
       // Revoking drops our keys at once, so successors need not wait for the TTL.
       try {

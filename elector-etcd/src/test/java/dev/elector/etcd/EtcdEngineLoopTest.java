@@ -130,6 +130,72 @@ class EtcdEngineLoopTest {
     }
   }
 
+  /**
+   * The same close at the SPI level, with the lent loop held by a task: once {@code close()} returns, the session
+   * must read as closed (no session id, the deadline past), so that what still runs afterwards fails as closed
+   * rather than acting on a session that is gone; and the lease is revoked, so the other session's ticket leads.
+   */
+  @Test
+  void aCloseThatCannotWaitForTheLoopStillClosesTheSessionAndRevokesItsLease() throws Exception {
+    ClientConfig config = config(Duration.ofSeconds(20), Duration.ofSeconds(1));
+    EtcdElectionProvider provider = new EtcdElectionProvider();
+    CountDownLatch release = new CountDownLatch(1);
+    try (LentLoop loop = new LentLoop("held-loop"); ElectionBackend other = provider.connect(config, new Recorder())) {
+      ElectionBackend held = provider.connect(config, new Recorder(), loop);
+      try {
+        Ticket first = get(held.enqueue("e", "held", new byte[0]));
+        get(held.awaitHead(first));
+        Ticket next = get(other.enqueue("e", "other", new byte[0]));
+        CompletableFuture<Void> nextHead = other.awaitHead(next).toCompletableFuture();
+        CountDownLatch holding = new CountDownLatch(1);
+        loop.execute(() -> {
+          holding.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+
+        held.close();
+
+        assertThat(held.sessionId()).as("the closed session's id").isZero();
+        assertThat(held.sessionDeadline() - System.nanoTime()).as("the closed session's deadline").isNegative();
+        nextHead.get(5, TimeUnit.SECONDS); // well before the 20 s lease could expire
+      } finally {
+        release.countDown();
+        held.close();
+      }
+    }
+  }
+
+  /** A close called with the caller's interrupt flag set still revokes the lease (and keeps the flag). */
+  @Test
+  void anInterruptedCloseStillRevokesTheLease() throws Exception {
+    ClientConfig config = config(Duration.ofSeconds(20), Duration.ofSeconds(2));
+    EtcdElectionProvider provider = new EtcdElectionProvider();
+    try (LentLoop loop = new LentLoop("interrupted-close-loop");
+        ElectionBackend other = provider.connect(config, new Recorder())) {
+      ElectionBackend closing = provider.connect(config, new Recorder(), loop);
+      Ticket first = get(closing.enqueue("i", "closing", new byte[0]));
+      get(closing.awaitHead(first));
+      Ticket next = get(other.enqueue("i", "other", new byte[0]));
+      CompletableFuture<Void> nextHead = other.awaitHead(next).toCompletableFuture();
+
+      Thread.currentThread().interrupt();
+      closing.close();
+      assertThat(Thread.interrupted()).as("the caller's interrupt is kept").isTrue();
+
+      nextHead.get(5, TimeUnit.SECONDS); // well before the 20 s lease could expire
+    }
+  }
+
+  private ClientConfig config(Duration session, Duration operation) {
+    return ClientConfig.builder("etcd").endpoints(etcd.endpoints()).root(root).sessionTimeout(session)
+        .connectTimeout(Duration.ofSeconds(3)).operationTimeout(operation).build();
+  }
+
   /** Live threads named as the etcd backend names a thread of its own. */
   private static Set<Thread> backendThreads() {
     return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("elector-etcd-"))

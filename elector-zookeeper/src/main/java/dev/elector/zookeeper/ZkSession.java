@@ -180,6 +180,10 @@ final class ZkSession {
       s.createdAt = System.nanoTime();
       s.zk = new ZooKeeper(connectString, (int) config.sessionTimeout().toMillis(), s, zc);
       newest = s.zk;
+      if (closed.get()) {
+        // A close that could not wait for the loop read the handle before this one: close this one too.
+        closeZooKeeper(s.zk, false);
+      }
       acls.authenticate(s.zk);
     } catch (IOException | RuntimeException e) {
       current = null;
