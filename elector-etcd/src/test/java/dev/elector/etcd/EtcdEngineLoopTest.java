@@ -8,11 +8,9 @@ import dev.elector.CandidateState;
 import dev.elector.ClientConfig;
 import dev.elector.ElectionClient;
 import dev.elector.Elections;
-import dev.elector.EndReason;
-import dev.elector.Leadership;
-import dev.elector.LeadershipListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.Ticket;
+import dev.elector.tck.DirectListener;
 import dev.elector.tck.LentLoop;
 import java.time.Duration;
 import java.util.Set;
@@ -41,20 +39,12 @@ class EtcdEngineLoopTest {
     try (ElectionClient a = Elections.connect(uri); ElectionClient b = Elections.connect(uri)) {
       Candidate leader = a.election("e").join("a");
       leader.elected().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      CompletableFuture<Thread> electedOn = new CompletableFuture<>();
-      Candidate successor = b.election("e").candidate("b").listener(Runnable::run, new LeadershipListener() {
-        @Override
-        public void elected(Leadership term) {
-          electedOn.complete(Thread.currentThread());
-        }
-
-        @Override
-        public void revoked(Leadership term, EndReason reason) {}
-      }).join();
+      DirectListener listener = DirectListener.recording();
+      Candidate successor = b.election("e").candidate("b").listener(Runnable::run, listener).join();
       await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
 
       leader.close();
-      Thread callback = electedOn.get(10, TimeUnit.SECONDS);
+      Thread callback = listener.electedOn(Duration.ofSeconds(10));
 
       // The path: a gRPC thread (the watch event) -> b's engine thread, where the backend handles the event, the
       // engine elects, and the direct listener runs. One hand-off.
@@ -98,33 +88,19 @@ class EtcdEngineLoopTest {
   @Test
   void aClientClosedWhileItsDirectListenerHoldsTheLoopStillEndsItsSession() throws Exception {
     String uri = "etcd://" + String.join(",", etcd.endpoints()) + root + "-held?sessionTimeout=20s&operationTimeout=1s";
-    CountDownLatch holding = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    try (ElectionClient b = Elections.connect(uri)) {
+    try (ElectionClient b = Elections.connect(uri); DirectListener holding = DirectListener.holding()) {
       ElectionClient a = Elections.connect(uri);
       try {
-        a.election("e").candidate("a").listener(Runnable::run, new LeadershipListener() {
-          @Override
-          public void elected(Leadership term) {
-            holding.countDown();
-            try {
-              release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt(); // the client's close stops its engine thread
-            }
-          }
-
-          @Override
-          public void revoked(Leadership term, EndReason reason) {}
-        }).join();
-        assertThat(holding.await(10, TimeUnit.SECONDS)).as("a's listener holds the loop").isTrue();
+        a.election("e").candidate("a").listener(Runnable::run, holding).join();
+        assertThat(holding.electedOn(Duration.ofSeconds(10)).getName()).as("a's listener holds the loop")
+            .startsWith("elector-engine-");
         Candidate successor = b.election("e").join("b");
         await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
 
         a.close();
         successor.elected().toCompletableFuture().get(5, TimeUnit.SECONDS);
       } finally {
-        release.countDown();
+        holding.close();
         a.close();
       }
     }
