@@ -197,7 +197,7 @@ final class EtcdBackend implements ElectionBackend {
     onLoopOrHere(() -> {
       Revoke r = session.shutDown();
       failPending(new ClosedException("the etcd backend is closed"));
-      closed.complete(r);
+      closed.complete(r == null ? Revoke.NONE : r); // null: the closing thread closed the session itself
     });
     Revoke revoke;
     // Whether the loop is held (a callback on a direct executor runs on the engine's thread, which this backend
@@ -207,11 +207,11 @@ final class EtcdBackend implements ElectionBackend {
       revoke = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      revoke = session.shutDownWithoutLoop();
+      revoke = shutDownHere(closed);
       loopHeld = true;
     } catch (TimeoutException e) {
       LOG.log(System.Logger.Level.WARNING, "etcd backend did not shut down in time; revoking its lease", e);
-      revoke = session.shutDownWithoutLoop();
+      revoke = shutDownHere(closed);
       loopHeld = true;
     } catch (ExecutionException e) {
       revoke = Revoke.NONE;
@@ -235,6 +235,28 @@ final class EtcdBackend implements ElectionBackend {
     }
     loop.shutdownNow();
     client.close();
+  }
+
+  /**
+   * Closes the session from the closing thread, or, if the loop's shut-down got there first (it is running now),
+   * takes the revoke it returns, waiting for it however this thread was interrupted.
+   */
+  private Revoke shutDownHere(CompletableFuture<Revoke> closed) {
+    Revoke mine = session.shutDownWithoutLoop();
+    if (mine != null) {
+      return mine;
+    }
+    boolean interrupted = Thread.interrupted();
+    try {
+      Revoke theirs = closed.get(opTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return theirs == null ? Revoke.NONE : theirs;
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      return Revoke.NONE;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
@@ -59,6 +60,8 @@ final class EtcdSession {
   private Ops ops;
   /** The lease at close, for the CLOSED event. */
   private volatile long lastLease;
+  /** Set by the first of {@link #shutDown()} and {@link #shutDownWithoutLoop()}: the session closes once. */
+  private final AtomicBoolean shutDownClaimed = new AtomicBoolean();
 
   private volatile long leaseId;
   private volatile long deadline;
@@ -325,14 +328,26 @@ final class EtcdSession {
    * revokes: none unless connected.
    */
   Revoke shutDown() {
+    return closeNow();
+  }
+
+  /**
+   * The one close of the session, by {@link #shutDown()} on the loop or {@link #shutDownWithoutLoop()} on the
+   * closing thread, whichever comes first; null for the second.
+   */
+  private Revoke closeNow() {
+    if (!shutDownClaimed.compareAndSet(false, true)) {
+      return null;
+    }
     // A suspended session cannot reach etcd: revoking would only wait out the timeout; the lease expires anyway.
     // Nor is it worth waiting past the session deadline: etcd expires the lease by itself by then, and a client
     // cut off from etcd (without knowing it yet) would wait out the operation timeout.
-    long lease = state == State.CONNECTED ? leaseId : 0;
+    long id = leaseId;
+    long lease = state == State.CONNECTED ? id : 0;
     long wait = lease == 0 ? 0 : Math.min(opTimeout.toNanos(), deadline - System.nanoTime());
     deadline = System.nanoTime() - 1;
     state = State.CLOSED;
-    lastLease = leaseId;
+    lastLease = id;
     leaseId = 0;
     return new Revoke(lease, wait);
   }
@@ -342,19 +357,11 @@ final class EtcdSession {
    * a direct executor runs on the engine's thread, which this backend shares) or gone. It writes only the volatile
    * fields other threads read, so that every task that still runs (on the loop if it frees up, else on gRPC's
    * threads) finds the session closed and fails its stage; a late {@link #shutDown()} on the loop finds it closed
-   * too. The same rules for the revoke: none unless connected, no wait past the deadline.
+   * too. The same rules for the revoke: none unless connected, no wait past the deadline. Returns null if
+   * {@link #shutDown()} came first: the loop is running it, and its revoke is on its way.
    */
   Revoke shutDownWithoutLoop() {
-    long id = leaseId;
-    long lease = state == State.CONNECTED ? id : 0;
-    long wait = lease == 0 ? 0 : Math.min(opTimeout.toNanos(), deadline - System.nanoTime());
-    deadline = System.nanoTime() - 1;
-    state = State.CLOSED;
-    if (id != 0) {
-      lastLease = id;
-    }
-    leaseId = 0;
-    return new Revoke(lease, wait);
+    return closeNow();
   }
 
   /**
