@@ -18,16 +18,23 @@ import java.util.Map;
  * session), so it keeps one reference besides its own data: the {@link Tickets} that hold it.
  */
 final class Line {
+  /** A capacity for which HashMap makes a table of two slots, enough for one entry. */
+  private static final int ONE = 2;
   /** The session's tickets, which hold the lines by election and own the watch stream. */
   final Tickets tickets;
   final String election;
-  final Map<String, Ticket> owned = new HashMap<>();
+  /**
+   * The per-line maps start with room for one entry: with many elections on one session most lines hold one ticket,
+   * and a default table (16 slots) for each would cost about 56 B more per map and candidate. A line of many
+   * tickets grows as usual.
+   */
+  final Map<String, Ticket> owned = new HashMap<>(ONE);
   /**
    * The watch on each owned key, for a delete nobody of ours asked for (an operator's, or the lease's): a leader
    * ends its term on this first notice (SPEC rule 1.3), and a waiter whose key is gone is never elected.
    */
-  final Map<String, WatchStream.Handle> ownWatches = new HashMap<>();
-  final Map<String, Waiter> waiters = new HashMap<>();
+  final Map<String, WatchStream.Handle> ownWatches = new HashMap<>(ONE);
+  final Map<String, Waiter> waiters = new HashMap<>(ONE);
   boolean dead;
   /** Waiters whose read is not sent yet; while one read of this line is in flight, the next ones gather here. */
   final LinkedHashSet<Waiter> toRead = new LinkedHashSet<>();
