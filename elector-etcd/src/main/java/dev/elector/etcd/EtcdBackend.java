@@ -242,7 +242,7 @@ final class EtcdBackend implements ElectionBackend {
    * takes the revoke it returns, waiting for it however this thread was interrupted.
    */
   private Revoke shutDownHere(CompletableFuture<Revoke> closed) {
-    Revoke mine = session.shutDownWithoutLoop();
+    Revoke mine = session.shutDown();
     if (mine != null) {
       return mine;
     }

@@ -60,7 +60,7 @@ final class EtcdSession {
   private Ops ops;
   /** The lease at close, for the CLOSED event. */
   private volatile long lastLease;
-  /** Set by the first of {@link #shutDown()} and {@link #shutDownWithoutLoop()}: the session closes once. */
+  /** Set by the first call of {@link #shutDown()}: the session closes once. */
   private final AtomicBoolean shutDownClaimed = new AtomicBoolean();
 
   private volatile long leaseId;
@@ -324,18 +324,14 @@ final class EtcdSession {
   }
 
   /**
-   * Closes the session on the loop: no term stays valid, and no later answer acts. Returns the lease close() then
-   * revokes: none unless connected.
+   * Closes the session, once: no term stays valid, and no later answer acts. Returns the lease close() then revokes
+   * (none unless connected), or null if the session was closed already. Called on the loop, or from the closing
+   * thread when the loop is held (a callback on a direct executor runs on the engine's thread, which this backend
+   * shares) or gone: it writes only the volatile fields other threads read, so every task that still runs (on the
+   * loop if it frees up, else on gRPC's threads) finds the session closed and fails its stage, and whichever caller
+   * comes second gets null and takes the first one's revoke.
    */
   Revoke shutDown() {
-    return closeNow();
-  }
-
-  /**
-   * The one close of the session, by {@link #shutDown()} on the loop or {@link #shutDownWithoutLoop()} on the
-   * closing thread, whichever comes first; null for the second.
-   */
-  private Revoke closeNow() {
     if (!shutDownClaimed.compareAndSet(false, true)) {
       return null;
     }
@@ -353,42 +349,24 @@ final class EtcdSession {
   }
 
   /**
-   * {@link #shutDown()} from the closing thread, when it could not run on the loop: the loop is held (a callback on
-   * a direct executor runs on the engine's thread, which this backend shares) or gone. It writes only the volatile
-   * fields other threads read, so that every task that still runs (on the loop if it frees up, else on gRPC's
-   * threads) finds the session closed and fails its stage; a late {@link #shutDown()} on the loop finds it closed
-   * too. The same rules for the revoke: none unless connected, no wait past the deadline. Returns null if
-   * {@link #shutDown()} came first: the loop is running it, and its revoke is on its way.
-   */
-  Revoke shutDownWithoutLoop() {
-    return closeNow();
-  }
-
-  /**
    * Revokes the lease {@link #shutDown()} returned, waiting at most its time, also when the caller was interrupted
    * (its interrupt is kept for after). Caller's thread.
    */
   void revoke(Revoke revoke) {
-    long lease = revoke.lease();
+    if (revoke.waitNanos() <= 0) {
+      return;
+    }
     boolean interrupted = Thread.interrupted();
     try {
-      revokeNow(lease, revoke);
+      // Revoking drops our keys at once, so successors need not wait for the TTL.
+      leases.revoke(revoke.lease()).get(revoke.waitNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.log(System.Logger.Level.DEBUG, "revoking etcd lease on close failed; it expires by itself", e);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private void revokeNow(long lease, Revoke revoke) {
-    if (revoke.waitNanos() > 0) {
-      // Revoking drops our keys at once, so successors need not wait for the TTL.
-      try {
-        leases.revoke(lease).get(revoke.waitNanos(), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        LOG.log(System.Logger.Level.DEBUG, "revoking etcd lease on close failed; it expires by itself", e);
       }
     }
   }

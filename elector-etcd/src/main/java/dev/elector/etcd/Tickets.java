@@ -26,7 +26,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The tickets of the current lease, from their create until they are removed, lost or expire, kept per election in
@@ -246,10 +245,7 @@ final class Tickets {
    * once) with {@link Enqueue#cleanUpTxn}, so that an earlier attempt of the create that commits later fails.
    */
   private void deleteTicket(Ticket ticket, boolean fenced, String what, long started, CompletableFuture<Void> out) {
-    Supplier<CompletableFuture<?>> call = fenced
-        ? () -> Enqueue.cleanUpTxn(kv, ticket.key(), ticket.sessionId())
-        : () -> kv.delete(bytes(ticket.key()));
-    ops.<Object>io(what, () -> call.get().thenApply(x -> (Object) x), true).whenComplete((r, e) -> {
+    ops.io(what, () -> removeKey(ticket.key(), ticket.sessionId(), fenced), true).whenComplete((r, e) -> {
       if (e == null) {
         out.complete(null);
       } else if (Ops.retryable(e) && ticket.sessionId() == session.leaseId() && session.state() != State.CLOSED
@@ -342,10 +338,7 @@ final class Tickets {
       cleanUps.remove(c.key, c);
       return;
     }
-    Supplier<CompletableFuture<?>> call = c.fenced
-        ? () -> Enqueue.cleanUpTxn(kv, c.key, c.lease)
-        : () -> kv.delete(bytes(c.key));
-    ops.<Object>io("removing key " + c.key, () -> call.get().thenApply(x -> (Object) x))
+    ops.io("removing key " + c.key, () -> removeKey(c.key, c.lease, c.fenced))
         .whenComplete((r, e) -> {
           if (e == null || EtcdErrors.leaseNotFound(e)) {
             cleanUps.remove(c.key, c);
@@ -354,6 +347,15 @@ final class Tickets {
           c.failures++;
           loop.schedule(() -> sendCleanUp(c), EtcdSession.backoff(c.failures), TimeUnit.MILLISECONDS);
         });
+  }
+
+  /**
+   * Sends the request that removes our key {@code key}: fenced ({@link Enqueue#cleanUpTxn}) when its create may
+   * still be in flight, so that a late create fails; else a plain delete.
+   */
+  private CompletableFuture<Object> removeKey(String key, long lease, boolean fenced) {
+    CompletableFuture<?> sent = fenced ? Enqueue.cleanUpTxn(kv, key, lease) : kv.delete(bytes(key));
+    return sent.thenApply(x -> x);
   }
 
   /** For tests: clean-ups not finished. */
