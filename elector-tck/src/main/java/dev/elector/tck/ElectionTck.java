@@ -30,8 +30,8 @@ import org.junit.jupiter.api.TestInstance;
  *
  * <p>The tests of each area (one SPEC section) are in that area's file, {@code SafetyRules}, {@code LivenessRules},
  * {@code EventsRules}, {@code LifecycleRules} (with {@code LifecycleLineRules}), {@code ObservationRules},
- * {@code LeaderWorkRules}, {@code AdversarialRules} and {@code RandomizedRules}; this class nests each of them, so
- * the report reads like the spec, and opens the {@code TestContext} they share before each test.
+ * {@code LeaderWorkRules}, {@code HeldUpClientRules}, {@code AdversarialRules} and {@code RandomizedRules}; this class
+ * nests each of them, so the report reads like the spec, and opens the {@code TestContext} they share before each test.
  *
  * <p>The fixture is created once per test class, by {@link #fixture()}, and started before the first test. Each test
  * uses fresh election names and its own clients, and closes them when it ends. Time bounds derive from
@@ -99,6 +99,10 @@ public abstract class ElectionTck {
   @Nested
   @DisplayName("5. Observation: current leader first, every change, no leader, cancel, line order")
   class Observation extends ObservationRules { @Override TestContext test() { return current; } }
+
+  @Nested
+  @DisplayName("Held-up clients: a client's own callback blocks its thread")
+  class HeldUp extends HeldUpClientRules { @Override TestContext test() { return current; } }
 
   @Nested
   @Tag("adversarial")

@@ -116,6 +116,8 @@ final class Broken {
     LINE_MISORDERED_IN_SESSION,
     /** Backend: tokens count within the election's container and start again when it is deleted (1.2). */
     TOKENS_RESET_WITH_ELECTION,
+    /** Backend: renews on the engine's loop, and believes a "connected" flag that only the loop updates (1.1). */
+    VALID_WHILE_LOOP_STALLS,
 
     // Faults beyond the client link, decorating the public API.
     /** A leader whose ticket an operator deleted stays valid for a second after its term ended (1.1). */
@@ -136,7 +138,7 @@ final class Broken {
       return switch (this) {
         case LATE_COMPLETIONS, STALE_FIRST_AS_CURRENT, EXPIRY_UNNOTICED_WHILE_CONNECTED,
             CREATE_RETRIED_WHEN_ANSWER_LOST, DEADLINE_FROM_ANSWER, LINE_MISORDERED_IN_SESSION,
-            TOKENS_RESET_WITH_ELECTION -> true;
+            TOKENS_RESET_WITH_ELECTION, VALID_WHILE_LOOP_STALLS -> true;
         default -> false;
       };
     }

@@ -284,6 +284,16 @@ class BrokenBackendsTest {
         "required_rule1_5_connectionLostWhileCreateAnswerInFlight", "1.5");
   }
 
+  /**
+   * The kit's {@code required_rule1_1_leaderHeldUpByItsDirectCallback} fails a backend on the engine's loop whose
+   * validity is a flag only that loop updates. No other rule of the kit does: the loop never stalls in them.
+   */
+  @Test
+  void rule1_1_shouldFailBy_aValidityOnlyTheLoopUpdates() {
+    assertFails(Variant.VALID_WHILE_LOOP_STALLS, ElectionTck.HeldUp.class,
+        "required_rule1_1_leaderHeldUpByItsDirectCallback", "1.1");
+  }
+
   /** The kit's {@code required_rule1_3_slowAnswersThenRequestsCut} fails a deadline counted from the answer. */
   @Test
   void rule1_3_shouldFailBy_aDeadlineCountedFromTheAnswer() {

@@ -5,6 +5,7 @@ import dev.elector.mem.MemElectionProvider;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
+import dev.elector.spi.EngineLoop;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -47,9 +48,20 @@ public final class BrokenMemProvider implements ElectionProvider {
 
   @Override
   public ElectionBackend connect(ClientConfig config, BackendListener listener) {
+    return connect(config, listener, null);
+  }
+
+  @Override
+  public ElectionBackend connect(ClientConfig config, BackendListener listener, EngineLoop loop) {
     Broken.Variant v = VARIANTS.get(config.endpoints().get(0));
     if (v == null) {
       throw new IllegalStateException("no broken variant registered for mem cluster " + config.endpoints().get(0));
+    }
+    if (v == Broken.Variant.VALID_WHILE_LOOP_STALLS) {
+      if (loop == null) {
+        throw new IllegalStateException(v + " runs on the engine's loop, and was connected without one");
+      }
+      return new LoopFlagBackend(config, mem.connect(config, listener), loop);
     }
     BrokenBackend b = new BrokenBackend(v, config, listener);
     b.open(mem.connect(config, b.events()));
