@@ -9,10 +9,8 @@ import dev.elector.ElectorException;
 import dev.elector.SessionListener;
 import dev.elector.SessionState;
 import dev.elector.Subscription;
-import dev.elector.spi.BackendListener;
 import dev.elector.spi.ElectionBackend;
 import dev.elector.spi.ElectionProvider;
-import dev.elector.spi.SessionEvent;
 import dev.elector.spi.Ticket;
 import dev.elector.spi.support.Backoff;
 import dev.elector.spi.support.Errors;
@@ -45,23 +43,24 @@ public final class EngineClient implements ElectionClient {
   private final Backoff rejoinBackoff;
   private final EngineThreads threads = new EngineThreads();
   private volatile ElectionBackend backend;
-  private volatile SessionState state = SessionState.CONNECTED;
-  private volatile long sessionId;
+  // Package-private for SessionEvents, which applies the backend's session events to them on the engine thread.
+  volatile SessionState state = SessionState.CONNECTED;
+  volatile long sessionId;
   private volatile boolean closed;
-  private final SessionAnnouncer announcer = new SessionAnnouncer();
+  final SessionAnnouncer announcer = new SessionAnnouncer();
 
   /** Every candidate from its join until its ticket's removal is done: the closing thread ends their terms. */
   private final Set<EngineCandidate> registered = ConcurrentHashMap.newKeySet();
 
   // Engine-thread state.
-  private final Set<EngineCandidate> candidates = new LinkedHashSet<>();
+  final Set<EngineCandidate> candidates = new LinkedHashSet<>();
   /**
    * Candidates by their ticket's key (engine thread): a lost ticket finds its candidate without a scan, so an
    * election node deleted under 10,000 tickets costs 10,000 lookups, not 10,000 scans of every candidate.
    */
-  private final Map<String, EngineCandidate> byTicket = new HashMap<>();
-  private final Map<String, Observation> observations = new HashMap<>();
-  private final TicketRemovals ticketRemovals = new TicketRemovals(this);
+  final Map<String, EngineCandidate> byTicket = new HashMap<>();
+  final Map<String, Observation> observations = new HashMap<>();
+  final TicketRemovals ticketRemovals = new TicketRemovals(this);
 
   private EngineClient(ClientConfig config) {
     this.config = config;
@@ -73,7 +72,7 @@ public final class EngineClient implements ElectionClient {
     EngineClient client = new EngineClient(config);
     ElectionBackend b;
     try {
-      b = provider.connect(config, client.new Listener(), client.threads);
+      b = provider.connect(config, new SessionEvents(client), client.threads);
     } catch (RuntimeException e) {
       client.shutdownThreads();
       throw e instanceof ElectorException ? e
@@ -203,7 +202,7 @@ public final class EngineClient implements ElectionClient {
   }
 
   /** Tells session listeners CLOSED, once, last (SPEC rule 3.6): from the engine thread, or after it stopped. */
-  private void announceClosed() {
+  void announceClosed() {
     state = SessionState.CLOSED;
     announcer.announceClosed(sessionId);
   }
@@ -338,87 +337,6 @@ public final class EngineClient implements ElectionClient {
   void dropObservation(Observation o) {
     observations.remove(o.election(), o);
   }
-
-  // ---------------------------------------------------------------- session events (engine thread)
-
-  private void onSessionEvent(SessionEvent e) {
-    if (closed && e.kind() != SessionEvent.Kind.CLOSED) {
-      return;
-    }
-    switch (e.kind()) {
-      case CONNECTED -> {
-        boolean newSession = e.sessionId() != sessionId || state == SessionState.EXPIRED;
-        sessionId = e.sessionId();
-        setState(SessionState.CONNECTED, e.sessionId());
-        for (EngineCandidate c : new ArrayList<>(candidates)) {
-          c.onConnected(e.sessionId());
-        }
-        if (newSession) {
-          observations.values().forEach(Observation::restart);
-        }
-      }
-      case SUSPENDED -> {
-        setState(SessionState.SUSPENDED, e.sessionId());
-        for (EngineCandidate c : new ArrayList<>(candidates)) {
-          c.onSuspended();
-        }
-      }
-      case RECOVERED -> {
-        setState(SessionState.CONNECTED, e.sessionId());
-        for (EngineCandidate c : new ArrayList<>(candidates)) {
-          c.onRecovered(e.sessionId());
-        }
-      }
-      case EXPIRED -> {
-        setState(SessionState.EXPIRED, e.sessionId());
-        ticketRemovals.clear();
-        for (EngineCandidate c : new ArrayList<>(candidates)) {
-          c.onExpired();
-        }
-      }
-      case CLOSED -> {
-        if (!closed) {
-          // The backend gave up on its own: nothing can lead through it any more.
-          setState(SessionState.CLOSED, e.sessionId());
-          for (EngineCandidate c : new ArrayList<>(candidates)) {
-            c.onClientClosed();
-          }
-        }
-      }
-    }
-  }
-
-  /** Engine thread: records the state and tells session listeners of each change once (SPEC rule 3.6). */
-  private void setState(SessionState s, long id) {
-    if (s == SessionState.CLOSED) {
-      announceClosed();
-    } else if (!announcer.closedAnnounced()) {
-      state = s;
-      announcer.announce(s, id);
-    }
-  }
-
-  private final class Listener implements BackendListener {
-    @Override
-    public void sessionEvent(SessionEvent event) {
-      if (!closed && (event.kind() == SessionEvent.Kind.SUSPENDED || event.kind() == SessionEvent.Kind.EXPIRED)) {
-        // Make isValid() false at once, before the event reaches the engine thread (SPEC rule 1.4).
-        state = event.kind() == SessionEvent.Kind.EXPIRED ? SessionState.EXPIRED : SessionState.SUSPENDED;
-      }
-      post(() -> onSessionEvent(event), () -> {});
-    }
-
-    @Override
-    public void ticketLost(Ticket ticket) {
-      post(() -> {
-        EngineCandidate c = byTicket.get(ticket.key());
-        if (c != null) {
-          c.onTicketLost(ticket);
-        }
-      }, () -> {});
-    }
-  }
-
 
   static ElectorException asElector(Throwable t) {
     t = Errors.unwrap(t);

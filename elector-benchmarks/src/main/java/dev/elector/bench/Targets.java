@@ -119,14 +119,18 @@ final class Targets {
               r.format("%.2f")));
         });
         if (!churn) {
-          fastestPeer(res, s, e);
+          fastestPeer(res, s, e, floor);
         }
       }
     }
   }
 
-  /** [15]: a steady handoff's median at most 0.6 × the fastest peer's (the peer with the lowest median). */
-  private static void fastestPeer(Results res, String s, Row e) {
+  /**
+   * [15]: a steady handoff's median at most 0.6 × the fastest peer's (the peer with the lowest median). When that is
+   * below the quiet delete→notify floor ({@code floor}), no client can meet it, since a handoff is a delete and its
+   * notification at the least; the line says so.
+   */
+  private static void fastestPeer(Results res, String s, Row e, Optional<Row> floor) {
     Optional<Row> fastest = res.rows().stream()
         .filter(r -> r.scenario().equals(s) && !r.elector() && !r.empty())
         .min(java.util.Comparator.comparingDouble(Row::median));
@@ -135,9 +139,15 @@ final class Targets {
       return;
     }
     Bootstrap.Interval r = res.ratio(fastest.get());
+    String bound = "";
+    double target = fastest.get().median() * FASTEST_PEER;
+    if (floor.isPresent() && target < floor.get().median()) {
+      bound = String.format(Locale.ROOT, "; bound: 0.6 × peer = %s < quiet delete→notify floor %s", ms(target),
+          ms(floor.get().median()));
+    }
     line(res, r.atMost(FASTEST_PEER), "[15] steady handoff p50 <= 0.6 x fastest peer", String.format(Locale.ROOT,
-        "%s: Elector %s vs %s %s, ratio %s", s, ms(e.median()), fastest.get().who(), ms(fastest.get().median()),
-        r.format("%.2f")));
+        "%s: Elector %s vs %s %s, ratio %s%s", s, ms(e.median()), fastest.get().who(), ms(fastest.get().median()),
+        r.format("%.2f"), bound));
   }
 
   /**

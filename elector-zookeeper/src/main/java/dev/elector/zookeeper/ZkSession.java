@@ -7,6 +7,7 @@ import dev.elector.ClientConfig;
 import dev.elector.SessionLostException;
 import dev.elector.spi.BackendListener;
 import dev.elector.spi.SessionEvent;
+import dev.elector.spi.support.Backoff;
 import dev.elector.spi.support.SessionClock;
 import dev.elector.zookeeper.Heartbeats.Beat;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -38,7 +38,8 @@ import org.apache.zookeeper.client.ZKClientConfig;
  */
 final class ZkSession {
   private static final System.Logger LOG = ZkBackend.LOG;
-  private static final long MAX_RECONNECT_DELAY_MILLIS = 5_000;
+  /** A new handle after a failed one: at once the first time, then after 0 to 200 ms, 400 ms, … up to 5 s. */
+  private static final Backoff RECONNECT = new Backoff(100, 5_000);
   /** The largest reply our ZooKeeper handle accepts: a listing of about a million tickets. */
   static final int MAX_REPLY_BYTES = 64 << 20;
 
@@ -357,9 +358,7 @@ final class ZkSession {
   }
 
   private void scheduleReconnect() {
-    long delay = reconnectFailures == 0 ? 0
-        : ThreadLocalRandom.current().nextLong(Math.min(MAX_RECONNECT_DELAY_MILLIS, 100L << Math.min(reconnectFailures,
-            6)) + 1);
+    long delay = reconnectFailures == 0 ? 0 : RECONNECT.pauseMillis(reconnectFailures);
     reconnectFailures++;
     loop.schedule(this::newSession, delay, TimeUnit.MILLISECONDS);
   }
