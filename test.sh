@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Elector on a fresh machine that has only a JDK (17+):
-# installs what the tests start (Debian's etcd-server and postgresql) when it is missing, then runs `./mvnw verify`.
+# installs what the tests start (Debian's etcd-server, postgresql and faketime) when it is missing, then runs
+# `./mvnw verify`.
 # Prints a closing "Tests: N passed, N failed, N skipped" line summed over every module's reports.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,6 +25,12 @@ if [ ! -x "$PG_BIN/postgres" ]; then
   # The package may start a cluster on 5432; the tests start their own on free ports with temp data dirs.
   $SUDO systemctl stop postgresql >/dev/null 2>&1 || true
   $SUDO pg_ctlcluster --force 15 main stop >/dev/null 2>&1 || true
+fi
+# The PostgreSQL clock-rate test runs the server under libfaketime, so that its clock runs fast.
+if [ ! -r "${ELECTOR_FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}" ]; then
+  echo "test.sh: libfaketime not found; installing Debian's faketime" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq faketime >/dev/null
 fi
 if ! command -v setpriv >/dev/null 2>&1; then
   echo "test.sh: setpriv not found; installing util-linux" >&2

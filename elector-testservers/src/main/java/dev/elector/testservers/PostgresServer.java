@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -30,16 +32,19 @@ public final class PostgresServer implements AutoCloseable {
   private final boolean root = "root".equals(System.getProperty("user.name"));
   private final boolean fsync;
   private final int port;
+  /** Extra environment of the server processes (libfaketime for a clock at another rate); empty by default. */
+  private final Map<String, String> serverEnv;
   /** Stops the server and deletes its files if the JVM exits before {@link #close()}. */
   private final Thread hook = new Thread(this::stopAndDelete, "postgres-server-stopper");
   private Process process;
 
-  private PostgresServer(Path bin, Path dir, boolean fsync) {
+  private PostgresServer(Path bin, Path dir, boolean fsync, Map<String, String> serverEnv) {
     this.bin = bin;
     this.dir = dir;
     this.data = dir.resolve("data");
     this.fsync = fsync;
     this.port = FreePorts.pick();
+    this.serverEnv = serverEnv;
   }
 
   /**
@@ -51,6 +56,34 @@ public final class PostgresServer implements AutoCloseable {
    * @throws UncheckedIOException if {@code initdb} or the server fails, with the end of its output
    */
   public static PostgresServer start(boolean fsync) {
+    return start(fsync, Map.of());
+  }
+
+  /**
+   * Like {@link #start(boolean)}, but the server's clock runs {@code rate} times as fast as this host's: libfaketime
+   * (Debian package {@code faketime}) is preloaded into the server's processes. What the server judges on its own
+   * clock, such as a session row's expiry, then comes that much sooner (or later) than this host's clock says.
+   *
+   * @param rate the server clock's rate; positive
+   * @throws IllegalArgumentException if {@code rate} is not positive
+   * @throws IllegalStateException if libfaketime is not installed, naming the package and where it was looked for
+   */
+  public static PostgresServer startWithClockRate(boolean fsync, double rate) {
+    if (!(rate > 0) || Double.isInfinite(rate)) {
+      throw new IllegalArgumentException("clock rate " + rate + " must be a positive number");
+    }
+    Path lib = Path.of(System.getenv().getOrDefault("ELECTOR_FAKETIME_LIB",
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"));
+    if (!Files.isReadable(lib)) {
+      throw new IllegalStateException("libfaketime not found at " + lib
+          + " (install Debian's faketime package or set ELECTOR_FAKETIME_LIB to the library)");
+    }
+    // "+0 x<rate>": from the server's start, its clock advances rate seconds per second of this host's.
+    return start(fsync, Map.of("LD_PRELOAD", lib.toString(), "FAKETIME", String.format(Locale.ROOT, "+0 x%.4f", rate),
+        "FAKETIME_NO_CACHE", "1"));
+  }
+
+  private static PostgresServer start(boolean fsync, Map<String, String> serverEnv) {
     Path bin = Path.of(System.getenv().getOrDefault("ELECTOR_PG_BIN", "/usr/lib/postgresql/15/bin"));
     if (!Files.isExecutable(bin.resolve("postgres"))) {
       throw new IllegalStateException("PostgreSQL not found in " + bin
@@ -61,7 +94,7 @@ public final class PostgresServer implements AutoCloseable {
     }
     PostgresServer s;
     try {
-      s = new PostgresServer(bin, Files.createTempDirectory("elector-pg-"), fsync);
+      s = new PostgresServer(bin, Files.createTempDirectory("elector-pg-"), fsync, serverEnv);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }
@@ -101,10 +134,18 @@ public final class PostgresServer implements AutoCloseable {
       return;
     }
     try {
-      ProcessBuilder pb = withoutPgEnvironment(new ProcessBuilder(asUser(List.of(bin.resolve("postgres").toString(),
+      List<String> command = new ArrayList<>();
+      if (!serverEnv.isEmpty()) {
+        // Set by env(1) under the server's user, not for setpriv: a preloaded libfaketime keeps its state in
+        // /dev/shm under the pid, made by the first process it loads into and opened by the one exec'd after.
+        command.add("/usr/bin/env");
+        serverEnv.forEach((k, v) -> command.add(k + "=" + v));
+      }
+      command.addAll(List.of(bin.resolve("postgres").toString(),
           "-D", data.toString(), "-p", Integer.toString(port), "-c", "listen_addresses=127.0.0.1",
           "-c", "unix_socket_directories=" + dir, "-c", "max_connections=400",
-          "-c", "fsync=" + (fsync ? "on" : "off")))));
+          "-c", "fsync=" + (fsync ? "on" : "off")));
+      ProcessBuilder pb = withoutPgEnvironment(new ProcessBuilder(asUser(command)));
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
       process = pb.start();
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -153,6 +194,16 @@ public final class PostgresServer implements AutoCloseable {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    if (!serverEnv.isEmpty()) {
+      // libfaketime's state outlives an exec'd process: delete it by the server's pid.
+      for (String f : List.of("faketime_shm_", "sem.faketime_sem_")) {
+        try {
+          Files.deleteIfExists(Path.of("/dev/shm", f + process.pid()));
+        } catch (IOException e) {
+          // left in /dev/shm: a few bytes, named by a pid
+        }
+      }
     }
   }
 
