@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresClockRateTest {
   private static final double RATE = Double.parseDouble(System.getProperty("elector.pg.clockRate", "1.05"));
-  private static final int ROUNDS = Integer.getInteger("elector.pg.clockRateRounds", 3);
+  private static final int ROUNDS = Integer.getInteger("elector.pg.clockRateRounds", 2);
   /** Sessions that reap expired rows often enough for a successor to follow the expiry closely. */
   private static final int BYSTANDERS = 6;
 

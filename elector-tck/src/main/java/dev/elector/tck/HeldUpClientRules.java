@@ -58,9 +58,9 @@ abstract class HeldUpClientRules extends AreaRules {
 
   /**
    * Verifies rules 1.1 and 1.4 when a leader's own callback holds up its client: a listener on a direct executor,
-   * added while {@code a} leads, blocks in {@code elected} for two session timeouts. Meanwhile the service may keep
-   * {@code a}'s session (a client library that renews on a thread of its own) or end it and elect {@code b}, next in
-   * line on another client. Either way {@code a}'s term is never valid while {@code b} leads, it never becomes valid
+   * added while {@code a} leads, blocks in {@code elected} for 1.5 session timeouts and half a second. Meanwhile the
+   * service may keep {@code a}'s session (a client library that renews on a thread of its own) or end it and elect
+   * {@code b}, next in line on another client. Either way {@code a}'s term is never valid while {@code b} leads, it never becomes valid
    * again once seen invalid (the history checks both at every sample), and once the listener returns exactly one of
    * the two leads within the recovery bound.
    *
@@ -79,7 +79,8 @@ abstract class HeldUpClientRules extends AreaRules {
     Candidate b = test().join(cb, e, "b");
     test().await("5.5", "b in line behind a", test().bounds.operation(), () -> lineSize(cb, e) == 2);
 
-    Duration held = test().fixture.sessionTimeout().multipliedBy(2);
+    // Long enough for a lease renewed just before the block to run out (etcd), and for the successor to follow.
+    Duration held = test().fixture.sessionTimeout().multipliedBy(3).dividedBy(2).plusMillis(500);
     Hold hold = new Hold(held);
     boolean bLedMeanwhile = false;
     try {
