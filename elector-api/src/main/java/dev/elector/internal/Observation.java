@@ -85,7 +85,7 @@ final class Observation {
       public void failed(Throwable cause) {
         client.post(() -> {
           if (g == watchGen) {
-            // The engine sets a new watch when the next session opens (EngineClient.onSessionEvent).
+            // The engine sets a new watch when the next session opens (SessionEvents, on CONNECTED).
             LOG.log(System.Logger.Level.DEBUG, "Head watch on {0} ended: {1}", election, cause);
           }
         }, () -> {});
