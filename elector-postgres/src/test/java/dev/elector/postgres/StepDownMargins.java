@@ -90,6 +90,8 @@ final class StepDownMargins {
           }
           margins.add((second.startedNanos() - lastValid) / 1_000_000);
           failovers.add((second.startedNanos() - cut) / 1_000_000);
+          // Healed, the old client closes at once instead of waiting its operation timeout for an answer.
+          proxy.heal();
         }
       }
     }

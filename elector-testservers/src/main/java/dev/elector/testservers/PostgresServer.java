@@ -72,15 +72,33 @@ public final class PostgresServer implements AutoCloseable {
     if (!(rate > 0) || Double.isInfinite(rate)) {
       throw new IllegalArgumentException("clock rate " + rate + " must be a positive number");
     }
-    Path lib = Path.of(System.getenv().getOrDefault("ELECTOR_FAKETIME_LIB",
-        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"));
-    if (!Files.isReadable(lib)) {
-      throw new IllegalStateException("libfaketime not found at " + lib
-          + " (install Debian's faketime package or set ELECTOR_FAKETIME_LIB to the library)");
-    }
+    Path lib = fakeTimeLibrary();
     // "+0 x<rate>": from the server's start, its clock advances rate seconds per second of this host's.
     return start(fsync, Map.of("LD_PRELOAD", lib.toString(), "FAKETIME", String.format(Locale.ROOT, "+0 x%.4f", rate),
         "FAKETIME_NO_CACHE", "1"));
+  }
+
+  /** {@code ELECTOR_FAKETIME_LIB}, else Debian's libfaketime for this machine's architecture. */
+  private static Path fakeTimeLibrary() {
+    String set = System.getenv("ELECTOR_FAKETIME_LIB");
+    List<Path> tried = new ArrayList<>();
+    if (set != null) {
+      tried.add(Path.of(set));
+    } else {
+      try (Stream<Path> dirs = Files.list(Path.of("/usr/lib"))) {
+        dirs.map(d -> d.resolve("faketime/libfaketime.so.1")).sorted().forEach(tried::add);
+      } catch (IOException e) {
+        // no /usr/lib: nothing to try
+      }
+    }
+    for (Path p : tried) {
+      if (Files.isReadable(p)) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("libfaketime not found (" + (set != null ? "ELECTOR_FAKETIME_LIB=" + set
+        : "looked for /usr/lib/*/faketime/libfaketime.so.1") + "): install Debian's faketime package or set "
+        + "ELECTOR_FAKETIME_LIB to the library");
   }
 
   private static PostgresServer start(boolean fsync, Map<String, String> serverEnv) {
@@ -137,7 +155,8 @@ public final class PostgresServer implements AutoCloseable {
       List<String> command = new ArrayList<>();
       if (!serverEnv.isEmpty()) {
         // Set by env(1) under the server's user, not for setpriv: a preloaded libfaketime keeps its state in
-        // /dev/shm under the pid, made by the first process it loads into and opened by the one exec'd after.
+        // /dev/shm, made by the first process it loads into (readable by that user only) and opened by the one
+        // exec'd after it, which must then run as the same user.
         command.add("/usr/bin/env");
         serverEnv.forEach((k, v) -> command.add(k + "=" + v));
       }
@@ -180,7 +199,11 @@ public final class PostgresServer implements AutoCloseable {
 
   /** Stops the server with a fast shutdown (open sessions are cut), keeping its data. */
   public synchronized void stop() {
-    if (process == null || !process.isAlive()) {
+    if (process == null) {
+      return;
+    }
+    if (!process.isAlive()) {
+      deleteFakeTimeState();
       return;
     }
     try {
@@ -195,14 +218,22 @@ public final class PostgresServer implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
-    if (!serverEnv.isEmpty()) {
-      // libfaketime's state outlives an exec'd process: delete it by the server's pid.
-      for (String f : List.of("faketime_shm_", "sem.faketime_sem_")) {
-        try {
-          Files.deleteIfExists(Path.of("/dev/shm", f + process.pid()));
-        } catch (IOException e) {
-          // left in /dev/shm: a few bytes, named by a pid
-        }
+    deleteFakeTimeState();
+  }
+
+  /**
+   * Deletes libfaketime's state of a stopped server, named by its pid. The first server process to exit normally
+   * deletes it; a server killed outright leaves it behind.
+   */
+  private void deleteFakeTimeState() {
+    if (serverEnv.isEmpty()) {
+      return;
+    }
+    for (String f : List.of("faketime_shm_", "sem.faketime_sem_")) {
+      try {
+        Files.deleteIfExists(Path.of("/dev/shm", f + process.pid()));
+      } catch (IOException e) {
+        // left in /dev/shm: a few bytes, named by a pid
       }
     }
   }
