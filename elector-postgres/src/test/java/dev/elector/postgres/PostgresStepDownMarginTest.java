@@ -2,13 +2,14 @@ package dev.elector.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.elector.tck.StepDownMargins;
 import dev.elector.testservers.PostgresServer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Measures, on a real PostgreSQL, the margin between a cut-off leader's step-down and its successor's election, and
- * the crash failover time ({@link StepDownMargins}). Prints the figures; asserts only the safety rule (a positive
+ * the crash failover time ({@link StepDownMargins}, in the kit). Prints the figures; asserts only the safety rule (a positive
  * margin), never a timing. Run it with {@code ./mvnw -pl elector-postgres -am test -Dtest=PostgresStepDownMarginTest
  * -Delector.test.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false}.
  */
@@ -20,9 +21,9 @@ class PostgresStepDownMarginTest {
   void marginBetweenStepDownAndSuccessor() throws Exception {
     StepDownMargins.Result r;
     try (PostgresServer server = PostgresServer.start(false)) {
-      r = StepDownMargins.measure(server, "margin", ROUNDS, 0);
+      r = StepDownMargins.measure(server.endpoint(), PgMargins::config, "margin", ROUNDS, 0);
     }
-    System.out.println("PostgreSQL, session timeout " + StepDownMargins.TIMEOUT.toMillis() + " ms, " + ROUNDS
+    System.out.println("PostgreSQL, session timeout " + PgMargins.TIMEOUT.toMillis() + " ms, " + ROUNDS
         + " rounds: " + r);
     assertThat(r.smallest()).as("rule 1.3: the successor was elected before the old leader stepped down")
         .isPositive();

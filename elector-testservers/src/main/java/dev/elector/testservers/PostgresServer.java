@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -60,45 +59,16 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * Like {@link #start(boolean)}, but the server's clock runs {@code rate} times as fast as this host's: libfaketime
-   * (Debian package {@code faketime}) is preloaded into the server's processes. What the server judges on its own
-   * clock, such as a session row's expiry, then comes that much sooner (or later) than this host's clock says.
+   * Like {@link #start(boolean)}, but the server's clock runs {@code rate} times as fast as this host's
+   * ({@link FakeClock}). What the server judges on its own clock, such as a session row's expiry, then comes that
+   * much sooner (or later) than this host's clock says.
    *
    * @param rate the server clock's rate; positive
    * @throws IllegalArgumentException if {@code rate} is not positive
-   * @throws IllegalStateException if libfaketime is not installed, naming the package and where it was looked for
+   * @throws IllegalStateException if libfaketime is not installed
    */
   public static PostgresServer startWithClockRate(boolean fsync, double rate) {
-    if (!(rate > 0) || Double.isInfinite(rate)) {
-      throw new IllegalArgumentException("clock rate " + rate + " must be a positive number");
-    }
-    Path lib = fakeTimeLibrary();
-    // "+0 x<rate>": from the server's start, its clock advances rate seconds per second of this host's.
-    return start(fsync, Map.of("LD_PRELOAD", lib.toString(), "FAKETIME", String.format(Locale.ROOT, "+0 x%.4f", rate),
-        "FAKETIME_NO_CACHE", "1"));
-  }
-
-  /** {@code ELECTOR_FAKETIME_LIB}, else Debian's libfaketime for this machine's architecture. */
-  private static Path fakeTimeLibrary() {
-    String set = System.getenv("ELECTOR_FAKETIME_LIB");
-    List<Path> tried = new ArrayList<>();
-    if (set != null) {
-      tried.add(Path.of(set));
-    } else {
-      try (Stream<Path> dirs = Files.list(Path.of("/usr/lib"))) {
-        dirs.map(d -> d.resolve("faketime/libfaketime.so.1")).sorted().forEach(tried::add);
-      } catch (IOException e) {
-        // no /usr/lib: nothing to try
-      }
-    }
-    for (Path p : tried) {
-      if (Files.isReadable(p)) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("libfaketime not found (" + (set != null ? "ELECTOR_FAKETIME_LIB=" + set
-        : "looked for /usr/lib/*/faketime/libfaketime.so.1") + "): install Debian's faketime package or set "
-        + "ELECTOR_FAKETIME_LIB to the library");
+    return start(fsync, FakeClock.env(rate));
   }
 
   private static PostgresServer start(boolean fsync, Map<String, String> serverEnv) {
@@ -221,20 +191,10 @@ public final class PostgresServer implements AutoCloseable {
     deleteFakeTimeState();
   }
 
-  /**
-   * Deletes libfaketime's state of a stopped server, named by its pid. The first server process to exit normally
-   * deletes it; a server killed outright leaves it behind.
-   */
+  /** Deletes the state libfaketime may have left for a stopped server ({@link FakeClock#deleteState}). */
   private void deleteFakeTimeState() {
-    if (serverEnv.isEmpty()) {
-      return;
-    }
-    for (String f : List.of("faketime_shm_", "sem.faketime_sem_")) {
-      try {
-        Files.deleteIfExists(Path.of("/dev/shm", f + process.pid()));
-      } catch (IOException e) {
-        // left in /dev/shm: a few bytes, named by a pid
-      }
+    if (!serverEnv.isEmpty()) {
+      FakeClock.deleteState(process.pid());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.elector.zookeeper;
 
 import dev.elector.faultproxy.FaultProxy;
+import dev.elector.testservers.FakeClock;
 import dev.elector.testservers.FreePorts;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -52,10 +54,13 @@ final class ZkProcessEnsemble implements AutoCloseable {
   private final ElectionAddressRelay[][] relays;
   /** Kills the members if the test JVM exits without {@link #close()} (a run stopped midway, a surefire timeout). */
   private final Thread killer = new Thread(this::killAll, "zk-process-ensemble-killer");
+  /** Extra environment of the members' JVMs (a {@link FakeClock}); empty by default. */
+  private final Map<String, String> memberEnv;
 
-  private ZkProcessEnsemble(Path dir, Settings[] settings) throws IOException {
+  private ZkProcessEnsemble(Path dir, Settings[] settings, Map<String, String> memberEnv) throws IOException {
     this.dir = dir;
     this.settings = settings;
+    this.memberEnv = memberEnv;
     int n = settings.length;
     clientPorts = new int[n];
     processes = new Process[n];
@@ -121,9 +126,18 @@ final class ZkProcessEnsemble implements AutoCloseable {
    * ports, at most {@link #BIND_ATTEMPTS} times in all.
    */
   static ZkProcessEnsemble start(Settings... settings) throws Exception {
+    return start(Map.of(), settings);
+  }
+
+  /** Like {@link #start(Settings...)}, with every member's clock at {@code rate} times this host's ({@link FakeClock}). */
+  static ZkProcessEnsemble startWithClockRate(double rate, Settings... settings) throws Exception {
+    return start(FakeClock.env(rate), settings);
+  }
+
+  private static ZkProcessEnsemble start(Map<String, String> memberEnv, Settings... settings) throws Exception {
     for (int attempt = 1; ; attempt++) {
       try {
-        return startOnce(settings);
+        return startOnce(memberEnv, settings);
       } catch (IllegalStateException e) {
         if (attempt >= BIND_ATTEMPTS || e.getMessage() == null
             || !e.getMessage().contains("java.net.BindException")) {
@@ -137,8 +151,9 @@ final class ZkProcessEnsemble implements AutoCloseable {
 
   private static final int BIND_ATTEMPTS = 3;
 
-  private static ZkProcessEnsemble startOnce(Settings... settings) throws Exception {
-    ZkProcessEnsemble e = new ZkProcessEnsemble(Files.createTempDirectory("elector-zk-processes-"), settings);
+  private static ZkProcessEnsemble startOnce(Map<String, String> memberEnv, Settings... settings) throws Exception {
+    ZkProcessEnsemble e = new ZkProcessEnsemble(Files.createTempDirectory("elector-zk-processes-"), settings,
+        memberEnv);
     Runtime.getRuntime().addShutdownHook(e.killer);
     try {
       for (int i = 0; i < settings.length; i++) {
@@ -182,6 +197,7 @@ final class ZkProcessEnsemble implements AutoCloseable {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
         "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
         dir.resolve("zoo-" + (i + 1) + ".cfg").toString());
+    pb.environment().putAll(memberEnv);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("member-" + (i + 1) + ".log").toFile()));
     processes[i] = pb.start();
@@ -193,6 +209,9 @@ final class ZkProcessEnsemble implements AutoCloseable {
     processes[i] = null;
     if (p != null) {
       p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      if (!memberEnv.isEmpty()) {
+        FakeClock.deleteState(p.pid());
+      }
     }
   }
 
