@@ -26,7 +26,7 @@ if [ ! -x "$PG_BIN/postgres" ]; then
   $SUDO systemctl stop postgresql >/dev/null 2>&1 || true
   $SUDO pg_ctlcluster --force 15 main stop >/dev/null 2>&1 || true
 fi
-# The PostgreSQL clock-rate test runs the server under libfaketime, so that its clock runs fast.
+# The clock-rate tests (PostgreSQL, ZooKeeper) run their servers under libfaketime, so that their clocks run fast.
 if [ -z "${ELECTOR_FAKETIME_LIB:-}" ] && ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
   echo "test.sh: libfaketime not found; installing Debian's faketime" >&2
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
