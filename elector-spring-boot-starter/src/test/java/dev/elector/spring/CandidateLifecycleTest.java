@@ -52,8 +52,11 @@ class CandidateLifecycleTest {
         stopped.countDown();
       };
       bean.stop(callback);
+      // The listener holds the events thread until released, so the stop cannot complete before these lines run.
       assertThat(bean.isRunning()).as("running until the stop under way completes").isTrue();
       bean.stop(callback);
+      assertThat(stopped.getCount()).as("no stop callback before the stop under way completes").isEqualTo(2);
+      listener.release.countDown();
       assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("stop callbacks run").isTrue();
 
       assertThat(listener.failure).isEmpty();
@@ -114,13 +117,15 @@ class CandidateLifecycleTest {
   }
 
   /**
-   * Holds the event thread in the granted event until the candidate is being stopped and its close has completed:
-   * the revoked event is then queued behind this call.
+   * Holds the event thread in the granted event until the candidate is being stopped, the test has released it and
+   * the candidate's close has completed: the revoked event is then queued behind this call.
    */
   static class SlowGranted {
     final List<ApplicationEvent> seen = new CopyOnWriteArrayList<>();
     final List<Throwable> failure = new CopyOnWriteArrayList<>();
     final CountDownLatch inGranted = new CountDownLatch(1);
+    /** Counted down by the test once it has checked the stop under way. */
+    final CountDownLatch release = new CountDownLatch(1);
 
     @EventListener
     public void granted(LeadershipGrantedEvent e) {
@@ -132,6 +137,9 @@ class CandidateLifecycleTest {
             .until(() -> bean.candidate().orElse(null), Objects::nonNull);
         inGranted.countDown();
         await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> bean.candidate().isEmpty()); // stopping
+        if (!release.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+          throw new AssertionError("the test did not release the granted listener within " + WAIT);
+        }
         // The context's stop has begun the close; this call only waits for it (close is idempotent).
         c.closeAsync().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       } catch (Exception | Error x) {
