@@ -87,24 +87,10 @@ class EtcdEngineLoopTest {
    */
   @Test
   void aClientClosedWhileItsDirectListenerHoldsTheLoopStillEndsItsSession() throws Exception {
-    String uri = "etcd://" + String.join(",", etcd.endpoints()) + root + "-held?sessionTimeout=20s&operationTimeout=1s";
-    try (ElectionClient b = Elections.connect(uri); DirectListener holding = DirectListener.holding()) {
-      ElectionClient a = Elections.connect(uri);
-      try {
-        a.election("e").candidate("a").listener(Runnable::run, holding).join();
-        assertThat(holding.electedOn(Duration.ofSeconds(10)).getName()).as("a's listener holds the loop")
-            .startsWith("elector-engine-");
-        Candidate successor = b.election("e").join("b");
-        await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
-
-        a.close();
-        successor.elected().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      } finally {
-        holding.close();
-        a.close();
-      }
-    }
+    DirectListener.closeWhileHeldEndsTheSession("etcd://" + String.join(",", etcd.endpoints()) + root
+        + "-held?sessionTimeout=20s&operationTimeout=1s", Duration.ofSeconds(5));
   }
+
 
   /**
    * The same close at the SPI level, with the lent loop held by a task: once {@code close()} returns, the session
@@ -119,10 +105,7 @@ class EtcdEngineLoopTest {
     try (LentLoop loop = new LentLoop("held-loop"); ElectionBackend other = provider.connect(config, new Recorder())) {
       ElectionBackend held = provider.connect(config, new Recorder(), loop);
       try {
-        Ticket first = get(held.enqueue("e", "held", new byte[0]));
-        get(held.awaitHead(first));
-        Ticket next = get(other.enqueue("e", "other", new byte[0]));
-        CompletableFuture<Void> nextHead = other.awaitHead(next).toCompletableFuture();
+        CompletableFuture<Void> nextHead = leadAhead(held, other, "e");
         CountDownLatch holding = new CountDownLatch(1);
         loop.execute(() -> {
           holding.countDown();
@@ -154,10 +137,7 @@ class EtcdEngineLoopTest {
     try (LentLoop loop = new LentLoop("interrupted-close-loop");
         ElectionBackend other = provider.connect(config, new Recorder())) {
       ElectionBackend closing = provider.connect(config, new Recorder(), loop);
-      Ticket first = get(closing.enqueue("i", "closing", new byte[0]));
-      get(closing.awaitHead(first));
-      Ticket next = get(other.enqueue("i", "other", new byte[0]));
-      CompletableFuture<Void> nextHead = other.awaitHead(next).toCompletableFuture();
+      CompletableFuture<Void> nextHead = leadAhead(closing, other, "i");
 
       Thread.currentThread().interrupt();
       closing.close();
@@ -165,6 +145,15 @@ class EtcdEngineLoopTest {
 
       nextHead.get(5, TimeUnit.SECONDS); // well before the 20 s lease could expire
     }
+  }
+
+  /** {@code leader}'s ticket leads {@code election}; the returned stage completes once {@code other}'s leads. */
+  private static CompletableFuture<Void> leadAhead(ElectionBackend leader, ElectionBackend other, String election)
+      throws Exception {
+    Ticket first = get(leader.enqueue(election, "leader", new byte[0]));
+    get(leader.awaitHead(first));
+    Ticket next = get(other.enqueue(election, "other", new byte[0]));
+    return other.awaitHead(next).toCompletableFuture();
   }
 
   private ClientConfig config(Duration session, Duration operation) {

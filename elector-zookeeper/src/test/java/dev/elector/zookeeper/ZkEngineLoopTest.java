@@ -85,25 +85,11 @@ class ZkEngineLoopTest {
    */
   @Test
   void aClientClosedWhileItsDirectListenerHoldsTheLoopStillEndsItsSession() throws Exception {
-    String uri = "zookeeper://" + zk.server().endpoint() + "/held?sessionTimeout=4s&operationTimeout=1s";
-    try (ElectionClient b = Elections.connect(uri); DirectListener holding = DirectListener.holding()) {
-      ElectionClient a = Elections.connect(uri);
-      try {
-        a.election("e").candidate("a").listener(Runnable::run, holding).join();
-        assertThat(holding.electedOn(Duration.ofSeconds(10)).getName()).as("a's listener holds the loop")
-            .startsWith("elector-engine-");
-        Candidate successor = b.election("e").join("b");
-        await().atMost(Duration.ofSeconds(10)).until(() -> successor.state() == CandidateState.WAITING);
-
-        a.close();
-        // Under the 4 s session timeout: a close that only dropped the connection would elect it by expiry.
-        successor.elected().toCompletableFuture().get(2, TimeUnit.SECONDS);
-      } finally {
-        holding.close();
-        a.close();
-      }
-    }
+    // Under the 4 s session timeout: a close that only dropped the connection would elect it by expiry.
+    DirectListener.closeWhileHeldEndsTheSession(
+        "zookeeper://" + zk.server().endpoint() + "/held?sessionTimeout=4s&operationTimeout=1s", Duration.ofSeconds(2));
   }
+
 
   private static Set<String> liveThreadNames() {
     return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).collect(Collectors.toSet());
