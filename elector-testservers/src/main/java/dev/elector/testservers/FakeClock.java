@@ -3,6 +3,7 @@ package dev.elector.testservers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +38,30 @@ public final class FakeClock {
     // "+0 x<rate>": from the process's start, its clock advances rate seconds per second of this host's.
     return Map.of("LD_PRELOAD", library().toString(), "FAKETIME", String.format(Locale.ROOT, "+0 x%.4f", rate),
         "FAKETIME_NO_CACHE", "1");
+  }
+
+  /** One reading of a server's clock, in seconds, taken through the server (a query, a znode's mtime). */
+  @FunctionalInterface
+  public interface Reading {
+    /** The server clock's reading now, in seconds. */
+    double seconds() throws Exception;
+  }
+
+  /**
+   * The rate of a server's clock against this host's, over {@code window}, to check that a clock set with
+   * {@link #env} is in force. Each reading is set against the middle of its round trip, so a late answer moves the
+   * estimate by at most half its delay over the whole window; a first reading warms the path up.
+   */
+  public static double measureRate(Reading server, Duration window) throws Exception {
+    server.seconds();
+    long a0 = System.nanoTime();
+    double first = server.seconds();
+    long a1 = System.nanoTime();
+    Thread.sleep(window.toMillis()); // the interval measured
+    long b0 = System.nanoTime();
+    double second = server.seconds();
+    long b1 = System.nanoTime();
+    return (second - first) / (((b0 + b1) / 2.0 - (a0 + a1) / 2.0) / 1e9);
   }
 
   /** Deletes the {@code /dev/shm} state libfaketime left for process {@code pid}, if any. */

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.elector.ClientConfig;
 import dev.elector.tck.StepDownMargins;
+import dev.elector.testservers.FakeClock;
 import java.time.Duration;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,10 +50,7 @@ class ZkClockRateTest {
         .build();
   }
 
-  /**
-   * The server's wall clock against this host's, over two seconds, from the modification times it gives a znode:
-   * each set against the middle of its round trip.
-   */
+  /** The server's wall clock against this host's, over two seconds, from the modification times it gives a znode. */
   private static double clockRate(String endpoint) throws Exception {
     ZooKeeper zk = new ZooKeeper(endpoint, (int) TIMEOUT.toMillis(), e -> { });
     try {
@@ -65,14 +62,8 @@ class ZkClockRateTest {
         Thread.sleep(10);
       }
       zk.create("/clock-rate", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
-      long a0 = System.nanoTime();
-      Stat first = zk.setData("/clock-rate", new byte[] {1}, -1);
-      long a1 = System.nanoTime();
-      Thread.sleep(2_000);
-      long b0 = System.nanoTime();
-      Stat second = zk.setData("/clock-rate", new byte[] {2}, -1);
-      long b1 = System.nanoTime();
-      return (second.getMtime() - first.getMtime()) / 1e3 / (((b0 + b1) / 2.0 - (a0 + a1) / 2.0) / 1e9);
+      return FakeClock.measureRate(() -> zk.setData("/clock-rate", new byte[0], -1).getMtime() / 1e3,
+          Duration.ofSeconds(2));
     } finally {
       zk.close();
     }
